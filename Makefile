@@ -1,0 +1,54 @@
+# careops — the two commands: `make run` (the platform with a demo) and `make test` (the suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/careops
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: run test test-sqlite test-postgres install lint format migrations-check messages clean
+
+$(BIN)/careops: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+install: $(BIN)/careops
+
+node_modules/axe-core/axe.min.js: package.json
+	npm install --no-audit --no-fund --silent
+	@touch $@
+
+careops/locale/en/LC_MESSAGES/django.mo: careops/locale/en/LC_MESSAGES/django.po
+	cd careops && ../$(BIN)/django-admin compilemessages --settings=careops.settings --pythonpath=.. -l en || true
+
+messages: install
+	cd careops && ../$(BIN)/careops makemessages -l en --no-obsolete --ignore '*/engine/*'
+
+run: install
+	$(BIN)/careops compilemessages -l en >/dev/null 2>&1 || true
+	$(BIN)/careops run
+
+lint: install
+	$(BIN)/ruff check careops tests benchmarks
+	$(BIN)/ruff format --check careops tests benchmarks
+
+format: install
+	$(BIN)/ruff format careops tests benchmarks
+	$(BIN)/ruff check --fix careops tests benchmarks
+
+migrations-check: install
+	CAREOPS_DATA_DIR=$$(mktemp -d) $(BIN)/careops makemigrations --check --dry-run
+
+test-sqlite: install node_modules/axe-core/axe.min.js
+	$(BIN)/careops compilemessages -l en >/dev/null 2>&1 || true
+	$(BIN)/python -m pytest -q
+
+# The same suite on PostgreSQL (pytest-django creates and drops test_careops).
+test-postgres: install
+	CAREOPS_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m "not browser"
+
+test: lint migrations-check test-sqlite test-postgres
+
+clean:
+	rm -rf $(VENV) var node_modules .pytest_cache .ruff_cache .hypothesis

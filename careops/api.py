@@ -1,0 +1,24 @@
+"""The REST API (django-ninja), OpenAPI schema at /api/docs; every router uses scope.restrict."""
+
+from ninja import NinjaAPI
+from ninja.security import django_auth
+
+from careops.core.tokens import TokenAuth
+
+api = NinjaAPI(
+    title="careops API",
+    version="1",
+    description="API de la plateforme careops (programme CaRE, axe 4).",
+    auth=[TokenAuth(), django_auth],
+    urls_namespace="api",
+)
+
+from careops.catalogue.api import router as catalogue_router  # noqa: E402
+from careops.compliance.api import router as compliance_router  # noqa: E402
+from careops.core.api import router as core_router  # noqa: E402
+from careops.tenancy.api import router as tenancy_router  # noqa: E402
+
+api.add_router("/system", core_router)
+api.add_router("/organisations", tenancy_router)
+api.add_router("/referential", catalogue_router)
+api.add_router("/", compliance_router)

@@ -1,0 +1,92 @@
+"""The one door between the Django side and the pure catalogue engine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from careops.catalogue.engine.dossier import parse_dossier
+from careops.catalogue.engine.evaluate import evaluate as engine_evaluate
+from careops.catalogue.engine.schema import DomainVersion, normalize_item_id
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """An evaluation as plain data: item results and the domain's progress (0–1)."""
+
+    results: list[dict[str, Any]]
+    progress: float
+    funding_share: float
+
+
+@lru_cache(maxsize=32)
+def _domain(sha256: str, payload: str) -> DomainVersion:
+    return DomainVersion.model_validate(json.loads(payload))
+
+
+def domain_of(version) -> DomainVersion:
+    """The engine model of a stored ReferentialVersion (validated once per content hash)."""
+    return _domain(version.sha256, json.dumps(version.data))
+
+
+def known_kinds(version) -> set[str]:
+    """The evidence kinds a referential version knows (others are ignored for that domain)."""
+    return set(version.data.get("evidence_kinds", {}))
+
+
+def evaluate(version, dossier: dict[str, Any]) -> Outcome:
+    """Evaluate a dossier (docs/dossier-format.md, as a dict) against a stored version."""
+    evaluation = engine_evaluate(domain_of(version), parse_dossier(dossier, file="<base>"))
+    results = [
+        {
+            "id": r.id,
+            "status": r.status,
+            "reasons": list(r.reasons),
+            "criteria": [c.model_dump(mode="json") for c in r.criteria],
+        }
+        for r in evaluation.results
+    ]
+    return Outcome(results, evaluation.progress.ratio, evaluation.progress.funding_share)
+
+
+def _criterion_kinds(criteria: list[dict[str, Any]]) -> Iterator[str]:
+    for criterion in criteria:
+        for key in ("evidence_kind", "kind"):
+            value = criterion.get(key)
+            if isinstance(value, str):
+                yield value
+        for option in (
+            (criterion.get("options") or {}).values()
+            if isinstance(criterion.get("options"), dict)
+            else []
+        ):
+            if isinstance(option, dict) and isinstance(option.get("evidence_kind"), str):
+                yield option["evidence_kind"]
+        yield from _criterion_kinds(criterion.get("criteria") or [])
+
+
+def item_evidence_kinds(item: dict[str, Any], labels: dict[str, Any]) -> list[list[str]]:
+    """[kind, label] pairs of the evidence an item's criteria read, in order, without repeats."""
+    seen: dict[str, str] = {}
+    for kind in _criterion_kinds(item.get("criteria") or []):
+        if kind in labels and kind not in seen:
+            seen[kind] = labels[kind].get("label", kind)
+    return [[k, v] for k, v in seen.items()]
+
+
+def evidence_kinds(item_data: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (kind, label) choices offered when uploading evidence for an item."""
+    return [(k, label) for k, label in item_data.get("evidence_kinds", [])]
+
+
+def normalize_code(code: str) -> str:
+    """Normalise an item identifier ("D2.03.B" → "D2.O3.B")."""
+    return normalize_item_id(code)
+
+
+def to_json_text(value: Any) -> str:
+    """Pretty JSON for a form field ("" for an empty value)."""
+    return json.dumps(value, ensure_ascii=False, indent=2) if value else ""

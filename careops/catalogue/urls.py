@@ -1,0 +1,10 @@
+from django.urls import path
+
+from careops.catalogue import views
+
+app_name = "catalogue"
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("versions/<int:pk>/", views.version_detail, name="version"),
+    path("charger/", views.load, name="load"),
+]

@@ -1,0 +1,144 @@
+"""``careops demo``: seed a demo GHT with its entities, users of every role and some evidence."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from careops.catalogue.models import ReferentialVersion
+from careops.compliance import services
+from careops.compliance.models import Evidence
+from careops.tenancy import finess
+from careops.tenancy.choices import REGIONS
+from careops.tenancy.models import Organisation, RoleAssignment
+
+DEMO_PASSWORD = "careops-demo-2026"  # noqa: S105 — demo accounts only, printed to the operator
+
+USERS = [
+    ("admin", "administrator", "ans", "Administrateur du programme (TOTP exigé)"),
+    ("ans", "ans_instructor", "ans", "Instructeur ANS (TOTP exigé)"),
+    ("ars.idf", "ars_instructor", "ars-11", "Instructeur ARS Île-de-France (TOTP exigé)"),
+    ("ars.ara", "ars_instructor", "ars-84", "Instructeur ARS Auvergne-Rhône-Alpes (TOTP exigé)"),
+    ("rssi.ght", "ght_rssi", "ght", "RSSI du GHT démo"),
+    ("rssi.chb", "es_rssi", "ej-b", "RSSI du CH de Boulogne-Démo"),
+    ("contrib", "contributor", "ej-a", "Contributeur du CH d'Antony-Démo"),
+    ("lecteur", "reader", "ght", "Lecteur du GHT"),
+]
+
+
+def _node(parent, kind, name, finess8=None, **extra) -> Organisation:
+    number = finess.with_key(finess8) if finess8 else None
+    lookup = {"finess": number} if number else {"parent": parent, "name": name}
+    node = Organisation.objects.filter(**lookup).first()
+    if node is None:
+        node = Organisation(parent=parent, kind=kind, name=name, finess=number, **extra)
+        node.full_clean()
+        node.save()
+    return node
+
+
+class Command(BaseCommand):
+    help = "Crée l'organisation de démonstration (idempotent) et affiche les identifiants."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        ans = Organisation.objects.filter(kind="ans").first() or _node(
+            None, "ans", "Agence du numérique en santé", category="regulator"
+        )
+        regions = {}
+        for code, name in REGIONS:
+            regions[code] = _node(ans, "ars", f"ARS {name}", region_code=code, category="regulator")
+        ght = _node(regions["11"], "ght", "GHT Démo Hauts-de-Seine", category="ght")
+        ej_a = _node(
+            ght,
+            "ej",
+            "CH d'Antony-Démo",
+            "92099001",
+            category="public",
+            activity_weight=Decimal("62000"),
+            activity_unit="activité combinée",
+        )
+        ej_b = _node(
+            ght,
+            "ej",
+            "CH de Boulogne-Démo",
+            "92099002",
+            category="public",
+            activity_weight=Decimal("38000"),
+            activity_unit="activité combinée",
+        )
+        _node(ej_a, "eg", "CH d'Antony-Démo — site principal", "92099011")
+        _node(ej_a, "eg", "CH d'Antony-Démo — hôpital de jour", "92099012")
+        _node(ej_b, "eg", "CH de Boulogne-Démo — site", "92099021")
+        _node(
+            regions["11"], "esms", "EHPAD Démo Les Tilleuls", "92099031", category="medico_social"
+        )
+        clinic = _node(
+            regions["84"],
+            "ej",
+            "Clinique Démo du Rhône",
+            "69099001",
+            category="private_forprofit",
+            activity_weight=Decimal("15000"),
+            activity_unit="activité combinée",
+        )
+        _node(clinic, "eg", "Clinique Démo du Rhône — site", "69099011")
+        anchors = {
+            "ans": ans,
+            "ars-11": regions["11"],
+            "ars-84": regions["84"],
+            "ght": ght,
+            "ej-a": ej_a,
+            "ej-b": ej_b,
+        }
+
+        User = get_user_model()
+        for username, role, anchor, _label in USERS:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User.objects.create_user(
+                    username, email=f"{username}@demo.careops.test", password=DEMO_PASSWORD
+                )
+            RoleAssignment.objects.get_or_create(
+                user=user,
+                organisation=anchors[anchor],
+                role=role,
+                defaults={"include_subtree": True},
+            )
+
+        d2 = ReferentialVersion.objects.filter(domain="D2", is_current=True).first()
+        if d2 is not None:
+            assessment = services.open_assessment(
+                None,
+                ght,
+                d2,
+                candidacy_date=dt.date(2025, 10, 20),
+                facts={"dedicated_backup_ad": False},
+            )
+            if not Evidence.objects.filter(organisation=ght).exists():
+                pdf = SimpleUploadedFile(
+                    "pssi-2022.pdf", b"%PDF-1.4\n% PSSI du GHT (demo)\n", "application/pdf"
+                )
+                services.create_evidence(
+                    None,
+                    ght,
+                    "pssi",
+                    "PSSI du GHT (version 2022)",
+                    services.RevisionInput(
+                        effective_date=dt.date(2022, 7, 10),
+                        validated_by="legal_representative",
+                        files=[pdf],
+                    ),
+                    item_codes=["D2.P1"],
+                )
+            self.stdout.write(f"Évaluation D2 du GHT démo : /evaluations/{assessment.pk}/")
+
+        self.stdout.write(self.style.SUCCESS("Comptes de démonstration (mot de passe commun) :"))
+        self.stdout.write(f"  mot de passe : {DEMO_PASSWORD}")
+        for username, _role, _anchor, label in USERS:
+            self.stdout.write(f"  {username:<10} {label}")

@@ -1,0 +1,28 @@
+"""``careops worker``: run task consumers (as many processes and machines as needed)."""
+
+import logging
+
+from django.core.management.base import BaseCommand
+from huey.contrib.djhuey import HUEY
+
+
+class Command(BaseCommand):
+    help = "Lance un consommateur de tâches (worker). Plusieurs peuvent tourner en parallèle."
+
+    def add_arguments(self, parser):
+        parser.add_argument("-w", "--workers", type=int, default=2, help="fils d'exécution")
+        parser.add_argument(
+            "-k", "--worker-type", choices=["thread", "process", "greenlet"], default="thread"
+        )
+        parser.add_argument("--no-periodic", action="store_true")
+
+    def handle(self, *args, **options):
+        logging.getLogger("huey").setLevel(logging.INFO)
+        consumer = HUEY.create_consumer(
+            workers=options["workers"],
+            worker_type=options["worker_type"],
+            periodic=not options["no_periodic"],
+            check_worker_health=True,
+        )
+        self.stdout.write(f"careops worker : {options['workers']} {options['worker_type']}(s)")
+        consumer.run()

@@ -1,0 +1,42 @@
+"""Home dashboard and audit trail."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from careops.compliance.models import Assessment
+from careops.core.models import AuditEvent
+from careops.tenancy import scope
+from careops.tenancy.choices import OrgKind
+from careops.tenancy.models import Organisation
+
+
+@login_required
+def home(request):
+    """The user's candidates (GHT, EJ, ESMS in scope) and their assessments' progress."""
+    candidates = scope.restrict(
+        Organisation.objects.filter(kind__in=[OrgKind.GHT, OrgKind.EJ, OrgKind.ESMS]),
+        request.user,
+    ).order_by("path")
+    assessments = scope.restrict(
+        Assessment.objects.select_related("referential_version", "candidate"), request.user
+    ).order_by("candidate__path", "referential_version__domain")
+    by_candidate: dict[int, list] = {}
+    for a in assessments:
+        by_candidate.setdefault(a.candidate_id, []).append(a)
+    rows = [(c, by_candidate.get(c.pk, [])) for c in candidates[:200]]
+    return render(
+        request,
+        "core/home.html",
+        {"rows": rows, "candidate_count": candidates.count(), "assessment_count": len(assessments)},
+    )
+
+
+@login_required
+def audit_log(request):
+    """The audit trail of the organisations in the user's scope."""
+    events = scope.restrict(
+        AuditEvent.objects.select_related("actor", "organisation"), request.user
+    )
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit.html", {"page": page})

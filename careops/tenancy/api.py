@@ -1,0 +1,119 @@
+"""/api/organisations/: the organisation tree as the user may see it, and new child nodes."""
+
+from decimal import Decimal
+from typing import Annotated
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from ninja import FilterLookup, FilterSchema, Query, Router, Schema
+from ninja.pagination import paginate
+from pydantic import field_validator
+
+from careops.core import audit
+from careops.core.api import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    current_user,
+    service_errors,
+    visible_or_404,
+)
+from careops.tenancy import finess, scope
+from careops.tenancy.models import Organisation
+
+router = Router(tags=["organisations"])
+
+
+class OrganisationOut(Schema):
+    id: int
+    parent: int | None
+    kind: str
+    kind_label: str
+    name: str
+    finess: str | None
+    finess_category: str
+    category: str
+    region_code: str
+    activity_weight: float
+    activity_unit: str
+    path: str
+    depth: int
+
+    @staticmethod
+    def resolve_parent(obj: Organisation) -> int | None:
+        return obj.parent_id
+
+    @staticmethod
+    def resolve_kind_label(obj: Organisation) -> str:
+        return str(obj.get_kind_display())
+
+
+class OrganisationDetailOut(OrganisationOut):
+    children: list[int]
+
+    @staticmethod
+    def resolve_children(obj: Organisation, context) -> list[int]:
+        children = scope.restrict(obj.children.all(), current_user(context["request"]))
+        return list(children.values_list("pk", flat=True))
+
+
+class OrganisationFilter(FilterSchema):
+    kind: Annotated[str | None, FilterLookup("kind")] = None
+    parent: Annotated[int | None, FilterLookup("parent_id")] = None
+    finess: Annotated[str | None, FilterLookup("finess")] = None
+
+    @field_validator("finess")
+    @classmethod
+    def _normalize_finess(cls, value: str | None) -> str | None:
+        return finess.normalize(value) if value else value
+
+
+class OrganisationIn(Schema):
+    parent: int
+    kind: str
+    name: str
+    finess: str | None = None
+    finess_category: str = ""
+    category: str = ""
+    region_code: str = ""
+    activity_weight: Decimal = Decimal("0")
+    activity_unit: str = ""
+
+
+@router.get("/", response=list[OrganisationOut])
+@paginate
+def list_organisations(request, filters: Query[OrganisationFilter]):
+    """The organisations the user may see, in tree order; filter by kind, parent or FINESS."""
+    queryset = scope.restrict(Organisation.objects.all(), current_user(request))
+    return filters.filter(queryset).order_by("path")
+
+
+@router.get("/{organisation_id}", response={200: OrganisationDetailOut, **READ_ERRORS})
+def get_organisation(request, organisation_id: int):
+    """One organisation, with the ids of the children the user may see and its tree path."""
+    organisation = visible_or_404(Organisation.objects.all(), request, organisation_id)
+    return organisation
+
+
+@router.post("/", response={201: OrganisationDetailOut, **WRITE_ERRORS})
+@service_errors
+def create_organisation(request, payload: OrganisationIn):
+    """Create a child node; needs the ``manage`` right on the parent. FINESS is checked."""
+    user = current_user(request)
+    parent = visible_or_404(Organisation.objects.all(), request, payload.parent)
+    if not scope.can(user, "manage", parent):
+        raise PermissionDenied(f"Vous ne pouvez pas rattacher d'organisation à « {parent.name} ».")
+    fields = payload.dict(exclude={"parent"})
+    fields["finess"] = fields["finess"] or None
+    organisation = Organisation(parent=parent, **fields)
+    organisation.full_clean()  # French messages: FINESS key, allowed kind under this parent…
+    with transaction.atomic():
+        organisation.save()
+        audit.record(
+            user,
+            "organisation.create",
+            organisation,
+            organisation,
+            f"organisation « {organisation.name} » ({organisation.get_kind_display()}) "
+            f"créée sous « {parent.name} »",
+        )
+    return 201, organisation

@@ -1,0 +1,17 @@
+"""URL map: each app brings its own urls module; the API lives under /api/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from careops.api import api
+
+urlpatterns = [
+    path("", include("careops.core.urls")),
+    path("organisations/", include("careops.tenancy.urls")),
+    path("referentiel/", include("careops.catalogue.urls")),
+    path("", include("careops.compliance.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]
