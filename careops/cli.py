@@ -9,7 +9,12 @@ from __future__ import annotations
 import os
 import sys
 
-ALIASES = {"worker": "careops_worker", "run": "careops_run", "demo": "careops_demo"}
+ALIASES = {
+    "worker": "careops_worker",
+    "run": "careops_run",
+    "demo": "careops_demo",
+    "token": "careops_token",
+}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 
 import pytest
 
-# Every test run gets its own data folder (media, secret key, queue file).
-os.environ.setdefault("CAREOPS_DATA_DIR", tempfile.mkdtemp(prefix="careops-test-"))
-os.environ.setdefault("CAREOPS_QUEUE_URL", "immediate")
-os.environ.setdefault("CAREOPS_EMAIL_URL", "locmem://")
+# Test defaults (temporary data folder, immediate task queue) are set in tests/settings.py.
 
 PASSWORD = "motdepasse-de-test-2026"
 

@@ -6,6 +6,7 @@ which check the rights and the input and answer in French.
 
 import datetime as dt
 import json
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from ninja.pagination import paginate
 from ninja.params import File
 from pydantic import field_validator
 
+from careops.catalogue.engine.dossier import DossierError
 from careops.catalogue.engine.schema import normalize_item_id
 from careops.catalogue.models import ReferentialVersion
 from careops.compliance import services
@@ -45,6 +47,18 @@ router = Router(tags=["conformité"])
 
 def _request_user(context: dict[str, Any]):
     return current_user(context["request"])
+
+
+@contextmanager
+def _evaluable():
+    """Writes recompute statuses: a dossier the engine refuses (an unknown declared fact…)
+    is an input error, answered 422 in French; the service's transaction is rolled back."""
+    try:
+        yield
+    except DossierError as exc:
+        raise ValidationError(
+            [f"Le dossier ne peut pas être évalué : {p.message}" for p in exc.problems]
+        ) from exc
 
 
 # --- assessments -----------------------------------------------------------------------------
@@ -160,9 +174,10 @@ def create_assessment(request, payload: AssessmentIn):
     if version is None:
         raise HttpError(404, NOT_FOUND)
     existed = Assessment.objects.filter(candidate=candidate, referential_version=version).exists()
-    assessment = services.open_assessment(
-        user, candidate, version, candidacy_date=payload.candidacy_date, facts=payload.facts
-    )
+    with _evaluable():
+        assessment = services.open_assessment(
+            user, candidate, version, candidacy_date=payload.candidacy_date, facts=payload.facts
+        )
     if existed:
         return 409, {
             "detail": f"Une évaluation de « {candidate.name} » sur {version} existe déjà "
@@ -180,7 +195,8 @@ def update_assessment(request, assessment_id: int, payload: AssessmentPatch):
     changes = payload.dict(exclude_unset=True)
     if "facts" in changes and changes["facts"] is None:
         changes["facts"] = {}
-    services.update_assessment(current_user(request), assessment, **changes)
+    with _evaluable():
+        services.update_assessment(current_user(request), assessment, **changes)
     return visible_or_404(_assessments(request), request, assessment.pk)
 
 
@@ -369,14 +385,15 @@ def create_evidence(
 ):
     """Deposit a piece of evidence (multipart): its first revision and files, checked first."""
     organisation = visible_or_404(Organisation.objects.all(), request, form.organisation)
-    evidence = services.create_evidence(
-        current_user(request),
-        organisation,
-        kind=form.kind.strip(),
-        title=form.title.strip(),
-        data=_revision_input(request, form, files),
-        item_codes=_item_codes(form.item_codes),
-    )
+    with _evaluable():
+        evidence = services.create_evidence(
+            current_user(request),
+            organisation,
+            kind=form.kind.strip(),
+            title=form.title.strip(),
+            data=_revision_input(request, form, files),
+            item_codes=_item_codes(form.item_codes),
+        )
     return 201, visible_or_404(_evidence(request), request, evidence.pk)
 
 
@@ -390,7 +407,10 @@ def create_revision(
 ):
     """Add a revision (multipart) to a piece of evidence; earlier revisions stay as they were."""
     evidence = visible_or_404(_evidence(request), request, evidence_id)
-    services.add_revision(current_user(request), evidence, _revision_input(request, form, files))
+    with _evaluable():
+        services.add_revision(
+            current_user(request), evidence, _revision_input(request, form, files)
+        )
     return 201, visible_or_404(_evidence(request), request, evidence.pk)
 
 

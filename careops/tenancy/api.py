@@ -103,7 +103,8 @@ def create_organisation(request, payload: OrganisationIn):
     if not scope.can(user, "manage", parent):
         raise PermissionDenied(f"Vous ne pouvez pas rattacher d'organisation à « {parent.name} ».")
     fields = payload.dict(exclude={"parent"})
-    fields["finess"] = fields["finess"] or None
+    # normalised before full_clean, whose length check runs before the model's own clean()
+    fields["finess"] = finess.normalize(fields["finess"] or "") or None
     organisation = Organisation(parent=parent, **fields)
     organisation.full_clean()  # French messages: FINESS key, allowed kind under this parent…
     with transaction.atomic():

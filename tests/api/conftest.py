@@ -3,12 +3,12 @@ evidence and assessments spread over the organisation tree of ``org_tree``."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -32,6 +32,7 @@ DOMAIN = {
         "pssi": {"label": "PSSI", "noun": "la PSSI"},
         "pca": {"label": "Plan de continuité", "noun": "le plan de continuité"},
     },
+    "facts": {"has_pca": {"label": "Un plan de continuité existe", "type": "bool"}},
     "items": [
         {
             "id": "D2.P1",
@@ -59,81 +60,34 @@ DOMAIN = {
 
 
 @pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Hash the fixtures' passwords cheaply: each test creates several users."""
+def _test_settings(settings, tmp_path):
+    """Cheap password hashing (each test creates several users), uploads in a temporary folder
+    and tasks run at once, whatever the settings were loaded with."""
+    from huey.contrib.djhuey import HUEY
+
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    immediate = HUEY.immediate
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = immediate
 
 
-def _stand_in_evaluate(version_data: dict[str, Any], dossier: dict[str, Any]):
-    """A minimal evaluator: a document criterion is met when evidence of its kind exists."""
-    from careops.catalogue.bridge import Outcome
+def load_domain(domain: dict[str, Any], directory):
+    """Load a referential file through the catalogue loader, the only writer of those tables."""
+    from careops.catalogue import services
+    from careops.catalogue.models import ReferentialVersion
 
-    kinds = {evidence["kind"] for evidence in dossier.get("evidence", [])}
-    results = []
-    for item in version_data.get("items", []):
-        if item["kind"] == "group":
-            continue
-        wanted = [c["evidence_kind"] for c in item.get("criteria", []) if "evidence_kind" in c]
-        if not wanted:
-            results.append({"id": item["id"], "status": "not_applicable", "reasons": []})
-        elif all(kind in kinds for kind in wanted):
-            results.append({"id": item["id"], "status": "met", "reasons": ["preuve présente"]})
-        else:
-            reasons = [f"aucune preuve de type « {kind} »" for kind in wanted if kind not in kinds]
-            results.append({"id": item["id"], "status": "missing_evidence", "reasons": reasons})
-    met = sum(result["status"] == "met" for result in results)
-    return Outcome(results=results, progress=met / len(results) if results else 0.0)
-
-
-@pytest.fixture(autouse=True)
-def evaluation(monkeypatch):
-    """Use the real evaluator once careops.catalogue.bridge is wired to the engine; until then
-    (it raises NotImplementedError) stand in for it, since writes recompute statuses."""
-    from careops.catalogue import bridge
-
-    try:
-        bridge.evaluate({"items": []}, {"evidence": []})
-    except NotImplementedError:
-        monkeypatch.setattr(bridge, "evaluate", _stand_in_evaluate)
-    except Exception:  # noqa: S110 — the real evaluator refused the empty input: it is wired
-        pass
-
-
-def make_version(domain: dict[str, Any]):
-    """Store a referential version with its items, as the catalogue loader would."""
-    from careops.catalogue.engine.loader import dump_domain
-    from careops.catalogue.engine.schema import DomainVersion
-    from careops.catalogue.models import Item, ReferentialVersion
-
-    data = dump_domain(DomainVersion.model_validate(domain))
-    version = ReferentialVersion.objects.create(
-        domain=data["domain"],
-        version=data["version"],
-        status=data["status"],
-        title=data["title"],
-        source_file=f"tests/{data['domain']}-v{data['version']}.yaml",
-        sha256=hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest(),
-        data=data,
-        is_current=True,
-    )
-    for position, item in enumerate(data["items"]):
-        Item.objects.create(
-            version=version,
-            code=item["id"],
-            parent_code=item.get("parent") or "",
-            kind=item["kind"],
-            title=item["title"],
-            to_confirm=item.get("to_confirm", False),
-            position=position,
-            data=item,
-        )
-    return version
+    path = directory / f"{domain['domain'].lower()}-v{domain['version']}.yaml"
+    path.write_text(yaml.safe_dump(domain, allow_unicode=True, sort_keys=False), "utf-8")
+    services.load_paths([path])
+    return ReferentialVersion.objects.get(domain=domain["domain"], version=domain["version"])
 
 
 @pytest.fixture
-def referential(db):
-    """The test referential version D2 v1."""
-    return make_version(DOMAIN)
+def referential(db, tmp_path):
+    """The test referential version D2 v1, loaded from a YAML file."""
+    return load_domain(DOMAIN, tmp_path)
 
 
 def pdf_upload(name: str = "pssi.pdf", content: bytes = PDF_BYTES) -> SimpleUploadedFile:

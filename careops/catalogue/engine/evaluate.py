@@ -621,8 +621,8 @@ def evaluate_audit_series(criterion: AuditSeriesCriterion, context: _Context) ->
             criterion,
             "not_met",
             [
-                f"{len(series_audits)} {label}(s){level_text}{where} à des dates distinctes, "
-                f"{criterion.count} attendus, espacés de {gaps_text}"
+                f"{len(series_audits)} preuve(s) « {label} »{level_text}{where} à des dates "
+                f"distinctes, {criterion.count} attendues, espacées de {gaps_text}"
             ],
             series_audits,
         )
@@ -641,7 +641,8 @@ def evaluate_audit_series(criterion: AuditSeriesCriterion, context: _Context) ->
             criterion,
             "not_met",
             [
-                f"aucune suite de {criterion.count} {label}s{level_text} espacés de {gaps_text} "
+                f"aucune suite de {criterion.count} preuves « {label} »{level_text} espacées de "
+                f"{gaps_text} "
                 f"(écarts constatés entre audits successifs : "
                 f"{', '.join(str(gap) for gap in gaps)} jours)"
             ],
@@ -653,9 +654,9 @@ def evaluate_audit_series(criterion: AuditSeriesCriterion, context: _Context) ->
         criterion,
         "met",
         [
-            f"{label}s du "
-            + ", ".join(fmt_date(audit.date) for audit in chosen)
-            + f"{level_text}, espacés de {', '.join(str(gap) for gap in gaps)} jours "
+            f"{label} du "
+            + " puis du ".join(fmt_date(audit.date) for audit in chosen)
+            + f"{level_text}, écarts de {', '.join(str(gap) for gap in gaps)} jours "
             f"({gaps_text} requis)"
         ],
         chosen,

@@ -20,6 +20,7 @@ from .schema import (
     Condition,
     DomainVersion,
     Programme,
+    normalize_item_id,
     version_key,
 )
 from .source import Path_, Problem, SourceDoc, problems_from_validation, read_file
@@ -188,6 +189,8 @@ def _check_file(
         model = model_class.model_validate(doc.data)
     except ValidationError as exc:
         problems.extend(problems_from_validation(exc, doc))
+        if not is_programme:
+            problems.extend(_raw_item_checks(doc))
         return None, problems
     if isinstance(model, Programme):
         problems.extend(_check_programme(model, doc))
@@ -327,6 +330,40 @@ def _check_domain(
             problems.append(doc.problem(path, f"pondération sur un groupe : {weight_id}"))
     if source_ids is not None:
         problems.extend(_check_sources(domain, doc, source_ids))
+    return problems
+
+
+def _raw_item_checks(doc: SourceDoc) -> list[Problem]:
+    """Duplicate IDs and missing parents, read from the raw data when the schema failed, so that
+    one run reports them alongside the schema errors."""
+    items = doc.data.get("items") if isinstance(doc.data, dict) else None
+    if not isinstance(items, list):
+        return []
+    problems = []
+    ids: set[str] = set()
+    parents: list[tuple[int, str]] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        try:
+            item_id = normalize_item_id(item.get("id"))
+        except ValueError:
+            continue
+        if item_id in ids:
+            problems.append(
+                doc.problem(("items", index, "id"), f"identifiant en double : {item_id}")
+            )
+        ids.add(item_id)
+        try:
+            if item.get("parent") is not None:
+                parents.append((index, normalize_item_id(item["parent"])))
+        except ValueError:
+            continue
+    for index, parent in parents:
+        if parent not in ids:
+            problems.append(
+                doc.problem(("items", index, "parent"), f"parent inexistant « {parent} »")
+            )
     return problems
 
 

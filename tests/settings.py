@@ -1,0 +1,13 @@
+"""Test settings: the real settings, read with test defaults set in the environment first."""
+
+import os
+import tempfile
+
+os.environ.setdefault("CAREOPS_DATA_DIR", tempfile.mkdtemp(prefix="careops-test-"))
+os.environ.setdefault("CAREOPS_QUEUE_URL", "immediate")
+os.environ.setdefault("CAREOPS_EMAIL_URL", "locmem://")
+
+from careops.settings import *  # noqa: E402, F403
+
+# Fast password hashing in tests only.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,71 @@
+"""The ``careops`` command line, run as a user runs it (a subprocess)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "docs" / "examples" / "d2-chu-exemple.yaml"
+
+
+def careops(*args, env_extra=None):
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "careops.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
+
+
+# A database that cannot be reached: the commands below must not need one.
+NO_DB = {"CAREOPS_DATABASE_URL": "postgres://nobody@127.0.0.1:1/absent"}
+
+
+def test_shipped_referential_validates():
+    result = careops("catalogue", "validate", env_extra=NO_DB)
+    assert result.returncode == 0, result.stderr
+    assert "Référentiel valide" in result.stdout
+
+
+def test_malformed_referential_reports_file_and_line(tmp_path):
+    bad = tmp_path / "d2-v9.yaml"
+    bad.write_text("domain: D2\nversion: '9'\nstatus: published\ntitle: x\nitems: 12\n")
+    result = careops("catalogue", "validate", str(bad), env_extra=NO_DB)
+    assert result.returncode != 0
+    assert f"{bad}:5" in result.stderr
+
+
+def test_show_lists_domains_without_database():
+    result = careops("catalogue", "show", "--json", env_extra=NO_DB)
+    assert result.returncode == 0, result.stderr
+    domains = {row["domain"] for row in json.loads(result.stdout)}
+    assert {"D1", "D2", "D3", "HOSPICONNECT", "AAPMS"} <= domains
+
+
+def test_evaluate_prints_statuses_and_reasons_as_json_without_database():
+    result = careops("evaluate", str(EXAMPLE), "--json", env_extra=NO_DB)
+    assert result.returncode == 0, result.stderr
+    output = json.loads(result.stdout)
+    assert output["domain"] == "D2"
+    ids = {r["id"] for r in output["results"]}
+    assert {"D2.P1", "D2.O1.C", "D2.O4"} <= ids
+    for row in output["results"]:
+        assert row["status"] in {"met", "not_met", "partial", "missing_evidence", "not_applicable"}
+        assert row["reasons"], row
+
+
+def test_evaluate_refuses_unknown_objective_ids(tmp_path):
+    dossier = tmp_path / "dossier.yaml"
+    dossier.write_text(
+        "domain: D2\ncandidate: {name: CH Test, kind: ej}\nas_of: 2026-02-01\n"
+        "evidence:\n  - kind: pssi\n    date: 2024-01-01\n    objective: D2.O9.Z\n",
+        encoding="utf-8",
+    )
+    result = careops("evaluate", str(dossier), env_extra=NO_DB)
+    assert result.returncode != 0
+    assert "D2.O9.Z" in result.stderr
