@@ -9,6 +9,7 @@ import pytest
 
 from careops.catalogue.engine import (
     PARIS,
+    DomainVersion,
     default_directory,
     dump_domain,
     load_referential,
@@ -184,3 +185,12 @@ def test_dump_domain_is_plain_json(referential):
     p1 = dumped["items"][0]
     assert p1["criteria"][0]["period"] == {"from": "2022-07-16", "to": "candidacy_date"}
     assert "D2.O3.A" in text
+
+
+def test_dump_domain_round_trips_through_json(referential):
+    # The web app stores dump_domain() as JSON and rebuilds the DomainVersion from it.
+    for code in referential.codes():
+        for version in referential.versions(code):
+            domain = referential.domain(code, version)
+            rebuilt = DomainVersion.model_validate(json.loads(json.dumps(dump_domain(domain))))
+            assert rebuilt == domain
