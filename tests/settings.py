@@ -11,3 +11,5 @@ from careops.settings import *  # noqa: E402, F403
 
 # Fast password hashing in tests only.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

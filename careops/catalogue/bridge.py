@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from careops.catalogue.engine.dossier import parse_dossier
+from django.core.exceptions import ValidationError
+
+from careops.catalogue.engine.dossier import DossierError, parse_dossier
 from careops.catalogue.engine.evaluate import evaluate as engine_evaluate
 from careops.catalogue.engine.schema import DomainVersion, normalize_item_id
 
@@ -38,8 +40,15 @@ def known_kinds(version) -> set[str]:
 
 
 def evaluate(version, dossier: dict[str, Any]) -> Outcome:
-    """Evaluate a dossier (docs/dossier-format.md, as a dict) against a stored version."""
-    evaluation = engine_evaluate(domain_of(version), parse_dossier(dossier, file="<base>"))
+    """Evaluate a dossier (docs/dossier-format.md, as a dict) against a stored version.
+
+    A dossier the engine refuses (an unknown fact, a fact of the wrong type…) becomes a
+    ValidationError carrying the engine's French messages.
+    """
+    try:
+        evaluation = engine_evaluate(domain_of(version), parse_dossier(dossier, file="<base>"))
+    except DossierError as exc:
+        raise ValidationError([p.message for p in exc.problems]) from exc
     results = [
         {
             "id": r.id,

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max, Prefetch
 from django.http import FileResponse
 from django.urls import reverse
-from ninja import FilterLookup, FilterSchema, Form, Query, Router, Schema, UploadedFile
+from ninja import FilterLookup, FilterSchema, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 from ninja.params import File
@@ -173,18 +173,23 @@ def create_assessment(request, payload: AssessmentIn):
     version = ReferentialVersion.objects.filter(pk=payload.referential_version).first()
     if version is None:
         raise HttpError(404, NOT_FOUND)
-    existed = Assessment.objects.filter(candidate=candidate, referential_version=version).exists()
+    existed = (
+        _assessments(request).filter(candidate=candidate, referential_version=version).exists()
+    )
     with _evaluable():
         assessment = services.open_assessment(
             user, candidate, version, candidacy_date=payload.candidacy_date, facts=payload.facts
         )
     if existed:
-        return 409, {
-            "detail": f"Une évaluation de « {candidate.name} » sur {version} existe déjà "
-            f"(n° {assessment.pk}) : modifiez-la plutôt.",
-            "id": assessment.pk,
-        }
-    return 201, visible_or_404(_assessments(request), request, assessment.pk)
+        return Status(
+            409,
+            {
+                "detail": f"Une évaluation de « {candidate.name} » sur {version} existe déjà "
+                f"(n° {assessment.pk}) : modifiez-la plutôt.",
+                "id": assessment.pk,
+            },
+        )
+    return Status(201, visible_or_404(_assessments(request), request, assessment.pk))
 
 
 @router.patch("/assessments/{assessment_id}", response={200: AssessmentDetailOut, **WRITE_ERRORS})
@@ -192,7 +197,7 @@ def create_assessment(request, payload: AssessmentIn):
 def update_assessment(request, assessment_id: int, payload: AssessmentPatch):
     """Change the candidacy or filing date or the declared facts; the statuses are recomputed."""
     assessment = visible_or_404(_assessments(request), request, assessment_id)
-    changes = payload.dict(exclude_unset=True)
+    changes = payload.model_dump(exclude_unset=True)
     if "facts" in changes and changes["facts"] is None:
         changes["facts"] = {}
     with _evaluable():
@@ -324,7 +329,7 @@ def _revision_input(request, form: RevisionForm, files) -> services.RevisionInpu
         ]
     entity_ids = sorted(set(form.entities))
     visible = scope.restrict(Organisation.objects.filter(pk__in=entity_ids), current_user(request))
-    if visible.count() != len(entity_ids):
+    if entity_ids and visible.count() != len(entity_ids):
         errors["entities"] = [
             "Les entités couvertes doivent appartenir à l'organisation de la preuve."
         ]
@@ -394,7 +399,7 @@ def create_evidence(
             data=_revision_input(request, form, files),
             item_codes=_item_codes(form.item_codes),
         )
-    return 201, visible_or_404(_evidence(request), request, evidence.pk)
+    return Status(201, visible_or_404(_evidence(request), request, evidence.pk))
 
 
 @router.post("/evidence/{evidence_id}/revisions", response={201: EvidenceDetailOut, **WRITE_ERRORS})
@@ -411,7 +416,7 @@ def create_revision(
         services.add_revision(
             current_user(request), evidence, _revision_input(request, form, files)
         )
-    return 201, visible_or_404(_evidence(request), request, evidence.pk)
+    return Status(201, visible_or_404(_evidence(request), request, evidence.pk))
 
 
 @router.get("/files/{file_id}", response=READ_ERRORS, url_name="download_file")

@@ -60,9 +60,14 @@ def assessment_edit(request, pk):
     }
     form = AssessmentForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        services.update_assessment(request.user, assessment, **form.cleaned_data)
-        messages.success(request, _("L'évaluation a été mise à jour et recalculée."))
-        return redirect("compliance:assessment", pk=assessment.pk)
+        try:
+            services.update_assessment(request.user, assessment, **form.cleaned_data)
+        except ValidationError as exc:
+            assessment.refresh_from_db()
+            form.add_error("facts", exc.messages)
+        else:
+            messages.success(request, _("L'évaluation a été mise à jour et recalculée."))
+            return redirect("compliance:assessment", pk=assessment.pk)
     return render(
         request, "compliance/assessment_form.html", {"form": form, "assessment": assessment}
     )

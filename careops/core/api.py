@@ -13,7 +13,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db import transaction
 from django.db.models import Model, QuerySet
 from django.http import JsonResponse
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from careops.core.models import WorkerPing
@@ -150,7 +150,7 @@ def create_worker_ping(request):
     ping = WorkerPing.objects.create(requested_by_pid=os.getpid())
     # enqueue once the row is committed, so that a fast worker always finds it
     transaction.on_commit(lambda: ping_worker(ping.pk))
-    return 201, {"id": ping.pk}
+    return Status(201, {"id": ping.pk})
 
 
 @router.get("/worker-ping/{ping_id}", response={200: WorkerPingOut, 403: ErrorOut, 404: ErrorOut})

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from ninja import FilterLookup, FilterSchema, Query, Router, Schema
+from ninja import FilterLookup, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import paginate
 from pydantic import field_validator
 
@@ -90,8 +90,7 @@ def list_organisations(request, filters: Query[OrganisationFilter]):
 @router.get("/{organisation_id}", response={200: OrganisationDetailOut, **READ_ERRORS})
 def get_organisation(request, organisation_id: int):
     """One organisation, with the ids of the children the user may see and its tree path."""
-    organisation = visible_or_404(Organisation.objects.all(), request, organisation_id)
-    return organisation
+    return visible_or_404(Organisation.objects.all(), request, organisation_id)
 
 
 @router.post("/", response={201: OrganisationDetailOut, **WRITE_ERRORS})
@@ -102,7 +101,7 @@ def create_organisation(request, payload: OrganisationIn):
     parent = visible_or_404(Organisation.objects.all(), request, payload.parent)
     if not scope.can(user, "manage", parent):
         raise PermissionDenied(f"Vous ne pouvez pas rattacher d'organisation à « {parent.name} ».")
-    fields = payload.dict(exclude={"parent"})
+    fields = payload.model_dump(exclude={"parent"})
     # normalised before full_clean, whose length check runs before the model's own clean()
     fields["finess"] = finess.normalize(fields["finess"] or "") or None
     organisation = Organisation(parent=parent, **fields)
@@ -117,4 +116,4 @@ def create_organisation(request, payload: OrganisationIn):
             f"organisation « {organisation.name} » ({organisation.get_kind_display()}) "
             f"créée sous « {parent.name} »",
         )
-    return 201, organisation
+    return Status(201, organisation)

@@ -60,6 +60,11 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.finess})" if self.finess else self.name
 
+    def clean_fields(self, exclude=None) -> None:
+        if self.finess:
+            self.finess = finess.normalize(self.finess)
+        super().clean_fields(exclude)
+
     def clean(self) -> None:
         parent_kind = self.parent.kind if self.parent_id else ""
         if self.kind not in ALLOWED_CHILDREN.get(parent_kind, set()):

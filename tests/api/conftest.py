@@ -60,17 +60,9 @@ DOMAIN = {
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):
-    """Cheap password hashing (each test creates several users), uploads in a temporary folder
-    and tasks run at once, whatever the settings were loaded with."""
-    from huey.contrib.djhuey import HUEY
-
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _media_per_test(settings, tmp_path):
+    """Each test stores its uploads in its own folder, so "nothing was saved" can be checked."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    immediate = HUEY.immediate
-    HUEY.immediate = True
-    yield
-    HUEY.immediate = immediate
 
 
 def load_domain(domain: dict[str, Any], directory):
@@ -163,10 +155,6 @@ def world(org_tree, referential) -> World:
     from careops.compliance import services
 
     result = World()
-    for name in ASSESSMENT_NODES:
-        result.assessments[name] = services.open_assessment(
-            None, getattr(org_tree, name), referential, candidacy_date=dt.date(2025, 11, 3)
-        )
     for name in EVIDENCE_NODES:
         evidence = services.create_evidence(
             None,
@@ -180,4 +168,9 @@ def world(org_tree, referential) -> World:
         )
         result.evidence[name] = evidence
         result.files[name] = evidence.current.files.get()
+    # opened after the evidence, so that each is evaluated once
+    for name in ASSESSMENT_NODES:
+        result.assessments[name] = services.open_assessment(
+            None, getattr(org_tree, name), referential, candidacy_date=dt.date(2025, 11, 3)
+        )
     return result

@@ -200,3 +200,27 @@ def test_filing_date_change_recomputes(org_tree, assessment, make_user):
 def test_only_candidates_can_open_an_assessment(org_tree, d2):
     with pytest.raises(ValidationError):
         services.open_assessment(None, org_tree.eg_a1, d2)
+
+
+def test_unknown_fact_is_refused_in_french_and_nothing_changes(org_tree, assessment, make_user):
+    rssi = make_user("ght_rssi", org_tree.ght)
+    with pytest.raises(ValidationError) as caught:
+        services.update_assessment(
+            rssi, assessment, facts={"no_such_fact": True}, filing_date=dt.date(2026, 2, 1)
+        )
+    assert "no_such_fact" in " ".join(caught.value.messages)
+    assessment.refresh_from_db()
+    assert assessment.facts == {} and assessment.filing_date is None
+
+
+def test_finess_with_spaces_is_normalised_before_validation(org_tree):
+    from careops.tenancy import finess
+    from careops.tenancy.models import Organisation
+
+    number = finess.with_key("92000077")
+    node = Organisation(
+        parent=org_tree.ght, kind="ej", name="CH Espaces", finess=f"{number[:2]} {number[2:]}"
+    )
+    node.full_clean()
+    node.save()
+    assert node.finess == number

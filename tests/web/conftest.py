@@ -8,58 +8,28 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
-from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.web.helpers import enable_totp, evidence_title, load_d2, pdf_bytes, pdf_upload
 
 CANDIDACY = dt.date(2024, 6, 1)
+
+# whitenoise warns on every request when the collected-static folder is missing.
+Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
 
 # Candidates with an assessment, and nodes with a piece of evidence, by ``org_tree`` attribute.
 CANDIDATES = ("ght", "ej_a", "ej_b", "esms", "ej_other")
 EVIDENCE_NODES = ("ght", "ej_a", "eg_a1", "ej_b", "eg_b1", "esms", "ej_other", "eg_other")
 
 
-def pdf_bytes(marker: str = "") -> bytes:
-    """A small, real PDF; ``marker`` makes its content (hence its SHA-256) unique."""
-    return (
-        b"%PDF-1.4\n"
-        b"1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n"
-        b"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n"
-        b"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>\nendobj\n"
-        b"trailer\n<< /Root 1 0 R >>\n%" + marker.encode() + b"\n%%EOF\n"
-    )
-
-
-def pdf_upload(name: str = "pssi.pdf", marker: str = "") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, pdf_bytes(marker), "application/pdf")
-
-
-def evidence_title(key: str) -> str:
-    """The title of the evidence on node ``key``; brackets keep titles from containing others."""
-    return f"PSSI [{key}]"
-
-
-def load_d2():
-    """Load the D2 referential file and return its current version.
-
-    Only D2 is loaded: other domain files are edited by other people meanwhile, and these tests
-    need nothing else from them.
-    """
-    from careops.catalogue import services
-    from careops.catalogue.engine import loader
-    from careops.catalogue.models import ReferentialVersion
-
-    services.load_paths([loader.default_directory() / "d2-v1.yaml"])
-    return ReferentialVersion.objects.get(domain="D2", is_current=True)
-
-
-def enable_totp(user):
-    """Give the user a TOTP authenticator, as if they had gone through the set-up page."""
-    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-
-    TOTP.activate(user, generate_totp_secret())
-    return user
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users are created by the dozen here; the production hasher's cost is not under test."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -105,8 +75,6 @@ def world(org_tree, d2) -> World:
 
     keys = [name for name in vars(org_tree)]
     w = World(tree=org_tree, version=d2, orgs={k: getattr(org_tree, k) for k in keys})
-    for key in CANDIDATES:
-        w.assessments[key] = services.open_assessment(None, w.orgs[key], d2, CANDIDACY)
     for key in EVIDENCE_NODES:
         upload = pdf_upload(f"pssi-{key}.pdf", marker=key)
         w.contents[key] = pdf_bytes(key)
@@ -123,4 +91,7 @@ def world(org_tree, d2) -> World:
             item_codes=["D2.P1"],
         )
         w.files[key] = w.evidence[key].revisions.get().files.get()
+    # opened last, so that each assessment is evaluated once, with all the evidence in place
+    for key in CANDIDATES:
+        w.assessments[key] = services.open_assessment(None, w.orgs[key], d2, CANDIDACY)
     return w

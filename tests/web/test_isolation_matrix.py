@@ -18,7 +18,8 @@ from django.urls import reverse
 from careops.compliance.models import Assessment, Evidence, EvidenceRevision
 from careops.tenancy.models import Organisation
 from tests.conftest import PASSWORD
-from tests.web.conftest import CANDIDATES, EVIDENCE_NODES, enable_totp, evidence_title, pdf_upload
+from tests.web.conftest import CANDIDATES, EVIDENCE_NODES
+from tests.web.helpers import enable_totp, evidence_title, pdf_upload
 
 ORGS = (
     "ans", "ars_idf", "ars_ara", "ght", "ej_a", "eg_a1", "eg_a2", "ej_b", "eg_b1", "esms",
@@ -356,7 +357,9 @@ def test_organisation_create_child(role, client_for, world):
             from careops.tenancy import finess as finess_lib
 
             finess = finess_lib.with_key(finess)
-        response = c.post(url, {"kind": kind or "eg", "name": name, "finess": finess})
+        response = c.post(
+            url, {"kind": kind or "eg", "name": name, "finess": finess, "activity_weight": "0"}
+        )
         created = Organisation.objects.filter(name=name, parent=parent).exists()
         expected = allowed and kind is not None
         if not problem:
@@ -441,13 +444,20 @@ def test_mfa_required_roles_are_sent_to_totp_setup_until_they_have_one(
     role, client, role_users, world
 ):
     user = role_users[role]
-    client.force_login(user)
     setup = reverse("mfa_activate_totp")
-    for url in (reverse("core:home"), reverse("tenancy:list")):
+    # a real password login: the set-up page wants a recent authentication
+    response = client.post(reverse("account_login"), {"login": user.username, "password": PASSWORD})
+    assert response.status_code == 302
+    response = client.get(response["Location"])
+    assert (response.status_code, response["Location"]) == (302, setup)
+    for url in (reverse("tenancy:list"), reverse("compliance:assessment", args=[1])):
         response = client.get(url)
-        assert response.status_code == 302, url
-        assert response["Location"] == setup
-    assert client.get(setup).status_code == 200  # the set-up page itself is reachable
+        assert (response.status_code, response["Location"]) == (302, setup), url
+    # the set-up page (behind allauth's password re-check) is reachable: no redirect loop
+    page = client.get(setup, follow=True)
+    assert page.status_code == 200
+    assert all(url.startswith("/accounts/") for url, _ in page.redirect_chain)
+    assert "double authentification" in page.content.decode()
     enable_totp(user)
     assert client.get(reverse("core:home")).status_code == 200
 

@@ -7,3 +7,20 @@ document.addEventListener("htmx:xhr:progress", function (event) {
     bar.value = Math.round((event.detail.loaded / event.detail.total) * 100);
   }
 });
+
+// Form errors come back as 422 with the form to show again: swap them like a 200 (htmx 2
+// leaves 4xx answers unswapped by default, which would hide the French error messages).
+if (window.htmx) {
+  htmx.config.responseHandling = [{ code: "422", swap: true }].concat(htmx.config.responseHandling);
+}
+
+// After a swap, keyboard and screen-reader users land on the news: the first field in error,
+// else the refreshed status.
+document.addEventListener("htmx:afterSwap", function (event) {
+  const target = event.detail.target;
+  if (!target || target.id !== "item-live") return;
+  const invalid = target.querySelector("[aria-invalid=true]");
+  const status = target.querySelector("#statut");
+  const focus = invalid || status;
+  if (focus) focus.focus();
+});

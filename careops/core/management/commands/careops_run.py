@@ -14,6 +14,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-demo", action="store_true", help="ne pas créer la démo")
         parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--no-worker", action="store_true", help="pas de worker intégré (workers séparés)"
+        )
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
@@ -21,7 +24,7 @@ class Command(BaseCommand):
         if not options["no_demo"]:
             call_command("careops_demo")
         consumer = None
-        if not HUEY.immediate:
+        if not HUEY.immediate and not options["no_worker"]:
             consumer = HUEY.create_consumer(workers=2, worker_type="thread", periodic=True)
             consumer._set_signal_handlers = lambda: None  # the web server owns the signals
             consumer.start()
