@@ -37,6 +37,11 @@ INSTALLED_APPS = [
     "careops.tenancy",
     "careops.catalogue",
     "careops.compliance",
+    "careops.exposure",
+    "careops.directory",
+    "careops.continuity",
+    "careops.backups",
+    "careops.declarations",
 ]
 
 MIDDLEWARE = [

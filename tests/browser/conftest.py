@@ -69,19 +69,6 @@ def page(browser):
     assert not errors, f"JavaScript errors in the page: {errors}"
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _static_root():
-    from django.conf import settings
-
-    # whitenoise warns on every request when the collected-static folder is missing
-    Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture(autouse=True)
 def _media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -123,6 +123,7 @@ def test_rssi_uploads_a_pssi_and_sees_the_objective_met_without_reload(page, liv
     # focus lands on the refreshed status, for keyboard and screen-reader users
     assert page.evaluate("document.activeElement.id") == "statut"
     page.screenshot(path=SCREENSHOTS.format("after"), full_page=True)
+    assert_accessible(page, "objective page after the upload")
 
     # the domain's progress bar moved
     page.get_by_role("navigation", name="Fil d’Ariane").get_by_role(

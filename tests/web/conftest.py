@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -18,18 +17,9 @@ from tests.web.helpers import enable_totp, evidence_title, load_d2, pdf_bytes, p
 
 CANDIDACY = dt.date(2024, 6, 1)
 
-# whitenoise warns on every request when the collected-static folder is missing.
-Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
-
 # Candidates with an assessment, and nodes with a piece of evidence, by ``org_tree`` attribute.
 CANDIDATES = ("ght", "ej_a", "ej_b", "esms", "ej_other")
 EVIDENCE_NODES = ("ght", "ej_a", "eg_a1", "ej_b", "eg_b1", "esms", "ej_other", "eg_other")
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    """Users are created by the dozen here; the production hasher's cost is not under test."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -48,7 +38,6 @@ def d2(db):
 @pytest.fixture
 def users(role_users) -> dict:
     """``role_users``, with a TOTP authenticator for the roles the MFA middleware insists on."""
-    from django.conf import settings
 
     for role, user in role_users.items():
         if role in settings.MFA_REQUIRED_ROLES:

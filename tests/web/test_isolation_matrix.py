@@ -337,6 +337,23 @@ def test_organisation_edit(role, client_for, world):
     check_all(role, results)
 
 
+def test_upload_cannot_claim_coverage_of_entities_outside_the_candidate(client_for, world):
+    """The RSSI of EJ B cannot file evidence claiming to cover a site of EJ A."""
+    c = client_for("es_rssi")
+    response = c.post(
+        reverse("compliance:evidence_upload", args=[world.assessments["ej_b"].pk, "D2.P1"]),
+        {
+            "kind": "pssi",
+            "title": "Couverture abusive",
+            "effective_date": "2024-03-01",
+            "entities": [world.orgs["eg_a1"].pk],
+        },
+    )
+    assert response.status_code == 422
+    assert 'id="id_entities_error"' in response.content.decode()
+    assert not Evidence.objects.filter(title="Couverture abusive").exists()
+
+
 # A child kind each parent kind accepts (a site has no children).
 CHILD_KIND = {"ans": "ars", "ars": "esms", "ght": "esms", "ej": "esms", "esms": "eg"}
 
@@ -421,6 +438,15 @@ def test_node_only_grant_does_not_open_the_subtree(make_user, client, world):
         ).status_code
         == 404
     )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="tenancy/detail.html links to the parent node even when it is out of the user's scope",
+)
+def test_breadcrumb_does_not_link_above_the_users_scope(client_for, world):
+    html = client_for("ght_rssi").get(reverse("tenancy:detail", args=[world.orgs["ght"].pk]))
+    assert f'href="/organisations/{world.orgs["ars_idf"].pk}/"' not in html.content.decode()
 
 
 def test_unknown_ids_and_anonymous_users(client, users, world):

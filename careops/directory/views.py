@@ -1,0 +1,9 @@
+"""Annuaires Active Directory (D1): pages."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+
+@login_required
+def index(request):
+    return render(request, "directory/index.html")
