@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "DEFAULT_FROM_EMAIL": "careops@localhost",
     "LOGIN_FAILURES_LIMIT": "5/5m/key",
     "SECURE_COOKIES": False,
+    "ENCRYPTION_KEY": "",
 }
 
 
