@@ -91,6 +91,18 @@ def evidence_kinds(item_data: dict[str, Any]) -> list[tuple[str, str]]:
     return [(k, label) for k, label in item_data.get("evidence_kinds", [])]
 
 
+def kind_labels(kind: str) -> list[tuple[str, str]]:
+    """(kind, label) pairs for an evidence kind, from the current referential versions."""
+    from careops.catalogue.models import ReferentialVersion
+
+    pairs = []
+    for data in ReferentialVersion.objects.filter(is_current=True).values_list("data", flat=True):
+        entry = data.get("evidence_kinds", {}).get(kind)
+        if entry:
+            pairs.append((kind, entry.get("label", kind)))
+    return pairs
+
+
 def normalize_code(code: str) -> str:
     """Normalise an item identifier ("D2.03.B" → "D2.O3.B")."""
     return normalize_item_id(code)

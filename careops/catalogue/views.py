@@ -59,7 +59,8 @@ def load(request):
                 try:
                     report = services.load_paths([path], actor=request.user)
                 except services.LoadRefused as exc:
-                    problems = exc.problems
+                    # name the uploaded file, never the server's temporary folder
+                    problems = [p.replace(str(path), path.name) for p in exc.problems]
                 else:
                     if report.created:
                         messages.success(

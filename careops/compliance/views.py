@@ -217,10 +217,17 @@ def evidence_detail(request, pk):
                 return redirect("compliance:evidence", pk=evidence.pk)
     elif request.method == "POST":
         raise PermissionDenied
+    labels = dict(bridge.kind_labels(evidence.kind))
     return render(
         request,
         "compliance/evidence.html",
-        {"evidence": evidence, "revisions": revisions, "form": form},
+        {
+            "evidence": evidence,
+            "revisions": revisions,
+            "form": form,
+            "kind_label": labels.get(evidence.kind, evidence.kind),
+        },
+        status=422 if form is not None and form.errors else 200,
     )
 
 

@@ -24,6 +24,11 @@ def org_list(request):
 @login_required
 def org_detail(request, pk):
     node = get_in_scope(Organisation, request.user, pk=pk)
+    parent = (
+        scope.restrict(Organisation.objects.filter(pk=node.parent_id), request.user).first()
+        if node.parent_id
+        else None
+    )
     children = scope.restrict(node.children.all(), request.user).order_by("name")
     assessments = scope.restrict(
         Assessment.objects.filter(candidate=node), request.user
@@ -33,6 +38,7 @@ def org_detail(request, pk):
         "tenancy/detail.html",
         {
             "node": node,
+            "parent": parent,
             "children": children,
             "assessments": assessments,
             "can_manage": scope.can(request.user, "manage", node),

@@ -270,10 +270,6 @@ def test_bad_revision_file_adds_no_revision(client, case, media):
     assert files_on_disk(media) == disk
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="evidence_detail answers 200 to a rejected revision (evidence_upload answers 422)",
-)
 def test_bad_revision_file_answers_422(client, case):
     client.force_login(case["rssi"])
     response = client.post(
@@ -331,9 +327,6 @@ def test_referential_load_refuses_a_bad_file_with_file_and_line(
     assert list(ReferentialVersion.objects.values_list("pk", "sha256")) == before
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the load page shows the server's temporary folder in its messages"
-)
 def test_referential_load_messages_do_not_show_server_paths(admin_client, d2):
     response = admin_client.post(
         reverse("catalogue:load"),

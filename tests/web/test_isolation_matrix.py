@@ -440,10 +440,6 @@ def test_node_only_grant_does_not_open_the_subtree(make_user, client, world):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="tenancy/detail.html links to the parent node even when it is out of the user's scope",
-)
 def test_breadcrumb_does_not_link_above_the_users_scope(client_for, world):
     html = client_for("ght_rssi").get(reverse("tenancy:detail", args=[world.orgs["ght"].pk]))
     assert f'href="/organisations/{world.orgs["ars_idf"].pk}/"' not in html.content.decode()
