@@ -73,3 +73,10 @@ REGIONS: list[tuple[str, str]] = [
     ("04", "La Réunion"),
     ("06", "Mayotte"),
 ]
+
+# Roles a holder of a role may grant to others (never above their own).
+GRANTABLE: dict[str, set[str]] = {
+    Role.ADMINISTRATOR: {r.value for r in Role},
+    Role.GHT_RSSI: {Role.GHT_RSSI, Role.ES_RSSI, Role.CONTRIBUTOR, Role.READER},
+    Role.ES_RSSI: {Role.ES_RSSI, Role.CONTRIBUTOR, Role.READER},
+}

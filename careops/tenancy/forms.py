@@ -36,3 +36,26 @@ class OrganisationForm(forms.ModelForm):
             ]
         else:
             self.fields["kind"].disabled = True
+
+
+class GrantForm(forms.Form):
+    """Grant a role on a node to an existing account, or invite a new person."""
+
+    user = forms.CharField(label=_("Identifiant ou adresse électronique"), max_length=150)
+    role = forms.ChoiceField(label=_("Rôle"))
+    include_subtree = forms.BooleanField(
+        label=_("Sur tout le périmètre rattaché"), required=False, initial=True
+    )
+    invite_email = forms.EmailField(
+        label=_("Inviter : adresse électronique du nouveau compte"),
+        required=False,
+        help_text=_(
+            "Si le compte n'existe pas : il est créé et un lien pour choisir le mot de passe est envoyé."
+        ),
+    )
+
+    def __init__(self, *args, roles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        from careops.tenancy.choices import Role
+
+        self.fields["role"].choices = [c for c in Role.choices if c[0] in roles]

@@ -2,16 +2,19 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from careops.catalogue.models import ReferentialVersion
 from careops.compliance.models import Assessment
 from careops.core import audit
+from careops.tenancy import roles as role_service
 from careops.tenancy import scope
-from careops.tenancy.forms import OrganisationForm
-from careops.tenancy.models import Organisation
+from careops.tenancy.forms import GrantForm, OrganisationForm
+from careops.tenancy.models import Organisation, RoleAssignment
 from careops.tenancy.shortcuts import get_in_scope
 
 
@@ -47,8 +50,72 @@ def org_detail(request, pk):
             "roles": scope.restrict(node.role_assignments.all(), request.user).select_related(
                 "user"
             ),
+            "grant_form": _grant_form(request, node),
+            "grantable": role_service.grantable_roles(request.user, node),
         },
     )
+
+
+def _grant_form(request, node, data=None):
+    grantable = role_service.grantable_roles(request.user, node)
+    return GrantForm(data, roles=grantable) if grantable else None
+
+
+def _send_invitation(request, email: str) -> None:
+    from allauth.account.forms import ResetPasswordForm
+
+    form = ResetPasswordForm(data={"email": email})
+    if form.is_valid():
+        form.save(request)
+
+
+@login_required
+@require_POST
+def role_grant(request, pk):
+    node = get_in_scope(Organisation, request.user, pk=pk)
+    form = _grant_form(request, node, request.POST)
+    if form is None:
+        raise PermissionDenied
+    if form.is_valid():
+        try:
+            assignment = role_service.grant(
+                request.user,
+                node,
+                form.cleaned_data["user"],
+                form.cleaned_data["role"],
+                form.cleaned_data["include_subtree"],
+                form.cleaned_data["invite_email"],
+            )
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        except PermissionDenied as exc:
+            messages.error(request, str(exc))
+        else:
+            if form.cleaned_data["invite_email"] and not assignment.user.has_usable_password():
+                _send_invitation(request, assignment.user.email)
+            messages.success(request, _("Le rôle a été attribué."))
+    else:
+        for errors in form.errors.values():
+            for message in errors:
+                messages.error(request, message)
+    return redirect("tenancy:detail", pk=node.pk)
+
+
+@login_required
+@require_POST
+def role_revoke(request, pk):
+    assignment = get_in_scope(
+        RoleAssignment.objects.select_related("organisation", "user"), request.user, pk=pk
+    )
+    node_pk = assignment.organisation_id
+    try:
+        role_service.revoke(request.user, assignment)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Le rôle a été retiré."))
+    return redirect("tenancy:detail", pk=node_pk)
 
 
 @login_required
