@@ -51,6 +51,7 @@ class RevisionForm(forms.Form):
         queryset=Organisation.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        # xgettext:no-python-format
         help_text=_("Pour les règles de couverture (66 % de l'activité combinée)."),
     )
     files = MultipleFileField(label=_("Fichiers"), required=False)
