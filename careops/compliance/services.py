@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from careops.catalogue import bridge
 from careops.compliance import uploads
@@ -55,16 +56,18 @@ def _check_revision(organisation: Organisation, data: RevisionInput) -> list[upl
     """Validate everything before any write, so that a rejected upload saves nothing."""
     errors: dict[str, list[str]] = {}
     if data.expires_on and data.expires_on < data.effective_date:
-        errors.setdefault("expires_on", []).append("La date d'expiration précède la date d'effet.")
+        errors.setdefault("expires_on", []).append(
+            _("La date d'expiration précède la date d'effet.")
+        )
     if data.effective_date > today_in_paris() + dt.timedelta(days=366):
         errors.setdefault("effective_date", []).append(
-            "La date d'effet est à plus d'un an dans le futur."
+            _("La date d'effet est à plus d'un an dans le futur.")
         )
     if data.entity_ids:
         inside = organisation.subtree().filter(pk__in=data.entity_ids).count()
         if inside != len(set(data.entity_ids)):
             errors.setdefault("entities", []).append(
-                "Les entités couvertes doivent appartenir à l'organisation de la preuve."
+                _("Les entités couvertes doivent appartenir à l'organisation de la preuve.")
             )
     checked = []
     for upload in data.files:
@@ -116,9 +119,9 @@ def create_evidence(
 ) -> Evidence:
     """Create a piece of evidence with its first revision, then recompute the statuses it touches."""
     if user is not None and not scope.can(user, "change", organisation):
-        raise PermissionDenied("Vous ne pouvez pas déposer de preuve pour cette organisation.")
+        raise PermissionDenied(_("Vous ne pouvez pas déposer de preuve pour cette organisation."))
     if not kind:
-        raise ValidationError({"kind": ["Le type de preuve est obligatoire."]})
+        raise ValidationError({"kind": [_("Le type de preuve est obligatoire.")]})
     checked = _check_revision(organisation, data)
     with transaction.atomic():
         evidence = Evidence.objects.create(
@@ -145,7 +148,7 @@ def create_evidence(
 def add_revision(user, evidence: Evidence, data: RevisionInput) -> EvidenceRevision:
     """Add a revision to a piece of evidence; earlier revisions stay untouched."""
     if user is not None and not scope.can(user, "change", evidence):
-        raise PermissionDenied("Vous ne pouvez pas modifier cette preuve.")
+        raise PermissionDenied(_("Vous ne pouvez pas modifier cette preuve."))
     checked = _check_revision(evidence.organisation, data)
     with transaction.atomic():
         revision = _write_revision(evidence, user, data, checked)
@@ -306,9 +309,11 @@ def open_assessment(
 ) -> Assessment:
     """Start (or return) the candidate's assessment on a referential version, evaluated at once."""
     if user is not None and not scope.can(user, "change", candidate):
-        raise PermissionDenied("Vous ne pouvez pas ouvrir d'évaluation pour cette organisation.")
+        raise PermissionDenied(_("Vous ne pouvez pas ouvrir d'évaluation pour cette organisation."))
     if not candidate.is_candidate_kind:
-        raise ValidationError("Seuls un GHT, une entité juridique ou un ESMS peuvent candidater.")
+        raise ValidationError(
+            _("Seuls un GHT, une entité juridique ou un ESMS peuvent candidater.")
+        )
     with transaction.atomic():
         assessment, created = Assessment.objects.get_or_create(
             candidate=candidate,
@@ -326,7 +331,7 @@ def open_assessment(
 def update_assessment(user, assessment: Assessment, **fields) -> Assessment:
     """Change an assessment's dates or declared facts, then recompute it."""
     if user is not None and not scope.can(user, "change", assessment):
-        raise PermissionDenied("Vous ne pouvez pas modifier cette évaluation.")
+        raise PermissionDenied(_("Vous ne pouvez pas modifier cette évaluation."))
     changes = {}
     for name in ("candidacy_date", "filing_date", "facts"):
         if name in fields and getattr(assessment, name) != fields[name]:

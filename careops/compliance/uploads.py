@@ -9,6 +9,7 @@ from pathlib import PurePath
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 
 _ZIP = b"PK\x03\x04"
 _SIGNATURES: dict[str, tuple[bytes, ...]] = {
@@ -58,21 +59,22 @@ def check(upload: UploadedFile) -> CheckedFile:
     """Return the checked file or raise UploadRejected; reads the file once, in chunks."""
     name = PurePath(upload.name or "").name
     if not name:
-        raise UploadRejected("Le fichier n'a pas de nom.")
+        raise UploadRejected(_("Le fichier n'a pas de nom."))
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     allowed = settings.UPLOAD_ALLOWED_TYPES
     if extension not in allowed:
         raise UploadRejected(
-            f"« {name} » : type de fichier non accepté. Types acceptés : {', '.join(allowed)}."
+            _("« %(name)s » : type de fichier non accepté. Types acceptés : %(types)s.")
+            % {"name": name, "types": ", ".join(allowed)}
         )
     limit = settings.UPLOAD_MAX_BYTES
     if upload.size is not None and upload.size > limit:
         raise UploadRejected(
-            f"« {name} » dépasse la taille maximale ({filesizeformat(upload.size)} "
-            f"pour {filesizeformat(limit)} autorisés)."
+            _("« %(name)s » dépasse la taille maximale (%(size)s pour %(limit)s autorisés).")
+            % {"name": name, "size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
         )
     if upload.size == 0:
-        raise UploadRejected(f"« {name} » est vide.")
+        raise UploadRejected(_("« %(name)s » est vide.") % {"name": name})
     digest = hashlib.sha256()
     head = b""
     size = 0
@@ -83,14 +85,17 @@ def check(upload: UploadedFile) -> CheckedFile:
         digest.update(chunk)
         size += len(chunk)
         if extension in _TEXT and b"\x00" in chunk:
-            raise UploadRejected(f"« {name} » n'est pas un fichier texte.")
+            raise UploadRejected(_("« %(name)s » n'est pas un fichier texte.") % {"name": name})
     upload.seek(0)
     if size > limit:
-        raise UploadRejected(f"« {name} » dépasse la taille maximale autorisée.")
+        raise UploadRejected(
+            _("« %(name)s » dépasse la taille maximale autorisée.") % {"name": name}
+        )
     signatures = _SIGNATURES.get(extension)
     if signatures and not head.startswith(signatures):
         raise UploadRejected(
-            f"« {name} » : le contenu ne correspond pas à un fichier .{extension}."
+            _("« %(name)s » : le contenu ne correspond pas à un fichier .%(ext)s.")
+            % {"name": name, "ext": extension}
         )
     if extension in _TEXT:
         try:
@@ -98,5 +103,7 @@ def check(upload: UploadedFile) -> CheckedFile:
         except UnicodeDecodeError as exc:
             # a multi-byte character cut at the 512th byte is not an error
             if exc.start < len(head) - 4:
-                raise UploadRejected(f"« {name} » doit être encodé en UTF-8.") from exc
+                raise UploadRejected(
+                    _("« %(name)s » doit être encodé en UTF-8.") % {"name": name}
+                ) from exc
     return CheckedFile(upload, name, size, digest.hexdigest(), CONTENT_TYPES[extension])

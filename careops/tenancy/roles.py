@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from careops.core import audit
 from careops.tenancy import scope
@@ -38,11 +39,11 @@ def grant(
     the address (the e-mail is sent by the caller's view with allauth's reset form).
     """
     if role not in grantable_roles(actor, organisation):
-        raise PermissionDenied("Vous ne pouvez pas attribuer ce rôle sur cette organisation.")
+        raise PermissionDenied(_("Vous ne pouvez pas attribuer ce rôle sur cette organisation."))
     User = get_user_model()
     ident = username_or_email.strip()
     if not ident:
-        raise ValidationError({"user": ["Indiquez un identifiant ou une adresse électronique."]})
+        raise ValidationError({"user": [_("Indiquez un identifiant ou une adresse électronique.")]})
     user = (
         User.objects.filter(username=ident).first()
         or User.objects.filter(email__iexact=ident).first()
@@ -51,7 +52,12 @@ def grant(
         if user is None:
             if not invite_email:
                 raise ValidationError(
-                    {"user": [f"Aucun compte « {ident} » : cochez « inviter » pour le créer."]}
+                    {
+                        "user": [
+                            _("Aucun compte « %(ident)s » : indiquez une adresse pour l'inviter.")
+                            % {"ident": ident}
+                        ]
+                    }
                 )
             user = User(username=ident, email=invite_email)
             user.set_unusable_password()
@@ -80,7 +86,7 @@ def grant(
 def revoke(actor, assignment: RoleAssignment) -> None:
     """Remove a grant, if the actor could have granted it."""
     if assignment.role not in grantable_roles(actor, assignment.organisation):
-        raise PermissionDenied("Vous ne pouvez pas retirer ce rôle.")
+        raise PermissionDenied(_("Vous ne pouvez pas retirer ce rôle."))
     with transaction.atomic():
         audit.record(
             actor,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Model, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from careops.tenancy import scope
 
@@ -16,5 +17,5 @@ def get_in_scope(source: type[Model] | QuerySet, user, action: str = "view", **l
     queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
     found = scope.restrict(queryset, user, action).filter(**lookup).first()
     if found is None:
-        raise Http404("Objet introuvable.")
+        raise Http404(_("Objet introuvable."))
     return found
