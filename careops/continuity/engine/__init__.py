@@ -1,0 +1,1 @@
+"""Continuity engine (no Django): BIA model, computations, workbook and PCRA documents."""
