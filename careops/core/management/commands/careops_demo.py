@@ -137,8 +137,27 @@ class Command(BaseCommand):
                     item_codes=["D2.P1"],
                 )
             self.stdout.write(f"Évaluation D2 du GHT démo : /evaluations/{assessment.pk}/")
+        self._continuity(ej_a)
 
         self.stdout.write(self.style.SUCCESS("Comptes de démonstration (mot de passe commun) :"))
         self.stdout.write(f"  mot de passe : {DEMO_PASSWORD}")
         for username, _role, _anchor, label in USERS:
             self.stdout.write(f"  {username:<10} {label}")
+
+    def _continuity(self, entity) -> None:
+        """A draft BIA campaign for one hospital, filled from the example workbook."""
+        import io
+
+        from careops.continuity import services as continuity
+        from careops.continuity.engine.example import example_bia
+        from careops.continuity.engine.workbook import write_workbook
+        from careops.continuity.models import Campaign
+
+        if Campaign.objects.filter(organisation=entity).exists():
+            return
+        campaign = continuity.create_campaign(None, entity, "BIA 2026 (démonstration)")
+        buffer = io.BytesIO()
+        write_workbook(example_bia(entity.finess, entity.name), buffer)
+        buffer.seek(0)
+        continuity.import_workbook(None, campaign, buffer)
+        self.stdout.write(f"Campagne BIA démo : /continuite/campagnes/{campaign.pk}/")

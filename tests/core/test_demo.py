@@ -1,0 +1,33 @@
+"""``careops demo`` seeds a usable organisation, idempotently."""
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from careops.catalogue import services as catalogue
+from careops.compliance.models import Assessment, Evidence
+from careops.tenancy.models import Organisation, RoleAssignment
+
+
+def test_demo_is_complete_and_idempotent(db, capsys):
+    catalogue.load_default()
+    call_command("careops_demo")
+    counts = (
+        Organisation.objects.count(),
+        get_user_model().objects.count(),
+        RoleAssignment.objects.count(),
+        Evidence.objects.count(),
+    )
+    call_command("careops_demo")
+    assert counts == (
+        Organisation.objects.count(),
+        get_user_model().objects.count(),
+        RoleAssignment.objects.count(),
+        Evidence.objects.count(),
+    )
+    assert Organisation.objects.filter(kind="ars").count() == 18
+    assessment = Assessment.objects.get(candidate__kind="ght", referential_version__domain="D2")
+    pssi = assessment.statuses.get(item_code="D2.P1")
+    assert pssi.status == "not_met"
+    assert "10/07/2022" in pssi.reasons[0]
+    output = capsys.readouterr().out
+    assert "careops-demo-2026" in output and "rssi.ght" in output
