@@ -1,0 +1,236 @@
+"""Forms of the backups app; every choice of organisation or object is restricted to the user."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from careops.backups import choices
+from careops.backups.models import (
+    BackupCopy,
+    BackupSystem,
+    Milestone,
+    ProtectedSystem,
+    Repository,
+    Trajectory,
+)
+from careops.tenancy import scope
+from careops.tenancy.models import Organisation
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class _ScopedForm(forms.ModelForm):
+    """Limits the organisation (and related objects) to what the user may change."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if "organisation" in self.fields:
+            self.fields["organisation"].queryset = scope.restrict(
+                Organisation.objects.all(), user, "change"
+            ).order_by("path")
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.DateInput):
+                field.widget = DATE
+            if name in ("system", "repository"):
+                field.queryset = scope.restrict(field.queryset, user, "change")
+
+
+class BackupSystemForm(_ScopedForm):
+    class Meta:
+        model = BackupSystem
+        fields = [
+            "organisation",
+            "name",
+            "product",
+            "version",
+            "protects",
+            "auth_mode",
+            "operator_roles",
+            "twofa_status",
+            "twofa_proof",
+            "twofa_justification",
+            "isolation_capable",
+            "isolation_procedure",
+            "isolation_tested_on",
+        ]
+        widgets = {
+            "protects": forms.Textarea(attrs={"rows": 2}),
+            "operator_roles": forms.Textarea(attrs={"rows": 3}),
+            "twofa_proof": forms.Textarea(attrs={"rows": 2}),
+            "twofa_justification": forms.Textarea(attrs={"rows": 2}),
+            "isolation_procedure": forms.Textarea(attrs={"rows": 3}),
+            "twofa_status": forms.RadioSelect,
+        }
+
+    def clean(self):
+        data = super().clean()
+        status = data.get("twofa_status")
+        if status == choices.TwoFactor.IMPLEMENTED and not data.get("twofa_proof"):
+            self.add_error("twofa_proof", _("Décrire la preuve de mise en œuvre de la 2FA."))
+        if status == choices.TwoFactor.SUPPORTED_DISABLED and not data.get("twofa_justification"):
+            self.add_error("twofa_justification", _("Justifier que la 2FA ne soit pas activée."))
+        if status == choices.TwoFactor.NOT_SUPPORTED and not data.get("version"):
+            self.add_error("version", _("Indiquer la version du produit qui ne permet pas la 2FA."))
+        return data
+
+
+class BackupCopyForm(_ScopedForm):
+    class Meta:
+        model = BackupCopy
+        fields = ["label", "media", "location", "offsite", "offline", "immutable", "is_production"]
+
+
+class TrajectoryForm(_ScopedForm):
+    class Meta:
+        model = Trajectory
+        fields = ["organisation", "kind", "title", "target_date", "target_reached", "description"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class MilestoneForm(_ScopedForm):
+    class Meta:
+        model = Milestone
+        fields = ["label", "due_date", "done_on"]
+
+
+class RepositoryForm(_ScopedForm):
+    password = forms.CharField(
+        label=_("Mot de passe du dépôt"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text=_("Stocké chiffré ; laisser vide pour conserver l'actuel."),
+    )
+    s3_bucket = forms.CharField(label=_("Seau S3 à sonder (Object Lock)"), required=False)
+    s3_endpoint = forms.CharField(label=_("Point d'accès S3"), required=False)
+    s3_min_retention_days = forms.IntegerField(
+        label=_("Rétention minimale exigée (jours)"), required=False, min_value=0
+    )
+    s3_access_key_env = forms.CharField(
+        label=_("Variable d'environnement de la clé d'accès S3"), required=False
+    )
+    s3_secret_key_env = forms.CharField(
+        label=_("Variable d'environnement de la clé secrète S3"), required=False
+    )
+
+    class Meta:
+        model = Repository
+        fields = [
+            "organisation",
+            "system",
+            "name",
+            "driver",
+            "location",
+            "data_cycle",
+            "append_only_expected",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # a repository makes the server run restic/borg against a location: RSSI only
+        self.fields["organisation"].queryset = scope.restrict(
+            Organisation.objects.all(), self.user, "manage"
+        ).order_by("path")
+        lock = self.instance.s3_lock or {}
+        for key in ("bucket", "endpoint", "min_retention_days", "access_key_env", "secret_key_env"):
+            self.fields[f"s3_{key}"].initial = lock.get(key)
+        if not self.instance.pk:
+            self.fields["password"].required = True
+            self.fields["password"].help_text = _("Stocké chiffré, jamais affiché.")
+
+    def clean(self):
+        data = super().clean()
+        data["s3_lock"] = {
+            key: data.get(f"s3_{key}")
+            for key in (
+                "bucket",
+                "endpoint",
+                "min_retention_days",
+                "access_key_env",
+                "secret_key_env",
+            )
+            if data.get(f"s3_{key}") not in (None, "")
+        }
+        return data
+
+
+class ProtectedSystemForm(_ScopedForm):
+    class Meta:
+        model = ProtectedSystem
+        fields = [
+            "organisation",
+            "name",
+            "rpo_hours",
+            "rto_hours",
+            "repository",
+            "match_host",
+            "match_tags",
+            "match_path",
+            "archive_glob",
+            "job_name",
+            "manifest",
+        ]
+        widgets = {"manifest": forms.Textarea(attrs={"rows": 4})}
+
+    def clean(self):
+        data = super().clean()
+        repo, org = data.get("repository"), data.get("organisation")
+        if repo and org and repo.organisation_id != org.pk:
+            self.add_error("repository", _("Le dépôt doit appartenir à la même organisation."))
+        if not repo and not data.get("job_name"):
+            self.add_error("job_name", _("Indiquer un dépôt ou un nom de tâche des rapports."))
+        return data
+
+
+class RestoreForm(forms.Form):
+    protected_system = forms.ModelChoiceField(
+        label=_("Système à restaurer"), queryset=ProtectedSystem.objects.none()
+    )
+    business_referent = forms.CharField(
+        label=_("Référent métier (non nominatif)"),
+        max_length=200,
+        help_text=_("Fonction du référent qui valide le test fonctionnel, ex. « cadre de santé »."),
+    )
+
+    def __init__(self, *args, repository=None, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["protected_system"].queryset = scope.restrict(
+            ProtectedSystem.objects.filter(repository=repository), user, "change"
+        )
+
+
+class AcknowledgeForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Commentaire"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
+    )
+
+
+class JobImportForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none()
+    )
+    file = forms.FileField(label=_("Rapport de tâches (JSON ou CSV)"))
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=[("auto", _("Détection automatique")), ("json", "JSON"), ("csv", "CSV")],
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = scope.restrict(
+            Organisation.objects.all(), user, "change"
+        ).order_by("path")
+
+
+class OrganisationForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"), queryset=Organisation.objects.none()
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = scope.restrict(
+            Organisation.objects.all(), user, "change"
+        ).order_by("path")
