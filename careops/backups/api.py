@@ -13,6 +13,7 @@ from ninja.pagination import paginate
 
 from careops.backups import choices, services
 from careops.backups.models import Alert, ProtectedSystem, Repository, VerificationRun
+from careops.backups.objectives import objectives_of
 from careops.core.api import READ_ERRORS, WRITE_ERRORS, current_user, service_errors, visible_or_404
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation
@@ -24,13 +25,37 @@ class ProtectedSystemOut(Schema):
     id: int
     organisation_id: int
     name: str
-    rpo_hours: float
+    rpo_hours: float | None  # effective: typed, or inherited from the linked BIA resource
     rto_hours: float | None
+    typed_rpo_hours: float | None
+    typed_rto_hours: float | None
+    resource_id: int | None
+    objectives_source: str
     repository_id: int | None
     job_name: str
     last_backup_at: dt.datetime | None
     last_checked_at: dt.datetime | None
     freshness_status: str
+
+    @staticmethod
+    def resolve_rpo_hours(obj) -> float | None:
+        return objectives_of(obj).rpo_hours
+
+    @staticmethod
+    def resolve_rto_hours(obj) -> float | None:
+        return objectives_of(obj).rto_hours
+
+    @staticmethod
+    def resolve_typed_rpo_hours(obj) -> float | None:
+        return obj.rpo_hours
+
+    @staticmethod
+    def resolve_typed_rto_hours(obj) -> float | None:
+        return obj.rto_hours
+
+    @staticmethod
+    def resolve_objectives_source(obj) -> str:
+        return objectives_of(obj).label
 
 
 class AlertOut(Schema):
@@ -92,7 +117,11 @@ class ImportOut(Schema):
 @paginate
 def list_systems(request):
     """Protected systems with their RPO/RTO and the freshness of their newest backup."""
-    return scope.restrict(ProtectedSystem.objects.all(), current_user(request)).order_by("pk")
+    return (
+        scope.restrict(ProtectedSystem.objects.all(), current_user(request))
+        .select_related("resource__campaign")
+        .order_by("pk")
+    )
 
 
 @router.get("/alerts", response=list[AlertOut])

@@ -22,7 +22,10 @@ def freshness_chart(systems, now) -> SafeString:
     The bar is capped at 200 % of the RPO; the dashed line marks the RPO itself. The figures
     also appear as text, so the chart is readable without colours.
     """
-    rows = [s for s in systems if s.last_backup_at]
+    from careops.backups.objectives import objectives_of
+
+    rows = [(s, objectives_of(s).rpo_hours) for s in systems if s.last_backup_at]
+    rows = [(s, rpo) for s, rpo in rows if rpo]
     if not rows:
         return mark_safe("")  # noqa: S308 - constant
     bar_h, gap, left, right = 22, 10, 200, 150
@@ -35,13 +38,13 @@ def freshness_chart(systems, now) -> SafeString:
         f'<title id="fresh-title">{escape(_("Âge de la dernière sauvegarde rapporté à la PDMA"))}</title>',
         f'<desc id="fresh-desc">{escape(_("Une barre par système ; le trait vertical marque la PDMA (100 %)."))}</desc>',
     ]
-    for i, system in enumerate(rows):
+    for i, (system, rpo_hours) in enumerate(rows):
         age_h = (now - system.last_backup_at).total_seconds() / 3600
-        ratio = age_h / system.rpo_hours if system.rpo_hours else 0
+        ratio = age_h / rpo_hours
         y = 10 + i * (bar_h + gap)
         colour = COLOURS["ok"] if ratio <= 1 else COLOURS["failed"]
         width = max(2.0, min(ratio, 2.0) * scale)
-        label = f"{age_h:.1f} h / {system.rpo_hours:g} h ({ratio:.0%})".replace(".", ",", 1)
+        label = f"{age_h:.1f} h / {rpo_hours:g} h ({ratio:.0%})".replace(".", ",", 1)
         parts += [
             f'<text x="{left - 8}" y="{y + 15}" text-anchor="end" font-size="13">'
             f"{escape(system.name[:28])}</text>",

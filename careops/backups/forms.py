@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from careops.backups import choices
@@ -156,14 +157,29 @@ class RepositoryForm(_ScopedForm):
         return data
 
 
+class ResourceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        campaign = obj.campaign
+        return _("%(code)s — %(name)s (BIA « %(title)s » v%(version)s, %(status)s, %(org)s)") % {
+            "code": obj.code,
+            "name": obj.name,
+            "title": campaign.title,
+            "version": campaign.version,
+            "status": campaign.get_status_display(),
+            "org": campaign.organisation.name,
+        }
+
+
 class ProtectedSystemForm(_ScopedForm):
     class Meta:
         model = ProtectedSystem
         fields = [
             "organisation",
             "name",
+            "resource",
             "rpo_hours",
             "rto_hours",
+            "override_reason",
             "repository",
             "match_host",
             "match_tags",
@@ -173,6 +189,24 @@ class ProtectedSystemForm(_ScopedForm):
             "manifest",
         ]
         widgets = {"manifest": forms.Textarea(attrs={"rows": 4})}
+        field_classes = {"resource": ResourceChoiceField}
+
+    def __init__(self, *args, **kwargs):
+        from careops.backups.objectives import objectives_of
+        from careops.continuity.models import CampaignStatus, Resource
+
+        super().__init__(*args, **kwargs)
+        # resources of the BIAs the user may see, current versions only (plus the linked one)
+        current = Q(campaign__status__in=[CampaignStatus.VALIDATED, CampaignStatus.DRAFT])
+        if self.instance.resource_id:
+            current |= Q(pk=self.instance.resource_id)
+        self.fields["resource"].queryset = (
+            scope.restrict(Resource.objects.filter(current), self.user)
+            .select_related("campaign__organisation")
+            .order_by("campaign__organisation__path", "-campaign__version", "code")
+        )
+        if self.instance.pk and self.instance.resource_id:
+            self.fields["resource"].help_text = objectives_of(self.instance).label
 
     def clean(self):
         data = super().clean()

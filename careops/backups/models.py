@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -194,8 +196,38 @@ class ProtectedSystem(models.Model):
         "tenancy.Organisation", on_delete=models.CASCADE, related_name="protected_systems"
     )
     name = models.CharField(_("nom"), max_length=200)
-    rpo_hours = models.FloatField(_("PDMA / RPO (heures)"))
-    rto_hours = models.FloatField(_("DMIA / RTO (heures)"), null=True, blank=True)
+    resource = models.ForeignKey(
+        "continuity.Resource",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="protected_systems",
+        verbose_name=_("ressource du BIA"),
+        help_text=_(
+            "La PDMA et le RTO sont alors hérités du BIA (dernière campagne validée, sinon le "
+            "brouillon en cours) ; le test de restauration devient le RTO mesuré de la ressource."
+        ),
+    )
+    rpo_hours = models.FloatField(
+        _("PDMA / RPO (heures)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.01)],
+        help_text=_("Pour un système rattaché au BIA : laisser vide pour hériter de sa PDMA."),
+    )
+    rto_hours = models.FloatField(
+        _("DMIA / RTO (heures)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.01)],
+        help_text=_("Pour un système rattaché au BIA : laisser vide pour hériter de son RTO."),
+    )
+    override_reason = models.CharField(
+        _("motif de la dérogation au BIA"),
+        max_length=300,
+        blank=True,
+        help_text=_("Obligatoire quand une valeur saisie remplace celle héritée du BIA."),
+    )
     repository = models.ForeignKey(
         Repository, null=True, blank=True, on_delete=models.SET_NULL, related_name="systems"
     )
@@ -218,6 +250,7 @@ class ProtectedSystem(models.Model):
     )
     last_backup_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    backup_interval_hours = models.FloatField(null=True, blank=True, editable=False)
     freshness_status = models.CharField(
         max_length=10, choices=choices.Outcome.choices, default="skipped", editable=False
     )
@@ -229,6 +262,36 @@ class ProtectedSystem(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self):
+        """The linked resource is on the organisation's branch; an objective comes from the BIA
+        or is typed, and a typed one that replaces the BIA's says why."""
+        from careops.backups.objectives import ObjectiveResolver
+
+        super().clean()
+        errors = {}
+        if self.resource_id and self.organisation_id:
+            org = self.organisation
+            theirs = self.resource.campaign.organisation
+            if not (org.path.startswith(theirs.path) or theirs.path.startswith(org.path)):
+                errors["resource"] = _(
+                    "La ressource doit appartenir à un BIA de la même organisation (ou de son "
+                    "GHT, ou d'un de ses établissements)."
+                )
+        if not errors:
+            objectives = ObjectiveResolver().objectives(self)
+            if objectives.rpo_hours is None:
+                errors["rpo_hours"] = (
+                    _("Indiquer la PDMA : la ressource du BIA n'en hérite d'aucune.")
+                    if self.resource_id
+                    else _("Indiquer la PDMA (ou rattacher le système à une ressource du BIA).")
+                )
+            if objectives.overridden and not self.override_reason.strip():
+                errors["override_reason"] = _(
+                    "Justifier la valeur saisie à la place de celle héritée du BIA."
+                )
+        if errors:
+            raise ValidationError(errors)
 
 
 class VerificationRun(models.Model):

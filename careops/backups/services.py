@@ -31,6 +31,7 @@ from careops.backups.models import (
     Trajectory,
     VerificationRun,
 )
+from careops.backups.objectives import ObjectiveResolver
 from careops.compliance import services as compliance
 from careops.core import audit, crypto
 from careops.tenancy import scope
@@ -181,11 +182,12 @@ def request_run(user, repository: Repository, kind: str, system=None, referent: 
     return run
 
 
-def _system_config(system: ProtectedSystem) -> dict:
+def _system_config(system: ProtectedSystem, resolver: ObjectiveResolver) -> dict:
+    objectives = resolver.objectives(system)
     return {
         "name": f"s{system.pk}",
-        "rpo_hours": system.rpo_hours,
-        "rto_hours": system.rto_hours,
+        "rpo_hours": objectives.rpo_hours,
+        "rto_hours": objectives.rto_hours,
         "repository": f"r{system.repository_id}",
         "match": {
             "host": system.match_host,
@@ -232,9 +234,17 @@ def build_config(run: VerificationRun, scratch: str):
         if system.match_path:
             restore["source_path"] = system.match_path
         checks["restore"] = restore
+    resolver = ObjectiveResolver()
     systems = list(repo.systems.all()) if run.kind == choices.RunKind.VERIFY else []
     if run.kind == choices.RunKind.RESTORE:
         systems = [run.protected_system]
+    # a system whose BIA lost its PDMA cannot be judged: left out, never counted as fresh
+    systems = [s for s in systems if resolver.objectives(s).rpo_hours is not None]
+    if run.kind == choices.RunKind.RESTORE and not systems:
+        raise engine_errors.ConfigError(
+            f"PDMA non définie pour « {run.protected_system.name} » : la saisir ou la renseigner "
+            "dans le BIA."
+        )
     data = {
         "repositories": [
             {
@@ -245,7 +255,7 @@ def build_config(run: VerificationRun, scratch: str):
                 "checks": checks,
             }
         ],
-        "systems": [_system_config(s) for s in systems],
+        "systems": [_system_config(s, resolver) for s in systems],
     }
     return parse_config(data, base_dir=scratch, require_passwords=False), systems
 
@@ -343,9 +353,17 @@ def _record(run, report, systems, state) -> VerificationRun:
             continue
         if fresh.status != "error":
             system.last_backup_at = sreport.newest
+            system.backup_interval_hours = sreport.interval_hours
         system.freshness_status = fresh.status
         system.last_checked_at = run.finished_at
-        system.save(update_fields=["last_backup_at", "freshness_status", "last_checked_at"])
+        system.save(
+            update_fields=[
+                "last_backup_at",
+                "backup_interval_hours",
+                "freshness_status",
+                "last_checked_at",
+            ]
+        )
         _apply_check(
             repo.organisation,
             f"system:{system.pk}:freshness",
@@ -519,18 +537,39 @@ def evaluate_job_systems(organisation: Organisation | None = None, now=None) -> 
     if organisation is not None:
         systems = systems.filter(organisation=organisation)
     count = 0
+    resolver = ObjectiveResolver()
     for system in systems:
         jobs = JobRecord.objects.filter(
             organisation=system.organisation, system_name=system.job_name
         )
+        rpo_hours = resolver.objectives(system).rpo_hours
+        if rpo_hours is None:
+            continue  # a BIA that lost its PDMA: nothing to judge, nothing counted as fresh
+        successes = list(
+            jobs.filter(status__in=["success", "warning"])
+            .order_by("-finished_at")
+            .values_list("finished_at", flat=True)[:2]
+        )
         last_ok = jobs.filter(status__in=["success", "warning"]).order_by("-finished_at").first()
         result = freshness(
-            last_ok.finished_at if last_ok else None, system.rpo_hours, now, "rapport de tâches"
+            last_ok.finished_at if last_ok else None, rpo_hours, now, "rapport de tâches"
         )
         system.last_backup_at = last_ok.finished_at if last_ok else None
+        system.backup_interval_hours = (
+            round((successes[0] - successes[1]).total_seconds() / 3600, 3)
+            if len(successes) == 2
+            else None
+        )
         system.freshness_status = result.status
         system.last_checked_at = now
-        system.save(update_fields=["last_backup_at", "freshness_status", "last_checked_at"])
+        system.save(
+            update_fields=[
+                "last_backup_at",
+                "backup_interval_hours",
+                "freshness_status",
+                "last_checked_at",
+            ]
+        )
         _apply_check(
             system.organisation,
             f"system:{system.pk}:freshness",
@@ -711,6 +750,7 @@ def monitoring_report_evidence(user, organisation: Organisation, days: int = 30)
 def backup_plan_evidence(user, organisation: Organisation):
     """The protected systems with RPO/RTO and repositories → evidence of D2.O2.B (plans)."""
     systems = ProtectedSystem.objects.filter(organisation__in=organisation.subtree())
+    resolver = ObjectiveResolver()
     return compliance.create_evidence(
         user,
         organisation,
@@ -722,11 +762,13 @@ def backup_plan_evidence(user, organisation: Organisation):
                 "systems": [
                     {
                         "name": s.name,
-                        "rpo_hours": s.rpo_hours,
-                        "rto_hours": s.rto_hours,
+                        "rpo_hours": o.rpo_hours,
+                        "rto_hours": o.rto_hours,
+                        "objectives_source": o.label,
                         "repository": s.repository.name if s.repository else s.job_name,
                     }
-                    for s in systems.select_related("repository")
+                    for s in systems.select_related("repository", "resource__campaign")
+                    for o in [resolver.objectives(s)]
                 ]
             },
         ),
@@ -738,37 +780,63 @@ def backup_plan_evidence(user, organisation: Organisation):
 # ---------------------------------------------------------------- for the continuity module
 
 
+def _capability(system: ProtectedSystem, resolver: ObjectiveResolver) -> dict:
+    last_restore = (
+        system.runs.filter(kind=choices.RunKind.RESTORE, outcome=choices.Outcome.OK)
+        .exclude(restore_seconds=None)
+        .order_by("-finished_at")
+        .first()
+    )
+    age = None
+    if system.last_backup_at and system.last_checked_at:
+        age = round((system.last_checked_at - system.last_backup_at).total_seconds() / 3600, 3)
+    measured = [v for v in (age, system.backup_interval_hours) if v is not None]
+    objectives = resolver.objectives(system)
+    return {
+        "system_id": system.pk,
+        "name": system.name,
+        "organisation_id": system.organisation_id,
+        "rpo_hours": objectives.rpo_hours,
+        "rto_hours": objectives.rto_hours,
+        "objectives_source": objectives.label,
+        "resource_id": system.resource_id,
+        "resource_code": system.resource.code if system.resource_id else None,
+        "backup_age_hours": age,
+        "backup_interval_hours": system.backup_interval_hours,
+        "achieved_rpo_hours": max(measured) if measured else None,
+        "last_backup_at": system.last_backup_at,
+        "last_checked_at": system.last_checked_at,
+        "restore_hours": round(last_restore.restore_seconds / 3600, 4) if last_restore else None,
+        "restore_tested_at": last_restore.finished_at if last_restore else None,
+    }
+
+
 def achieved_capabilities(organisation: Organisation) -> list[dict]:
     """Per protected system of an organisation's subtree: the achieved restore capability.
 
     ``restore_hours`` is the duration of the last successful restore test (the measured RTO
     capability the continuity module compares with the objective); ``backup_age_hours`` the age
-    of the newest backup at the last check (compared with the RPO).
+    of the newest backup at the last check and ``backup_interval_hours`` the interval between
+    the two newest restore points (their maximum, ``achieved_rpo_hours``, is compared with the
+    RPO); ``rpo_hours``/``rto_hours`` are the effective objectives (inherited from the BIA when
+    the system is linked to a resource).
     """
     systems = ProtectedSystem.objects.filter(organisation__in=organisation.subtree())
-    rows = []
-    for system in systems.select_related("organisation"):
-        last_restore = (
-            system.runs.filter(kind=choices.RunKind.RESTORE, outcome=choices.Outcome.OK)
-            .exclude(restore_seconds=None)
-            .order_by("-finished_at")
-            .first()
-        )
-        age = None
-        if system.last_backup_at and system.last_checked_at:
-            age = (system.last_checked_at - system.last_backup_at).total_seconds() / 3600
-        rows.append(
-            {
-                "system_id": system.pk,
-                "name": system.name,
-                "organisation_id": system.organisation_id,
-                "rpo_hours": system.rpo_hours,
-                "rto_hours": system.rto_hours,
-                "backup_age_hours": round(age, 3) if age is not None else None,
-                "restore_hours": round(last_restore.restore_seconds / 3600, 4)
-                if last_restore
-                else None,
-                "restore_tested_at": last_restore.finished_at if last_restore else None,
-            }
-        )
-    return rows
+    resolver = ObjectiveResolver()
+    return [
+        _capability(system, resolver)
+        for system in systems.select_related("organisation", "resource__campaign")
+    ]
+
+
+def linked_capabilities(organisation: Organisation, user=None) -> list[dict]:
+    """The achieved capabilities of the protected systems linked to a BIA resource of one
+    entity's campaigns (any version); with ``user``, only the systems the user may see."""
+    systems = ProtectedSystem.objects.filter(resource__campaign__organisation=organisation)
+    if user is not None:
+        systems = scope.restrict(systems, user)
+    resolver = ObjectiveResolver()
+    return [
+        _capability(system, resolver)
+        for system in systems.select_related("organisation", "resource__campaign")
+    ]

@@ -35,6 +35,7 @@ from careops.backups.models import (
     Trajectory,
     VerificationRun,
 )
+from careops.backups.objectives import ObjectiveResolver
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation
 from careops.tenancy.shortcuts import get_in_scope
@@ -67,6 +68,7 @@ def index(request):
     )
     open_alerts = scope.restrict(Alert.objects.filter(resolved_at=None), user)
     now = timezone.now()
+    protected = ObjectiveResolver().annotate(protected.select_related("resource__campaign"))
     return render(
         request,
         "backups/index.html",
@@ -77,7 +79,7 @@ def index(request):
             "trajectories": trajectories,
             "runs": runs[:10],
             "open_alerts": open_alerts.count(),
-            "freshness_svg": charts.freshness_chart(list(protected), now),
+            "freshness_svg": charts.freshness_chart(protected, now),
             "restore_svg": charts.restore_chart(restores),
             "can_change": scope.restrict(Organisation.objects.all(), user, "change").exists(),
             "org_form": OrganisationForm(user=user),
@@ -236,7 +238,11 @@ def repository_detail(request, pk):
         "backups/repository.html",
         {
             "repository": repository,
-            "systems": scope.restrict(repository.systems.all(), request.user),
+            "systems": ObjectiveResolver().annotate(
+                scope.restrict(repository.systems.all(), request.user).select_related(
+                    "resource__campaign"
+                )
+            ),
             "runs": runs[:20],
             "can_change": can_change,
             "restore_form": RestoreForm(repository=repository, user=request.user)

@@ -39,6 +39,6 @@ def list_campaigns(request):
 def campaign_analysis(request, campaign_id: int):
     """The campaign's full analysis, as ``careops bia analyze --json`` prints it."""
     campaign = visible_or_404(_campaigns(request), request, campaign_id)
-    data = services.analyse(campaign).as_dict()
+    data = services.analyse(campaign, user=current_user(request)).as_dict()
     data["pcra_problems"] = services.pcra_problems(campaign)
     return data

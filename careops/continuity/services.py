@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from careops.compliance import services as compliance
 from careops.continuity.engine import compute, report
@@ -136,20 +137,82 @@ def _subtree_finess(organisation: Organisation) -> set[str]:
     return set(organisation.subtree().exclude(finess=None).values_list("finess", flat=True))
 
 
-def analysed(campaign: Campaign) -> tuple[engine.Bia, compute.Analysis]:
+def _at(moment: dt.datetime | None) -> str:
+    return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M") if moment else "?"
+
+
+def backup_measures(campaign: Campaign, user=None) -> dict[str, engine.Measured]:
+    """The recovery capability measured by the backups module for the campaign's resources that
+    protected systems are linked to (a link to any version of the entity's resource counts):
+    the longest latest successful restore test (achieved RTO) and the worst of backup age at the
+    last check and snapshot interval (achieved PDMA), with date and source. With ``user``, only
+    the protected systems the user may see count."""
+    from careops.backups import services as backups
+
+    by_code: dict[str, list[dict]] = {}
+    for row in backups.linked_capabilities(campaign.organisation, user):
+        by_code.setdefault(row["resource_code"], []).append(row)
+    measures = {}
+    for code, rows in by_code.items():
+        rto_rows = [r for r in rows if r["restore_hours"] is not None]
+        rpo_rows = [r for r in rows if r["achieved_rpo_hours"] is not None]
+        rto = max(rto_rows, key=lambda r: r["restore_hours"], default=None)
+        rpo = max(rpo_rows, key=lambda r: r["achieved_rpo_hours"], default=None)
+        rto_source = rpo_source = ""
+        if rto is not None:
+            rto_source = _("test de restauration de « %(name)s » du %(at)s") % {
+                "name": rto["name"],
+                "at": _at(rto["restore_tested_at"]),
+            }
+        if rpo is not None:
+            rpo_source = _(
+                "sauvegardes de « %(name)s » : âge %(age)s au contrôle du %(at)s, "
+                "intervalle %(interval)s"
+            ) % {
+                "name": rpo["name"],
+                "age": engine.format_duration(_secs(rpo["backup_age_hours"]), "?"),
+                "at": _at(rpo["last_checked_at"]),
+                "interval": engine.format_duration(_secs(rpo["backup_interval_hours"]), "?"),
+            }
+        missing_rto = len(rows) - len(rto_rows)
+        missing_rpo = len(rows) - len(rpo_rows)
+        if missing_rto and rto_source:
+            rto_source += _(" (%(n)s système(s) lié(s) non testé(s))") % {"n": missing_rto}
+        if missing_rpo and rpo_source:
+            rpo_source += _(" (%(n)s système(s) lié(s) non contrôlé(s))") % {"n": missing_rpo}
+        measures[code] = engine.Measured(
+            rto_seconds=_secs(rto["restore_hours"]) if rto else None,
+            rpo_seconds=_secs(rpo["achieved_rpo_hours"]) if rpo else None,
+            rto_source=rto_source,
+            rpo_source=rpo_source,
+            rto_complete=not missing_rto,
+            rpo_complete=not missing_rpo,
+        )
+    return measures
+
+
+def _secs(hours: float | None) -> int | None:
+    return None if hours is None else round(hours * 3600)
+
+
+def analysed(
+    campaign: Campaign, with_measures: bool = True, user=None
+) -> tuple[engine.Bia, compute.Analysis]:
     """The campaign's BIA and its analysis; activities tagged with a site of the campaign's
-    entity count for the entity."""
+    entity count for the entity. Resources linked to protected systems take their measured
+    RTO/PDMA from the backups module (``with_measures``), the others keep the typed ones."""
     bia = to_engine(campaign)
     org = campaign.organisation
     inside = _subtree_finess(org)
     for activity in bia.activities:
         if activity.entity in inside:
             activity.entity = org.finess or ""
-    return bia, compute.analyse(bia)
+    measured = backup_measures(campaign, user) if with_measures else None
+    return bia, compute.analyse(bia, measured=measured)
 
 
-def analyse(campaign: Campaign) -> compute.Analysis:
-    return analysed(campaign)[1]
+def analyse(campaign: Campaign, with_measures: bool = True, user=None) -> compute.Analysis:
+    return analysed(campaign, with_measures, user)[1]
 
 
 def pcra_problems(campaign: Campaign) -> list[str]:

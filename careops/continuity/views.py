@@ -101,7 +101,7 @@ def campaign_create(request):
 @login_required
 def campaign_detail(request, pk):
     campaign = _campaign(request, pk)
-    bia, analysis = services.analysed(campaign)
+    bia, analysis = services.analysed(campaign, user=request.user)
     can_change = scope.can(request.user, "change", campaign)
     activities = {a.code: a for a in campaign.activities.all()}
     rows = [
@@ -127,6 +127,9 @@ def campaign_detail(request, pk):
             "rpo": format_duration(o.required_rpo_seconds, "—"),
             "gap": GAP_LABELS[o.rto_gap],
             "rpo_gap": GAP_LABELS[o.rpo_gap],
+            "measured_rto": format_duration(o.measured_rto_seconds, "—"),
+            "measured_rpo": format_duration(o.measured_rpo_seconds, "—"),
+            "from_backups": o.measured_from == "external",
         }
         for o in analysis.resources
     ]

@@ -35,6 +35,15 @@ def newest(snapshots: Iterable[Snapshot], selector: Selector) -> Snapshot | None
     return max(chosen, key=lambda s: s.time) if chosen else None
 
 
+def interval_hours(snapshots: Iterable[Snapshot], selector: Selector) -> float | None:
+    """Hours between the two most recent restore points matching ``selector`` (the achieved
+    snapshot interval), or None with fewer than two."""
+    times = sorted(s.time for s in snapshots if selector.matches(s))
+    if len(times) < 2:
+        return None
+    return round((times[-1] - times[-2]).total_seconds() / 3600, 3)
+
+
 def fmt_hours(hours: float) -> str:
     """A duration in French, hours or days."""
     if hours < 48:

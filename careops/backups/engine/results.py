@@ -108,6 +108,7 @@ class SystemReport(_Serialisable):
     newest: dt.datetime | None = None
     age_hours: float | None = None
     checks: list[CheckResult] = field(default_factory=list)
+    interval_hours: float | None = None  # between the two newest restore points
 
     @property
     def status(self) -> str:

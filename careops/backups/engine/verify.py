@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from careops.backups.engine import errors, immutability, integrity, restore
 from careops.backups.engine.borg import BorgRepository
 from careops.backups.engine.config import RepositoryConfig, VerifyConfig, read_secret
-from careops.backups.engine.freshness import Selector, freshness, newest
+from careops.backups.engine.freshness import Selector, freshness, interval_hours, newest
 from careops.backups.engine.jobreports import JobResult, last_success, parse_job_report
 from careops.backups.engine.restic import ResticRepository
 from careops.backups.engine.results import (
@@ -311,8 +311,10 @@ def system_freshness(
             )
         )
         return report
-    chosen = newest(snapshots, Selector(**system.match.model_dump()))
+    selector = Selector(**system.match.model_dump())
+    chosen = newest(snapshots, selector)
     _fill(report, chosen.time if chosen else None, now, f"dépôt « {system.repository} »")
+    report.interval_hours = interval_hours(snapshots, selector)
     return report
 
 

@@ -17,3 +17,11 @@ _BADGES = {
 def badge(status: str) -> str:
     """The shared badge class (met, partial, not_met…) of a check status."""
     return _BADGES.get(status, "not_applicable")
+
+
+@register.filter
+def hours(value) -> str:
+    """A duration in hours, French style ("4 h", "1,5 h", "3 j"); "—" when not set."""
+    from careops.backups.objectives import hours_label
+
+    return hours_label(value)

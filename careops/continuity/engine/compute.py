@@ -8,13 +8,14 @@ Every function is pure and deterministic.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 
 from careops.continuity.engine.model import (
     Activity,
     Bia,
+    Measured,
     Method,
     PriorityClass,
     Problem,
@@ -248,14 +249,19 @@ class ResourceObjective:
     measured_rpo_seconds: int | None
     rto_gap: str  # met, not_met, unknown, none_required
     rpo_gap: str
+    measured_from: str = "manual"  # manual (typed on the resource) or external (passed in)
+    measured_rto_source: str = ""
+    measured_rpo_source: str = ""
 
 
-def _gap(required: int | None, measured: int | None) -> str:
+def _gap(required: int | None, measured: int | None, complete: bool = True) -> str:
     if required is None:
         return "none_required"
     if measured is None:
         return "unknown"
-    return "met" if measured <= required else "not_met"
+    if measured > required:
+        return "not_met"
+    return "met" if complete else "unknown"
 
 
 def _min(values: Iterable[int | None]) -> int | None:
@@ -263,9 +269,16 @@ def _min(values: Iterable[int | None]) -> int | None:
     return min(present) if present else None
 
 
-def inherit_objectives(bia: Bia, results: dict[str, ActivityResult]) -> list[ResourceObjective]:
+def inherit_objectives(
+    bia: Bia,
+    results: dict[str, ActivityResult],
+    measured: Mapping[str, Measured] | None = None,
+) -> list[ResourceObjective]:
     """Each resource inherits the strictest RTO and RPO of the activities that depend on it,
-    directly or through other resources (cycles included: reachability is what counts)."""
+    directly or through other resources (cycles included: reachability is what counts).
+
+    ``measured`` (by resource code) replaces the measured values typed on those resources."""
+    measured = measured or {}
     graph = _adjacency(bia)
     served: dict[str, list[str]] = {r.code: [] for r in bia.resources}
     for activity in bia.activities:
@@ -279,6 +292,15 @@ def inherit_objectives(bia: Bia, results: dict[str, ActivityResult]) -> list[Res
         users = served[resource.code]
         rto = _min(by_code[a].rto_seconds for a in users)
         rpo = _min(by_code[a].rpo_seconds for a in users)
+        outside = measured.get(resource.code)
+        if outside is not None:
+            m_rto, m_rpo = outside.rto_seconds, outside.rpo_seconds
+            rto_complete, rpo_complete = outside.rto_complete, outside.rpo_complete
+            sources = ("external", outside.rto_source, outside.rpo_source)
+        else:
+            m_rto, m_rpo = resource.measured_rto_seconds, resource.measured_rpo_seconds
+            rto_complete = rpo_complete = True
+            sources = ("manual", "", "")
         objectives.append(
             ResourceObjective(
                 code=resource.code,
@@ -290,10 +312,13 @@ def inherit_objectives(bia: Bia, results: dict[str, ActivityResult]) -> list[Res
                 activities=users,
                 p1_activities=sum(1 for a in users if results[a].priority == top),
                 restore_seconds=resource.restore_seconds,
-                measured_rto_seconds=resource.measured_rto_seconds,
-                measured_rpo_seconds=resource.measured_rpo_seconds,
-                rto_gap=_gap(rto, resource.measured_rto_seconds),
-                rpo_gap=_gap(rpo, resource.measured_rpo_seconds),
+                measured_rto_seconds=m_rto,
+                measured_rpo_seconds=m_rpo,
+                rto_gap=_gap(rto, m_rto, rto_complete),
+                rpo_gap=_gap(rpo, m_rpo, rpo_complete),
+                measured_from=sources[0],
+                measured_rto_source=sources[1],
+                measured_rpo_source=sources[2],
             )
         )
     return objectives
@@ -770,8 +795,11 @@ class Analysis:
         }
 
 
-def analyse(bia: Bia, threshold: float = 0.66) -> Analysis:
-    """Run every computation on a BIA."""
+def analyse(
+    bia: Bia, threshold: float = 0.66, measured: Mapping[str, Measured] | None = None
+) -> Analysis:
+    """Run every computation on a BIA; ``measured`` (by resource code) gives the recovery
+    capabilities measured outside the BIA (restore tests), in place of the typed ones."""
     results = {a.code: analyse_activity(a, bia.method) for a in bia.activities}
     consistency = consistency_problems(bia)
     known = {r.code for r in bia.resources} | set(results)
@@ -787,7 +815,7 @@ def analyse(bia: Bia, threshold: float = 0.66) -> Analysis:
     first_results = {}
     for a in bia.activities:
         first_results.setdefault(a.code, results[a.code])
-    objectives = inherit_objectives(clean, first_results)
+    objectives = inherit_objectives(clean, first_results, measured)
     order, waves = recovery_waves(clean, objectives)
     return Analysis(
         activities=list(first_results.values()),

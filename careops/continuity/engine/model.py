@@ -142,6 +142,23 @@ class Resource:
     row: int | None = None
 
 
+@dataclass(frozen=True)
+class Measured:
+    """A resource's recovery capability measured elsewhere (restore tests, backup ages), passed
+    into the analysis in place of the values typed on the resource.
+
+    ``rto_complete`` / ``rpo_complete`` are false when only part of what the resource needs was
+    measured: a measure within the objective then proves nothing, one beyond it still fails.
+    """
+
+    rto_seconds: int | None = None
+    rpo_seconds: int | None = None
+    rto_source: str = ""
+    rpo_source: str = ""
+    rto_complete: bool = True
+    rpo_complete: bool = True
+
+
 @dataclass
 class Dependency:
     """``source`` (an activity or resource code) needs ``target`` (a resource code)."""

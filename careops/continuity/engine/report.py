@@ -16,8 +16,8 @@ RTO_LABELS = {
     "missing": "RTO manquant",
 }
 GAP_LABELS = {
-    "met": "atteint",
-    "not_met": "NON ATTEINT",
+    "met": "tenu",
+    "not_met": "NON TENU",
     "unknown": "non mesuré",
     "none_required": "—",
 }
