@@ -37,8 +37,10 @@ def _missing(what: str) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per test module: Playwright allows one sync session at a time per process,
+    and other apps' browser tests start their own after this module ends."""
     if not CHROMIUM.exists():
         _missing(f"{CHROMIUM} is missing (apt-get install chromium)")
     if not AXE.exists():

@@ -1,0 +1,141 @@
+"""Typed, JSON-serialisable results of the exposure engine."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class TlsInfo:
+    """What a TLS endpoint accepts and the certificate it shows."""
+
+    protocols: list[str] = field(default_factory=list)
+    cipher: str = ""
+    weak_suites: list[str] = field(default_factory=list)
+    subject: str = ""
+    issuer: str = ""
+    not_before: str = ""
+    not_after: str = ""
+    expired: bool = False
+    days_left: int | None = None
+    self_signed: bool = False
+    hostname_matches: bool | None = None
+    key: str = ""
+    sans: list[str] = field(default_factory=list)
+
+
+@dataclass
+class HttpInfo:
+    """An HTTP(S) answer: status, server, title, redirects and security headers."""
+
+    url: str
+    status: int
+    server: str = ""
+    title: str = ""
+    location: str = ""
+    login_page: bool = False
+    admin_page: bool = False
+    missing_headers: list[str] = field(default_factory=list)
+    hsts: bool = False
+    edge_device: str = ""
+
+
+@dataclass
+class Service:
+    """One open TCP port and what answers on it."""
+
+    port: int
+    transport: str = "tcp"
+    service: str = "unknown"
+    product: str = ""
+    version: str = ""
+    cpe: str = ""
+    confidence: str = "low"  # high (protocol answer), medium (banner pattern), low (port only)
+    tls: TlsInfo | None = None
+    banner: str = ""
+    http: HttpInfo | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class HostResult:
+    """A scanned address, the names that led to it and its open services."""
+
+    address: str
+    hostnames: list[str] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
+    answered: bool = False  # any port open or refused: the host was reachable
+    ports_scanned: int = 0
+    filtered: int = 0
+
+
+@dataclass
+class Finding:
+    """One rule hit on a host/port, with the CVEs and KEV entries behind it."""
+
+    rule: str
+    severity: str
+    host: str
+    port: int | None
+    title: str
+    evidence: str
+    remediation: str
+    description: str = ""
+    category: str = ""
+    cves: list[str] = field(default_factory=list)
+    kev: bool = False
+    confidence: str = "confirmed"
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable identity across runs: rule, host, port and CVEs."""
+        return "|".join([self.rule, self.host, str(self.port or ""), ",".join(sorted(self.cves))])
+
+
+@dataclass
+class ScanResult:
+    """The whole result of one engine run."""
+
+    hosts: list[HostResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    exposure_level: str = ""
+    minimum_level_met: bool = False
+    started_at: str = ""
+    finished_at: str = ""
+    catalogues: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain dict in the documented shape (``careops exposure scan --json``)."""
+        data = dataclasses.asdict(self)
+        for finding, raw in zip(self.findings, data["findings"], strict=True):
+            raw["fingerprint"] = finding.fingerprint
+        return data
+
+
+def _from(cls, raw):
+    if raw is None:
+        return None
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in raw.items() if k in names})
+
+
+def result_from_json(data: dict[str, Any]) -> ScanResult:
+    """Rebuild a ScanResult from ``to_json`` output (stored runs)."""
+    hosts = []
+    for raw_host in data.get("hosts", []):
+        services = []
+        for raw in raw_host.get("services", []):
+            svc = _from(Service, {**raw, "tls": None, "http": None})
+            svc.tls = _from(TlsInfo, raw.get("tls"))
+            svc.http = _from(HttpInfo, raw.get("http"))
+            services.append(svc)
+        host = _from(HostResult, {**raw_host, "services": []})
+        host.services = services
+        hosts.append(host)
+    findings = [_from(Finding, raw) for raw in data.get("findings", [])]
+    result = _from(ScanResult, {**data, "hosts": [], "findings": []})
+    result.hosts, result.findings = hosts, findings
+    return result

@@ -1,0 +1,326 @@
+"""The engine's entry point: targets → DNS → connect scan → identification → TLS → findings."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from careops.exposure.engine import probes, rules, targets, tls, web
+from careops.exposure.engine.portscan import PortScanOptions, scan_ports
+from careops.exposure.engine.results import HostResult, ScanResult, Service
+
+ENGINE_VERSION = "careops-exposure 1.0"
+
+SERVER_PATTERNS: list[tuple[re.Pattern, str, str]] = [
+    (re.compile(r"^nginx(?:/([\d.]+))?", re.I), "nginx", "f5:nginx"),
+    (re.compile(r"^Apache(?:/([\d.]+))?", re.I), "Apache httpd", "apache:http_server"),
+    (
+        re.compile(r"^Microsoft-IIS(?:/([\d.]+))?", re.I),
+        "Microsoft IIS",
+        "microsoft:internet_information_services",
+    ),
+    (re.compile(r"^Microsoft-HTTPAPI(?:/([\d.]+))?", re.I), "Microsoft HTTPAPI", ""),
+    (re.compile(r"^lighttpd(?:/([\d.]+))?", re.I), "lighttpd", "lighttpd:lighttpd"),
+    (
+        re.compile(r"^Apache-Coyote(?:/([\d.]+))?|^Apache Tomcat(?:/([\d.]+))?", re.I),
+        "Apache Tomcat",
+        "apache:tomcat",
+    ),
+    (re.compile(r"^Jetty\(([\d.]+)", re.I), "Jetty", "eclipse:jetty"),
+    (re.compile(r"^openresty(?:/([\d.]+))?", re.I), "OpenResty", "openresty:openresty"),
+]
+
+
+@dataclass
+class ScanOptions:
+    """Everything that shapes a run; the defaults are polite for internet targets."""
+
+    ports: list[int] = field(default_factory=lambda: list(targets.DEFAULT_PORTS))
+    portscan: PortScanOptions = field(default_factory=PortScanOptions)
+    allow_private: bool = False
+    scope_networks: list[str] | None = None  # verified ranges (None: no scope check, CLI use)
+    scope_domains: list[str] | None = None  # verified domains (names and their subdomains)
+    nameservers: list[str] | None = None
+    dns_timeout: float = 2.0
+    probe_timeout: float = 3.0
+    banner_timeout: float = 1.5
+    service_deadline: float = 10.0  # identification of one port never takes longer
+    identify_concurrency: int = 16
+    tls_checks: bool = True
+    identify: bool = True  # False: discovery only (open ports, no probes, no findings)
+    vulndb_path: str | None = None
+    rules_path: str | None = None
+
+
+def _server_product(service: Service, server: str) -> None:
+    for pattern, product, cpe in SERVER_PATTERNS:
+        match = pattern.match(server)
+        if match:
+            version = next((g for g in match.groups() if g), "")
+            service.product, service.version = product, version
+            service.confidence = "high" if version else "medium"
+            if cpe:
+                service.cpe = probes.make_cpe(cpe, version)
+            distro = probes._distro(server)
+            if distro:
+                service.details["distribution"] = distro
+            return
+    if server:
+        service.product = server.split("/")[0][:60]
+        service.version = server.split("/")[1].split(" ")[0][:30] if "/" in server else ""
+        service.confidence = "medium"
+
+
+async def _identify_http(address, port, service, is_tls, timeout, server_name) -> bool:
+    answer = await web.probe_http(address, port, is_tls, timeout, server_name)
+    if answer is None:
+        return False
+    info, body = answer
+    service.http = info
+    service.service = "https" if is_tls else "http"
+    service.banner = f"HTTP {info.status} {info.server}".strip()
+    _server_product(service, info.server)
+    if "You Know, for Search" in body or '"cluster_name"' in body:
+        service.service = "elasticsearch"
+        service.product = "Elasticsearch"
+        try:
+            service.version = json.loads(body)["version"]["number"]
+        except (ValueError, KeyError, TypeError):
+            service.version = ""
+        service.cpe = probes.make_cpe("elastic:elasticsearch", service.version)
+        service.details["auth_required"] = False
+    elif info.status == 401 and "security_exception" in body:
+        service.service = "elasticsearch"
+        service.product = "Elasticsearch"
+        service.details["auth_required"] = True
+    elif "Microsoft-HTTPAPI" in info.server and port in (5985, 5986, 47001):
+        service.service = "winrm"
+        service.product = "Microsoft WinRM"
+    if info.edge_device:
+        service.details["edge_device"] = info.edge_device
+    service.confidence = "high" if service.version else service.confidence or "medium"
+    return True
+
+
+async def identify(
+    address: str, port: int, server_name: str | None, options: ScanOptions, now: dt.datetime
+) -> Service:
+    """Find what answers on an open port: hinted probe first, then the generic order."""
+    timeout = options.probe_timeout
+    service = Service(port)
+    hint = probes.PORT_HINTS.get(port)
+    order = [hint] if hint else []
+    for name in [
+        "banner",
+        "tls",
+        "http",
+        "rdp",
+        "smb",
+        "redis",
+        "mongodb",
+        "postgresql",
+        "mssql",
+        "hl7",
+        "dicom",
+    ]:
+        if name not in order:
+            order.append(name)
+    garbage = b""
+    silent = 0
+    for name in order:
+        if silent and name not in (hint, "banner"):
+            timeout = min(options.probe_timeout, 1.0)  # a mute port gets shorter probes
+        try:
+            if name == "banner":
+                found, raw = await probes.probe_banner(address, port, options.banner_timeout)
+                if found:
+                    found.port = port
+                    return found
+                garbage = garbage or raw
+                if not raw:
+                    silent += 1
+                continue
+            if name == "tls":
+                if not await tls.is_tls(address, port, timeout):
+                    continue
+                service.service = "tls"
+                service.confidence = "medium"
+                if options.tls_checks:
+                    service.tls = await tls.check_tls(address, port, server_name, now, timeout)
+                await _identify_http(address, port, service, True, timeout, server_name)
+                if service.details.get("edge_device") is None and service.tls:
+                    edge = web.detect_edge(service.tls.subject + " " + service.tls.issuer)
+                    if edge:
+                        service.details["edge_device"] = edge
+                return service
+            if name == "http":
+                if await _identify_http(address, port, service, False, timeout, server_name):
+                    return service
+                continue
+            found = await probes.CLIENT_FIRST[name](address, port, timeout)
+            if found:
+                found.port = port
+                return found
+        except (OSError, TimeoutError, EOFError, ValueError):
+            continue
+        except Exception as exc:  # a hostile or broken service must not stop the run
+            service.details.setdefault("probe_errors", []).append(
+                f"{name}: {exc.__class__.__name__}"
+            )
+            continue
+    service.service = probes.PORT_NAMES.get(port, "unknown")
+    service.confidence = "low"
+    if garbage:
+        service.banner = probes._printable(garbage)
+        service.details["unrecognised_answer"] = True
+    return service
+
+
+def _domain_allowed(name: str, domains: list[str]) -> bool:
+    name = name.lower().rstrip(".")
+    return any(
+        name == d or name.endswith("." + d) for d in (x.lower().rstrip(".") for x in domains)
+    )
+
+
+async def expand_targets(
+    raw_targets: list[str], options: ScanOptions
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Parse, resolve and scope-check targets; return ({address: hostnames}, French errors)."""
+    errors: list[str] = []
+    addresses: dict[str, list[str]] = {}
+    resolver = None
+    for raw in raw_targets:
+        try:
+            target = targets.parse_target(raw)
+        except targets.TargetError as exc:
+            errors.append(str(exc))
+            continue
+        names = []
+        candidate = list(target.addresses)
+        if target.hostname:
+            if options.scope_domains is not None and not _domain_allowed(
+                target.hostname, options.scope_domains
+            ):
+                errors.append(f"« {target.hostname} » est hors du périmètre vérifié : refusé.")
+                continue
+            resolver = resolver or targets.make_resolver(options.nameservers, options.dns_timeout)
+            resolution = await targets.resolve(target.hostname, resolver)
+            if resolution.error:
+                errors.append(resolution.error)
+                continue
+            names = [target.hostname]
+            candidate = resolution.a + resolution.aaaa
+        for address in candidate:
+            ip = ipaddress.ip_address(address)
+            if targets.is_restricted(ip) and not options.allow_private:
+                errors.append(
+                    f"Adresse {address} privée, de bouclage ou locale refusée : l'option "
+                    "« audit interne » doit être activée par un administrateur."
+                )
+                continue
+            if (
+                options.scope_networks is not None
+                and not targets.in_scope(address, options.scope_networks)
+                and not names
+            ):
+                errors.append(f"Adresse {address} hors du périmètre vérifié : refusée.")
+                continue
+            entry = addresses.setdefault(address, [])
+            for name in names:
+                if name not in entry:
+                    entry.append(name)
+    return addresses, errors
+
+
+async def scan(
+    raw_targets: list[str],
+    options: ScanOptions | None = None,
+    now: dt.datetime | None = None,
+    on_host_done: Callable[[HostResult], None] | None = None,
+    addresses: dict[str, list[str]] | None = None,
+) -> ScanResult:
+    """Run the whole engine. ``now`` (UTC) dates the run and judges certificate validity.
+
+    ``addresses`` (already expanded and scope-checked, {address: hostnames}) skips DNS: the app
+    shards a run into host blocks this way.
+    """
+    options = options or ScanOptions()
+    if now is None:
+        raise ValueError("now est obligatoire (le moteur ne lit pas l'horloge)")
+    started = time.monotonic()
+    result = ScanResult(started_at=now.isoformat())
+    if addresses is None:
+        addresses, result.errors = await expand_targets(raw_targets, options)
+    portscan = await scan_ports(list(addresses), options.ports, options.portscan)
+    semaphore = asyncio.Semaphore(max(1, options.identify_concurrency))
+
+    async def one(address: str, port: int, server_name: str | None) -> Service:
+        if not options.identify:
+            return Service(port, service=probes.PORT_NAMES.get(port, "unknown"))
+        async with semaphore:
+            try:
+                return await asyncio.wait_for(
+                    identify(address, port, server_name, options, now), options.service_deadline
+                )
+            except TimeoutError:
+                return Service(
+                    port,
+                    service=probes.PORT_NAMES.get(port, "unknown"),
+                    details={"identification": "délai dépassé"},
+                )
+
+    async def host_job(address: str) -> HostResult:
+        scanned = portscan[address]
+        names = addresses[address]
+        host = HostResult(
+            address=address,
+            hostnames=names,
+            answered=scanned.answered,
+            ports_scanned=len(options.ports),
+            filtered=scanned.filtered,
+        )
+        host.services = list(
+            await asyncio.gather(
+                *(one(address, port, names[0] if names else None) for port in scanned.open)
+            )
+        )
+        if on_host_done:
+            on_host_done(host)
+        return host
+
+    result.hosts = list(await asyncio.gather(*(host_job(a) for a in addresses)))
+    vulndb = None
+    if options.vulndb_path:
+        from careops.exposure.engine.vulndb import VulnDB, VulnDBError
+
+        try:
+            vulndb = VulnDB(options.vulndb_path)
+            result.catalogues.update(vulndb.catalogues())
+        except VulnDBError as exc:
+            result.errors.append(str(exc))
+    try:
+        result.findings = rules.evaluate(result.hosts, vulndb, options.rules_path)
+    finally:
+        if vulndb:
+            vulndb.close()
+    result.catalogues["rules"] = rules.catalogue(options.rules_path)["version"]
+    result.catalogues["engine"] = ENGINE_VERSION
+    result.exposure_level, result.minimum_level_met = rules.exposure_level(
+        result.findings, options.rules_path
+    )
+    result.finished_at = (now + dt.timedelta(seconds=time.monotonic() - started)).isoformat()
+    return result
+
+
+def scan_sync(
+    raw_targets: list[str], options: ScanOptions | None = None, now=None, **kw
+) -> ScanResult:
+    """``scan`` from synchronous code (CLI, tasks)."""
+    return asyncio.run(scan(raw_targets, options, now, **kw))

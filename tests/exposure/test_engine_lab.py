@@ -1,0 +1,228 @@
+"""The engine against real services in network namespaces, through ``careops exposure scan``."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from tests.exposure.conftest import cli_in_lab
+
+
+def _services(scan: dict, address: str) -> dict[int, dict]:
+    host = next(h for h in scan["hosts"] if h["address"] == address)
+    return {s["port"]: s for s in host["services"]}
+
+
+def _findings(scan: dict, lab) -> set[tuple[str, str, int]]:
+    roles = {lab.legacy: "legacy", lab.dropping: "dropping", lab.modern: "modern"}
+    return {(f["rule"], roles[f["host"]], f["port"]) for f in scan["findings"]}
+
+
+def test_json_has_the_documented_shape(lab_scan):
+    assert set(lab_scan) >= {
+        "hosts",
+        "findings",
+        "exposure_level",
+        "started_at",
+        "finished_at",
+        "catalogues",
+    }
+    service = lab_scan["hosts"][0]["services"][0]
+    assert set(service) >= {
+        "port",
+        "transport",
+        "service",
+        "product",
+        "version",
+        "cpe",
+        "confidence",
+        "tls",
+        "banner",
+    }
+    finding = lab_scan["findings"][0]
+    assert set(finding) >= {
+        "rule",
+        "severity",
+        "host",
+        "port",
+        "title",
+        "evidence",
+        "remediation",
+        "cves",
+        "kev",
+    }
+    assert lab_scan["catalogues"]["kev_version"] == "2025.08.25"
+    assert lab_scan["catalogues"]["nvd_version"].startswith("2025-08-25")
+    assert lab_scan["errors"] == []
+
+
+def test_legacy_host_services(lab_scan, lab):
+    services = _services(lab_scan, lab.legacy)
+    assert sorted(services) == [80, 443, 8080, 9998, 9999]
+    for port, kind in ((80, "http"), (8080, "http"), (443, "https")):
+        assert services[port]["service"] == kind
+        assert (services[port]["product"], services[port]["version"]) == ("nginx", "1.22.1")
+        assert services[port]["cpe"] == "cpe:2.3:a:f5:nginx:1.22.1:*:*:*:*:*:*:*"
+    assert services[80]["http"]["title"] == "Administration - Console de gestion PACS"
+    tls = services[443]["tls"]
+    assert tls["protocols"] == ["TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+    assert tls["expired"] is True and tls["self_signed"] is True
+    assert tls["not_after"].startswith("2021-01-01")
+    assert tls["key"] == "RSA-2048"
+    assert tls["weak_suites"] == ["AECDH-AES256-SHA"]  # anonymous ECDH offered by "ALL:@SECLEVEL=0"
+    # garbage and a hanging service: recorded, identified as unknown, the run went on
+    assert services[9999]["service"] == "unknown"
+    assert services[9999]["details"]["unrecognised_answer"] is True
+    assert "garbage" in services[9999]["banner"]
+    assert services[9998]["service"] == "unknown"
+
+
+def test_dropping_host_services(lab_scan, lab):
+    host = next(h for h in lab_scan["hosts"] if h["address"] == lab.dropping)
+    services = _services(lab_scan, lab.dropping)
+    assert sorted(services) == [22, 104, 2575, 3389]
+    assert host["answered"] is True and host["filtered"] == 13 - 4
+    ssh = services[22]
+    assert (ssh["service"], ssh["product"], ssh["version"]) == ("ssh", "OpenSSH", "9.2p1")
+    assert ssh["cpe"] == "cpe:2.3:a:openbsd:openssh:9.2:p1:*:*:*:*:*:*"
+    assert ssh["details"]["distribution"] == "Debian"
+    assert services[104]["service"] == "dicom" and services[104]["details"]["accepts_any_aet"]
+    assert services[104]["details"]["echo_status"] == 0
+    # dcmtk names itself in the association answer: product and version without any log-in
+    assert services[104]["product"] == "DCMTK"
+    assert services[104]["details"]["implementation"].startswith("OFFIS_DCMTK_")
+    assert services[104]["cpe"].startswith("cpe:2.3:a:offis:dcmtk:3.6.")
+    assert services[2575]["service"] == "hl7-mllp" and services[2575]["product"] == "LAB_HL7"
+    assert services[3389]["service"] == "rdp"
+
+
+def test_modern_host_services(lab_scan, lab):
+    services = _services(lab_scan, lab.modern)
+    assert sorted(services) == [80, 443, 6379, 11112]
+    assert services[80]["http"]["status"] == 301
+    assert services[80]["http"]["missing_headers"] == []  # a redirect carries no page
+    tls = services[443]["tls"]
+    assert tls["protocols"] == ["TLSv1.2", "TLSv1.3"] and tls["weak_suites"] == []
+    assert tls["expired"] is False and tls["key"] == "EC-secp256r1"
+    assert services[443]["http"]["hsts"] is True and services[443]["http"]["missing_headers"] == []
+    redis = services[6379]
+    assert (redis["service"], redis["product"]) == ("redis", "Redis")
+    assert redis["details"]["auth_required"] is False and redis["version"].startswith("7.")
+    assert services[11112]["service"] == "dicom"
+
+
+def test_exact_findings(lab_scan, lab):
+    found = _findings(lab_scan, lab)
+    expected = {
+        ("EXP-ADMIN-001", "legacy", 80),
+        ("EXP-ADMIN-001", "legacy", 8080),
+        ("EXP-ADMIN-001", "legacy", 443),
+        ("EXP-HTTP-001", "legacy", 80),
+        ("EXP-HTTP-001", "legacy", 8080),
+        ("EXP-HTTP-002", "legacy", 443),
+        ("EXP-HTTP-003", "legacy", 80),
+        ("EXP-HTTP-003", "legacy", 8080),
+        ("EXP-HTTP-003", "legacy", 443),
+        ("EXP-TLS-001", "legacy", 443),
+        ("EXP-TLS-002", "legacy", 443),
+        ("EXP-TLS-003", "legacy", 443),
+        ("EXP-TLS-004", "legacy", 443),
+        ("EXP-VULN-001", "legacy", 80),
+        ("EXP-VULN-001", "legacy", 8080),
+        ("EXP-VULN-001", "legacy", 443),
+        ("EXP-SSH-001", "dropping", 22),
+        ("EXP-VULN-001", "dropping", 22),
+        ("EXP-DICOM-001", "dropping", 104),
+        ("EXP-DICOM-002", "dropping", 104),
+        ("EXP-HL7-001", "dropping", 2575),
+        ("EXP-RDP-001", "dropping", 3389),
+        ("EXP-TLS-004", "modern", 443),
+        ("EXP-VULN-001", "modern", 80),
+        ("EXP-VULN-001", "modern", 443),
+        ("EXP-DB-001", "modern", 6379),
+        ("EXP-DB-002", "modern", 6379),
+        ("EXP-DICOM-001", "modern", 11112),
+        ("EXP-DICOM-002", "modern", 11112),
+        ("EXP-VULN-001", "modern", 6379),
+    }
+    assert found == expected
+    assert lab_scan["exposure_level"] == "D"
+    assert lab_scan["minimum_level_met"] is False
+
+
+def test_vulnerability_matching_with_backports_and_kev(lab_scan, lab):
+    vulns = {
+        (f["host"], f["port"], f["cves"][0]): f
+        for f in lab_scan["findings"]
+        if f["rule"] == "EXP-VULN-001"
+    }
+    ssh = vulns[(lab.dropping, 22, "CVE-2023-38408")]
+    # Debian package: fixes may be backported, so the version-only match is "potential", one step lower
+    assert ssh["confidence"] == "potential" and ssh["severity"] == "high" and not ssh["kev"]
+    assert (lab.dropping, 22, "CVE-2024-6387") in vulns
+    nginx = vulns[(lab.legacy, 443, "CVE-2022-41741")]
+    assert nginx["confidence"] == "version" and nginx["severity"] == "high"
+    redis = vulns[(lab.modern, 6379, "CVE-2022-0543")]
+    assert redis["kev"] is True and redis["severity"] == "critical"
+    critical_first = [f["severity"] for f in lab_scan["findings"]]
+    assert critical_first == sorted(
+        critical_first, key=["critical", "high", "medium", "low", "info"].index
+    )
+
+
+def test_dropping_host_is_scanned_fast_and_completely(lab):
+    started = time.monotonic()
+    done = cli_in_lab(
+        lab,
+        "exposure",
+        "scan",
+        lab.dropping,
+        "--ports",
+        "1-20000",
+        "--allow-private",
+        "--json",
+        "--no-tls-checks",
+        "--concurrency",
+        "2000",
+        "--per-host",
+        "2000",
+    )
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stderr
+    host = json.loads(done.stdout)["hosts"][0]
+    assert [s["port"] for s in host["services"]] == [22, 104, 2575, 3389]
+    assert host["filtered"] == 20000 - 4
+    # 20,000 dropped ports: nmap -sT -T4 needs ~27 s for this (88 s for 65,535); one timeout each here
+    assert elapsed < 60
+
+
+def test_private_addresses_refused_without_the_internal_option(lab):
+    done = cli_in_lab(lab, "exposure", "scan", lab.modern, "--ports", "6379", "--json")
+    assert done.returncode == 2
+    assert "privée, de bouclage ou locale refusée" in done.stderr
+    assert "audit interne" in done.stderr
+
+
+def test_bad_targets_are_reported_and_the_run_continues(lab):
+    done = cli_in_lab(
+        lab,
+        "exposure",
+        "scan",
+        "10.0.0.0/33",
+        "nom..invalide",
+        "hote-inconnu.invalid",
+        lab.modern,
+        "--ports",
+        "6379",
+        "--allow-private",
+        "--json",
+        "--nameserver",
+        f"{lab.scanner}:53",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Cible invalide : « 10.0.0.0/33 »" in done.stderr
+    assert "Cible invalide : « nom..invalide »" in done.stderr
+    assert "hote-inconnu.invalid" in done.stderr
+    result = json.loads(done.stdout)
+    assert [h["address"] for h in result["hosts"]] == [lab.modern]
+    assert len(result["errors"]) == 3
