@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_FAILURES_LIMIT": "5/5m/key",
     "SECURE_COOKIES": False,
     "ENCRYPTION_KEY": "",
+    "EXPOSURE_NAMESERVERS": "",  # comma-separated resolvers for exposure audits; empty: system
 }
 
 

@@ -198,3 +198,6 @@ LOGGING = {
         "huey": {"handlers": ["console"], "level": "INFO"},
     },
 }
+
+# Exposure audits: resolvers used for declared names (empty: the system's).
+EXPOSURE_NAMESERVERS = _config.split(CONFIG["EXPOSURE_NAMESERVERS"])
