@@ -1,9 +1,329 @@
-"""Déclarations et instruction: pages."""
+"""Déclarations et instruction: the establishment's, the ARS's and the ANS's pages.
 
+Every object is read through the restriction helper (``get_in_scope`` / ``services.visible``);
+every action goes through ``careops.declarations.services``, whose French refusals are shown as
+messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from careops.catalogue.models import ReferentialVersion
+from careops.compliance.choices import Status
+from careops.compliance.models import EvidenceRevision
+from careops.declarations import dashboards, exports, services
+from careops.declarations.choices import Level, State, Verdict
+from careops.declarations.models import Candidacy, Declaration, ItemReview
+from careops.tenancy.models import Organisation
+from careops.tenancy.shortcuts import get_in_scope
+
+STATUS_LABELS = dict(Status.choices)
+
+
+def _candidacy(request, pk) -> Candidacy:
+    return get_in_scope(
+        Candidacy.objects.select_related("candidate", "referential_version", "assessment"),
+        request.user,
+        pk=pk,
+    )
+
+
+def _errors(request, exc: Exception) -> None:
+    if isinstance(exc, PermissionDenied):
+        messages.error(request, str(exc) or _("Action non autorisée."))
+        return
+    for message in exc.messages:
+        messages.error(request, message)
 
 
 @login_required
 def index(request):
-    return render(request, "declarations/index.html")
+    candidacies = services.visible(request.user).select_related("candidate", "referential_version")
+    versions = list(ReferentialVersion.objects.filter(is_current=True).order_by("domain"))
+    now = timezone.now()
+    windows = [
+        (v, *services.window_state(services.domain_of(v), "candidacy", now)) for v in versions
+    ]
+    return render(
+        request,
+        "declarations/index.html",
+        {
+            "candidacies": candidacies[:200],
+            "choices": services.candidate_choices(request.user),
+            "windows": windows,
+            "open_versions": [v for v, is_open, _ in windows if is_open],
+        },
+    )
+
+
+@login_required
+@require_POST
+def apply(request):
+    candidate = get_in_scope(
+        Organisation, request.user, "manage", pk=request.POST.get("candidate") or 0
+    )
+    version = ReferentialVersion.objects.filter(
+        pk=request.POST.get("version") or 0, is_current=True
+    ).first()
+    if version is None:
+        messages.error(request, _("Choisissez un domaine."))
+        return redirect("declarations:index")
+    try:
+        candidacy = services.apply(request.user, candidate, version)
+    except (ValidationError, PermissionDenied) as exc:
+        _errors(request, exc)
+        return redirect("declarations:index")
+    messages.success(request, _("Candidature déposée : elle attend la validation de l'ARS."))
+    return redirect("declarations:detail", pk=candidacy.pk)
+
+
+@login_required
+def detail(request, pk):
+    candidacy = _candidacy(request, pk)
+    declaration = Declaration.objects.filter(candidacy=candidacy).first()
+    now = timezone.now()
+    domain = services.domain_of(candidacy)
+    rows = []
+    revisions = []
+    if declaration is not None:
+        reviews = list(
+            declaration.reviews.prefetch_related("answers__revisions__evidence").order_by(
+                "at", "pk"
+            )
+        )
+        for item in declaration.snapshot["items"]:
+            mine = [r for r in reviews if r.item_code == item["id"]]
+            current = {
+                lvl: next((r for r in reversed(mine) if r.level == lvl and r.is_current), None)
+                for lvl in Level.values
+            }
+            rows.append(
+                {
+                    "item": item,
+                    "status_label": STATUS_LABELS.get(item["status"], item["status"]),
+                    "reviews": mine,
+                    "ars": current["ars"],
+                    "ans": current["ans"],
+                    "reviewable": item["kind"] != "group" and item["status"] != "not_applicable",
+                }
+            )
+        revisions = list(
+            EvidenceRevision.objects.filter(
+                evidence__organisation__path__startswith=candidacy.candidate.path,
+                uploaded_at__gte=declaration.filed_at,
+            )
+            .select_related("evidence")
+            .order_by("-uploaded_at")[:50]
+        )
+    windows = [
+        (services.WINDOW_LABELS[name], *services.window_state(domain, name, now))
+        for name in services.WINDOW_LABELS
+    ]
+    return render(
+        request,
+        "declarations/detail.html",
+        {
+            "candidacy": candidacy,
+            "declaration": declaration,
+            "verified": declaration.verify() if declaration else None,
+            "rows": rows,
+            "transitions": candidacy.transitions.select_related("actor"),
+            "actions": services.actions_for(request.user, candidacy, now),
+            "funding": services.funding_of(candidacy),
+            "windows": windows,
+            "verdicts": Verdict.choices,
+            "revisions": revisions,
+            "today": services.paris_date(now),
+            "default_due": services.paris_date(now) + dt.timedelta(days=15),
+            "State": State,
+        },
+    )
+
+
+def _act(request, pk, action, success: str):
+    candidacy = _candidacy(request, pk)
+    try:
+        action(candidacy)
+    except (ValidationError, PermissionDenied) as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, success)
+    return redirect("declarations:detail", pk=candidacy.pk)
+
+
+@login_required
+@require_POST
+def validate(request, pk):
+    post = request.POST
+    if post.get("decision") == "reject":
+        return _act(
+            request,
+            pk,
+            lambda c: services.reject_candidacy(request.user, c, post.get("comment", "")),
+            _("Candidature refusée."),
+        )
+    return _act(
+        request,
+        pk,
+        lambda c: services.validate_candidacy(
+            request.user,
+            c,
+            post.get("ceiling_eur", "").replace(" ", "").replace(",", "."),
+            post.get("comment", ""),
+        ),
+        _("Candidature validée."),
+    )
+
+
+@login_required
+@require_POST
+def file(request, pk):
+    post = request.POST
+    return _act(
+        request,
+        pk,
+        lambda c: services.file_declaration(
+            request.user,
+            c,
+            post.get("representative_name", ""),
+            post.get("representative_title", ""),
+            post.get("attested") == "on",
+        ),
+        _("Déclaration déposée : statuts et preuves sont figés et attestés."),
+    )
+
+
+@login_required
+@require_POST
+def review(request, pk):
+    post = request.POST
+    due = post.get("due_date") or None
+
+    def action(candidacy):
+        declaration = Declaration.objects.filter(candidacy=candidacy).first()
+        if declaration is None:
+            raise ValidationError(_("Aucune déclaration déposée."))
+        try:
+            day = dt.date.fromisoformat(due) if due else None
+        except ValueError as exc:
+            raise ValidationError(_("Échéance invalide.")) from exc
+        services.review_item(
+            request.user,
+            declaration,
+            post.get("item_code", ""),
+            post.get("verdict", ""),
+            post.get("message", ""),
+            day,
+        )
+
+    return _act(request, pk, action, _("Avis enregistré."))
+
+
+@login_required
+@require_POST
+def answer(request, pk, review_pk):
+    found = get_in_scope(ItemReview, request.user, pk=review_pk, declaration__candidacy_id=pk)
+    return _act(
+        request,
+        pk,
+        lambda c: services.answer_complement(
+            request.user, found, request.POST.get("message", ""), request.POST.getlist("revisions")
+        ),
+        _("Réponse envoyée à l'instructeur."),
+    )
+
+
+@login_required
+@require_POST
+def transmit(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda c: services.transmit(request.user, c, request.POST.get("comment", "")),
+        _("Instruction ARS close : dossier transmis à l'ANS."),
+    )
+
+
+@login_required
+@require_POST
+def decide(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda c: services.decide(request.user, c, request.POST.get("comment", "")),
+        _("Décision rendue."),
+    )
+
+
+@login_required
+@require_POST
+def pay(request, pk):
+    return _act(
+        request,
+        pk,
+        lambda c: services.record_payment(request.user, c, request.POST.get("reference", "")),
+        _("Paiement enregistré."),
+    )
+
+
+@login_required
+def dossier(request, pk):
+    candidacy = _candidacy(request, pk)
+    declaration = get_in_scope(Declaration, request.user, candidacy=candidacy)
+    response = HttpResponse(exports.dossier_bytes(declaration), content_type="application/zip")
+    response["Content-Disposition"] = (
+        f'attachment; filename="dossier-{candidacy.domain}-{candidacy.candidate.finess or candidacy.pk}.zip"'
+    )
+    return response
+
+
+@login_required
+def dashboard(request):
+    data = dashboards.build(request.user, request.GET.get("domaine") or None)
+    charts = {
+        "states": dashboards.bars([(s["label"], s["n"]) for s in data["states"]]),
+        "categories": dashboards.bars(
+            [(c["label"], round(100 * c["share_applied"], 1)) for c in data["categories"]], " %"
+        ),
+        "attainment": dashboards.bars(
+            [(o["id"], round(100 * o["share"], 1)) for o in data["attainment"]], " %"
+        ),
+        "ad_levels": dashboards.bars([(f"niveau {a['level']}", a["n"]) for a in data["ad_levels"]]),
+    }
+    return render(request, "declarations/dashboard.html", {"data": data, "charts": charts})
+
+
+@login_required
+def export(request, fmt):
+    if fmt not in ("csv", "xlsx"):
+        raise Http404(_("Format inconnu."))
+    data = dashboards.build(request.user, request.GET.get("domaine") or None)
+    candidacies = services.visible(request.user)
+    if data["domain"]:
+        candidacies = candidacies.filter(domain=data["domain"])
+    rows = exports.rows(candidacies)
+    stamp = services.paris_date(timezone.now()).isoformat()
+    if fmt == "csv":
+        response = HttpResponse(exports.to_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="candidatures-{data["domain"]}-{stamp}.csv"'
+        )
+        return response
+    response = HttpResponse(
+        exports.to_xlsx(rows, data),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="candidatures-{data["domain"]}-{stamp}.xlsx"'
+    )
+    return response

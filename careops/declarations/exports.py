@@ -1,0 +1,188 @@
+"""Downloads: the filed dossier (PDF and HTML summary, snapshot, evidence files, SHA-256
+manifest) as a ZIP, and the candidacy lists as CSV and Excel."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import re
+import zipfile
+from typing import Any
+
+from django.template.loader import render_to_string
+
+from careops.compliance.choices import Status
+from careops.compliance.models import EvidenceFile
+from careops.declarations import services
+from careops.declarations.models import Candidacy, Declaration, canonical_json
+from careops.tenancy.choices import Category
+
+logger = logging.getLogger("careops.declarations")
+CATEGORY_LABELS = dict(Category.choices)
+STATUS_LABELS = {code: str(label) for code, label in Status.choices}
+
+COLUMNS = [
+    ("region", "Région"),
+    ("candidate", "Candidat"),
+    ("finess", "FINESS"),
+    ("category", "Catégorie"),
+    ("domain", "Domaine"),
+    ("state", "Étape"),
+    ("applied_at", "Candidature"),
+    ("filing_date", "Dépôt de la déclaration"),
+    ("sha256", "Empreinte SHA-256"),
+    ("decision", "Décision"),
+    ("ceiling_eur", "Plafond (€)"),
+    ("amount_eur", "Montant dû (€)"),
+    ("paid", "Payé"),
+]
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "fichier"
+
+
+def summary_html(declaration: Declaration, candidacy: Candidacy) -> str:
+    return render_to_string(
+        "declarations/summary.html",
+        {
+            "declaration": declaration,
+            "snap": declaration.snapshot,
+            "labels": STATUS_LABELS,
+            "candidacy": candidacy,
+            "funding": services.funding_of(candidacy),
+            "verified": declaration.verify(),
+        },
+    )
+
+
+def summary_pdf(html: str) -> bytes | None:
+    """The summary as PDF (WeasyPrint); None when WeasyPrint cannot run here."""
+    try:
+        from weasyprint import HTML
+    except (ImportError, OSError):  # pragma: no cover - depends on system libraries
+        logger.warning("WeasyPrint unavailable: the dossier carries the HTML summary only")
+        return None
+    return HTML(string=html).write_pdf()
+
+
+def write_dossier(declaration: Declaration, out) -> dict[str, str]:
+    """Write the dossier ZIP to ``out`` (a path or a binary file); return path → SHA-256."""
+    candidacy = declaration.candidacy
+    entries: dict[str, bytes] = {}
+    html = summary_html(declaration, candidacy)
+    entries["resume.html"] = html.encode()
+    pdf = summary_pdf(html)
+    if pdf is not None:
+        entries["resume.pdf"] = pdf
+    entries["instantane.json"] = canonical_json(declaration.snapshot)
+    wanted = {f["sha256"]: (e, f) for e in declaration.snapshot["evidence"] for f in e["files"]}
+    stored = {
+        f.sha256: f for f in EvidenceFile.objects.filter(sha256__in=list(wanted)).order_by("pk")
+    }
+    for sha, (evidence, meta) in sorted(wanted.items()):
+        path = f"preuves/E{evidence['evidence']}r{evidence['revision']}-{_safe(meta['name'])}"
+        record = stored.get(sha)
+        if record is None:
+            continue
+        with record.file.open("rb") as handle:
+            content = handle.read()
+        if hashlib.sha256(content).hexdigest() != sha:
+            raise ValueError(f"le fichier {meta['name']} ne correspond plus à son empreinte")
+        entries[path] = content
+    digests = {path: hashlib.sha256(data).hexdigest() for path, data in entries.items()}
+    manifest = [
+        f"# careops — dossier {candidacy.candidate.name}, domaine {candidacy.domain}",
+        f"# empreinte de la déclaration (instantané canonique) : {declaration.content_sha256}",
+        "# vérifier : sha256sum -c MANIFEST.sha256",
+    ] + [f"{digest}  {path}" for path, digest in sorted(digests.items())]
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in entries.items():
+            archive.writestr(path, data)
+        archive.writestr("MANIFEST.sha256", "\n".join(manifest) + "\n")
+    return digests
+
+
+def dossier_bytes(declaration: Declaration) -> bytes:
+    buffer = io.BytesIO()
+    write_dossier(declaration, buffer)
+    return buffer.getvalue()
+
+
+def rows(candidacies) -> list[dict[str, Any]]:
+    """One flat row per candidacy (one query)."""
+    result = []
+    for c in candidacies.select_related("candidate", "declaration").order_by(
+        "region_code", "candidate__name"
+    ):
+        declaration = getattr(c, "declaration", None)
+        result.append(
+            {
+                "region": c.region_code,
+                "candidate": c.candidate.name,
+                "finess": c.candidate.finess or "",
+                "category": str(CATEGORY_LABELS.get(c.category, c.category)),
+                "domain": c.domain,
+                "state": str(c.get_state_display()),
+                "applied_at": c.applied_at.date().isoformat(),
+                "filing_date": declaration.filing_date.isoformat() if declaration else "",
+                "sha256": declaration.content_sha256 if declaration else "",
+                "decision": str(c.get_decision_display()) if c.decision else "",
+                "ceiling_eur": str(c.ceiling_eur) if c.ceiling_eur is not None else "",
+                "amount_eur": str(c.amount_eur) if c.amount_eur is not None else "",
+                "paid": "oui" if c.paid_at else "non",
+            }
+        )
+    return result
+
+
+def to_csv(data: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow([label for _, label in COLUMNS])
+    for row in data:
+        writer.writerow([row[key] for key, _ in COLUMNS])
+    return "\ufeff" + buffer.getvalue()  # BOM: Excel opens the French accents right
+
+
+def to_xlsx(data: list[dict[str, Any]], dashboard: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Candidatures"
+    sheet.append([label for _, label in COLUMNS])
+    for row in data:
+        sheet.append([row[key] for key, _ in COLUMNS])
+    categories = book.create_sheet("Par catégorie")
+    categories.append(
+        ["Catégorie", "Candidats potentiels", "Candidatures", "Part", "Validées", "Déclarations"]
+    )
+    for c in dashboard["categories"]:
+        categories.append(
+            [
+                c["label"],
+                c["potential"],
+                c["applied"],
+                c["share_applied"],
+                c["validated"],
+                c["declared"],
+            ]
+        )
+    regions = book.create_sheet("Par région")
+    regions.append(["Région", "Candidatures", "Validées", "Déclarations", "Décisions"])
+    for r in dashboard["regions"]:
+        regions.append([r["name"], r["applied"], r["validated"], r["declared"], r["decided"]])
+    objectives = book.create_sheet("Atteinte par objectif")
+    objectives.append(["Exigence", "Atteinte déclarée", "Applicable", "Part"])
+    for o in dashboard["attainment"]:
+        objectives.append([o["id"], o["met"], o["applicable"], o["share"]])
+    for ws in book.worksheets:
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
