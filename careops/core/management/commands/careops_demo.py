@@ -137,6 +137,7 @@ class Command(BaseCommand):
                     item_codes=["D2.P1"],
                 )
             self.stdout.write(f"Évaluation D2 du GHT démo : /evaluations/{assessment.pk}/")
+            self._candidacy(ght, d2)
         self._continuity(ej_a)
 
         self.stdout.write(self.style.SUCCESS("Comptes de démonstration (mot de passe commun) :"))
@@ -161,3 +162,30 @@ class Command(BaseCommand):
         buffer.seek(0)
         continuity.import_workbook(None, campaign, buffer)
         self.stdout.write(f"Campagne BIA démo : /continuite/campagnes/{campaign.pk}/")
+
+    def _candidacy(self, ght, d2) -> None:
+        """The GHT applied to D2 in October 2025 and the ARS validated it: it can now declare."""
+        import datetime as dt
+        from zoneinfo import ZoneInfo
+
+        from careops.declarations import services as declarations
+        from careops.declarations.models import Candidacy
+
+        if Candidacy.objects.filter(candidate=ght, domain=d2.domain).exists():
+            return
+        User = get_user_model()
+        paris = ZoneInfo("Europe/Paris")
+        candidacy = declarations.apply(
+            User.objects.get(username="rssi.ght"),
+            ght,
+            d2,
+            now=dt.datetime(2025, 10, 20, 10, 0, tzinfo=paris),
+        )
+        declarations.validate_candidacy(
+            User.objects.get(username="ars.idf"),
+            candidacy,
+            250000,
+            "Candidature complète (démonstration).",
+            now=dt.datetime(2025, 11, 5, 10, 0, tzinfo=paris),
+        )
+        self.stdout.write(f"Candidature D2 du GHT démo validée : /declarations/{candidacy.pk}/")
