@@ -1,0 +1,87 @@
+"""Forms of the directory app (labels and help in French)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from careops.directory.models import AuditSource, Domain
+from careops.tenancy import scope
+from careops.tenancy.models import Organisation
+
+
+class DomainForm(forms.ModelForm):
+    password = forms.CharField(
+        label=_("mot de passe du compte de lecture"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Stocké chiffré ; laissez vide pour garder le mot de passe enregistré."),
+    )
+
+    class Meta:
+        model = Domain
+        fields = [
+            "organisation",
+            "name",
+            "server_url",
+            "base_dn",
+            "bind_user",
+            "ca_certificate",
+            "tls_name",
+            "dedicated_backup",
+            "target_forest",
+            "convergence_status",
+            "convergence_due",
+        ]
+        widgets = {
+            "convergence_due": forms.DateInput(attrs={"type": "date"}),
+            "ca_certificate": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = scope.restrict(
+            Organisation.objects.all(), user, "change"
+        )
+
+    def clean_server_url(self):
+        value = self.cleaned_data["server_url"].strip()
+        if value and not value.lower().startswith(("ldaps://", "ldap://")):
+            raise forms.ValidationError(_("Adresse attendue : ldaps://hôte[:port] ou ldap://hôte."))
+        return value
+
+
+IMPORT_MAX_BYTES = 512 * 1024 * 1024
+
+
+class ImportForm(forms.Form):
+    source = forms.ChoiceField(
+        label=_("format"), choices=[c for c in AuditSource.choices if c[0] != AuditSource.LDAP]
+    )
+    file = forms.FileField(
+        label=_("fichier"),
+        help_text=_(
+            "Collecte careops (.json.gz), ORADAD (ZIP du dossier TSV en clair) ou "
+            "rapport PingCastle (ad_hc_….xml)."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > IMPORT_MAX_BYTES:
+            raise forms.ValidationError(_("Fichier trop volumineux (512 Mio au plus)."))
+        return upload
+
+
+class WaiverForm(forms.Form):
+    point = forms.CharField(
+        label=_("point de contrôle"),
+        max_length=100,
+        help_text=_("Identifiant, par exemple vuln_guest-l2."),
+    )
+    justification = forms.CharField(
+        label=_("justification"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    expires_on = forms.DateField(
+        label=_("échéance"), widget=forms.DateInput(attrs={"type": "date"})
+    )

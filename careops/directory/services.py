@@ -1,0 +1,415 @@
+"""Business rules of the directory app: every write goes through these functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import tempfile
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from careops.compliance import services as compliance
+from careops.core import audit, crypto
+from careops.directory.engine import analysis, collect, imports
+from careops.directory.engine.dump import DumpError, load_dump
+from careops.directory.models import Audit, AuditSource, AuditStatus, Domain, Waiver
+from careops.tenancy import scope
+
+logger = logging.getLogger("careops.directory")
+
+# Objectives that an AD audit proves (kinds and attribute as in the referential YAML files).
+EVIDENCE_KIND = "ads_audit"
+D1_ITEMS = ["D1.O1.A", "D1.O1.B"]
+D2_ITEMS = ["D2.O3.A"]
+
+
+def _require(user, action: str, obj) -> None:
+    if user is not None and not scope.can(user, action, obj):
+        raise PermissionDenied("Vous n'avez pas les droits nécessaires sur ce domaine.")
+
+
+def save_domain(user, domain: Domain, password: str | None = None) -> Domain:
+    """Create or update a domain; a new password is stored encrypted, never in clear."""
+    _require(user, "change", domain.organisation)
+    creating = domain.pk is None
+    if password:
+        domain.bind_password_encrypted = crypto.encrypt(password)
+    domain.full_clean()
+    domain.save()
+    audit.record(
+        user,
+        "directory.domain.create" if creating else "directory.domain.update",
+        domain,
+        domain.organisation,
+        f"domaine AD {domain.name}" + (" (mot de passe changé)" if password else ""),
+    )
+    return domain
+
+
+def start_audit(user, domain: Domain, source: str = AuditSource.LDAP, upload=None) -> Audit:
+    """Queue an audit (LDAP collection or import of an uploaded file) as a Huey task."""
+    _require(user, "change", domain)
+    if source == AuditSource.LDAP and not (domain.server_url and domain.has_credentials):
+        raise ValidationError(
+            "Renseignez le serveur, le compte de lecture et son mot de passe avant de lancer un audit."
+        )
+    if source != AuditSource.LDAP and upload is None:
+        raise ValidationError("Joignez le fichier à importer.")
+    run = Audit(domain=domain, source=source, requested_by=user)
+    if upload is not None:
+        run.upload.save(f"import-{domain.pk}-{timezone.now():%Y%m%d%H%M%S}", upload, save=False)
+    run.save()
+    audit.record(
+        user,
+        "directory.audit.start",
+        run,
+        domain.organisation,
+        f"audit AD de {domain.name} ({run.get_source_display()})",
+    )
+    from careops.directory.tasks import run_audit
+
+    transaction.on_commit(lambda: run_audit(run.pk))
+    return run
+
+
+def _progress(audit_id: int, value: int, message: str = "") -> None:
+    Audit.objects.filter(pk=audit_id).update(progress=min(value, 100), message=message[:500])
+
+
+def _target(domain: Domain, ca_path: str | None) -> collect.Target:
+    return collect.Target(
+        url=domain.server_url,
+        user=domain.bind_user,
+        password=crypto.decrypt(domain.bind_password_encrypted),
+        base=domain.base_dn or None,
+        ca_file=ca_path,
+        tls_name=domain.tls_name or None,
+    )
+
+
+def _load(run: Audit, now: dt.datetime):
+    """Collect or import; returns an AnalysisResult (raises CollectError / DumpError)."""
+    domain = run.domain
+    waivers = [
+        analysis.Waiver(w.point, w.justification, w.expires_on, str(w.author or ""))
+        for w in domain.waivers.all()
+    ]
+    if run.source == AuditSource.PINGCASTLE:
+        return analysis.from_pingcastle(imports.load_pingcastle(run.upload.path))
+    if run.source == AuditSource.DUMP:
+        dump = load_dump(run.upload.path)
+    elif run.source == AuditSource.ORADAD:
+        dump = _oradad(run.upload.path)
+    else:
+        previous = domain.latest_audit()
+        expected = (previous.result.get("completeness", {}).get("objects") if previous else 0) or 0
+        ca_path = None
+        try:
+            if domain.ca_certificate:
+                fd, ca_path = tempfile.mkstemp(suffix=".pem")
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(domain.ca_certificate)
+
+            def progress(count: int) -> None:
+                share = int(80 * count / expected) if expected else min(75, 5 + count // 1000)
+                _progress(run.pk, max(5, min(share, 80)), f"{count} objets collectés")
+
+            dump = collect.collect(_target(domain, ca_path), progress=progress)
+        finally:
+            if ca_path:
+                os.unlink(ca_path)
+    _progress(run.pk, 85, "analyse des points de contrôle")
+    return analysis.analyze(dump, now, waivers=waivers)
+
+
+def _oradad(path: str):
+    """ORADAD output arrives as a ZIP of its cleartext TSV folder."""
+    import zipfile
+
+    folder = tempfile.mkdtemp(prefix="oradad-")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for member in archive.infolist():
+                target = os.path.realpath(os.path.join(folder, member.filename))
+                if not target.startswith(os.path.realpath(folder) + os.sep):
+                    raise DumpError("Archive ORADAD refusée : chemin hors du dossier.")
+            archive.extractall(folder)  # noqa: S202 - member paths checked above
+    except zipfile.BadZipFile as exc:
+        raise DumpError("Archive ORADAD illisible (ZIP attendu).") from exc
+    return imports.load_oradad(folder)
+
+
+def execute_audit(audit_id: int, now: dt.datetime | None = None) -> Audit | None:
+    """Run a queued audit; idempotent (a finished audit is left alone, an interrupted one restarts).
+
+    The collection is all-or-nothing and the evidence is created once (``audit.evidence``), so
+    a worker killed mid-run loses nothing and duplicates nothing.
+    """
+    claimed = Audit.objects.filter(
+        pk=audit_id, status__in=[AuditStatus.QUEUED, AuditStatus.RUNNING]
+    ).update(status=AuditStatus.RUNNING, started_at=timezone.now(), progress=1)
+    if not claimed:
+        return None
+    run = Audit.objects.select_related("domain__organisation").get(pk=audit_id)
+    try:
+        result = _load(run, now or timezone.now())
+    except (collect.CollectError, DumpError, crypto.SecretUnreadable) as exc:
+        return _fail(run, str(exc))
+    except Exception as exc:  # an engine bug must not leave the audit "running" forever
+        logger.exception("directory audit %s failed", audit_id)
+        return _fail(run, f"Erreur interne de l'analyse ({type(exc).__name__}) : signalez-la.")
+    return _record(run, result)
+
+
+def _fail(run: Audit, message: str) -> Audit:
+    run.status, run.message, run.finished_at = AuditStatus.FAILED, message, timezone.now()
+    run.save(update_fields=["status", "message", "finished_at"])
+    audit.record(None, "directory.audit.fail", run, run.domain.organisation, message[:200])
+    return run
+
+
+def _record(run: Audit, result: analysis.AnalysisResult) -> Audit:
+    doc = result.to_json()
+    by_level: dict[str, int] = {}
+    for p in result.failing():
+        by_level[str(p.level)] = by_level.get(str(p.level), 0) + 1
+    collected = None
+    if result.collected_at:
+        try:
+            collected = dt.datetime.fromisoformat(result.collected_at)
+        except ValueError:
+            collected = None
+    if collected is not None and collected.tzinfo is None:
+        collected = collected.replace(tzinfo=dt.UTC)
+    with transaction.atomic():
+        run.result = doc
+        run.level = result.level
+        run.level_complete = result.level_complete
+        run.failing_count = len(result.failing())
+        run.failing_by_level = by_level
+        run.collected_at = collected or timezone.now()
+        run.status = AuditStatus.DONE
+        run.progress = 100
+        run.finished_at = timezone.now()
+        run.message = (
+            ""
+            if result.level_complete
+            else "Collecte partielle ou points non évalués : le niveau n'est pas définitif."
+        )
+        run.save()
+        audit.record(
+            None,
+            "directory.audit.done",
+            run,
+            run.domain.organisation,
+            f"audit AD de {run.domain.name} : niveau {result.level}"
+            + ("" if result.level_complete else " (incomplet)"),
+        )
+        if result.level_complete and run.evidence_id is None:
+            attach_evidence(run)
+    return run
+
+
+def report_json(run: Audit) -> bytes:
+    """The compact JSON report attached to the evidence (same shape as the CLI's --json)."""
+    points = run.result.get("points", [])
+    doc = {
+        "domain": run.result.get("domain"),
+        "level": run.level,
+        "level_complete": run.level_complete,
+        "collected_at": run.result.get("collected_at"),
+        "points": [
+            {
+                "id": p["id"],
+                "level": p["level"],
+                "status": p["status"],
+                "objects": p["objects"][:50],
+                "details": p["details"],
+            }
+            for p in points
+        ],
+        "paths": run.result.get("paths", []),
+        "completeness": run.result.get("completeness", {}),
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def attach_evidence(run: Audit):
+    """Turn a complete audit into the ``ads_audit`` evidence of the D1 AD objectives, and of
+    D2.O3.A when the domain is the backup infrastructure's dedicated AD."""
+    domain = run.domain
+    items = D1_ITEMS + (D2_ITEMS if domain.dedicated_backup else [])
+    day = (run.collected_at or timezone.now()).date()
+    upload = SimpleUploadedFile(
+        f"audit-ad-{domain.name}-{day:%Y%m%d}.json", report_json(run), "application/json"
+    )
+    evidence = compliance.create_evidence(
+        None,
+        domain.organisation,
+        EVIDENCE_KIND,
+        f"Audit AD {domain.name} du {day:%d/%m/%Y} — niveau {run.level}",
+        compliance.RevisionInput(
+            effective_date=day,
+            attributes={"level": run.level, "domain": domain.name, "audit_id": run.pk},
+            files=[upload],
+            comment="Audit des points de contrôle ANSSI réalisé par careops.",
+        ),
+        item_codes=items,
+        source="directory",
+    )
+    Audit.objects.filter(pk=run.pk).update(evidence=evidence)
+    run.evidence = evidence
+    return evidence
+
+
+def add_waiver(user, domain: Domain, point: str, justification: str, expires_on: dt.date) -> Waiver:
+    """Accept a failing point until a date; the computed level is never changed by it."""
+    _require(user, "change", domain)
+    known = {
+        analysis.point_id(c, lvl) for c, s in analysis.catalogue().items() for lvl in s["levels"]
+    }
+    if point not in known:
+        raise ValidationError({"point": ["Point de contrôle inconnu."]})
+    if not justification.strip():
+        raise ValidationError({"justification": ["La justification est obligatoire."]})
+    if expires_on <= timezone.now().date():
+        raise ValidationError({"expires_on": ["L'échéance doit être dans le futur."]})
+    if expires_on > timezone.now().date() + dt.timedelta(days=366):
+        raise ValidationError({"expires_on": ["Une dérogation dure au plus un an."]})
+    waiver = Waiver.objects.create(
+        domain=domain, point=point, justification=justification, expires_on=expires_on, author=user
+    )
+    audit.record(
+        user,
+        "directory.waiver.create",
+        waiver,
+        domain.organisation,
+        f"dérogation {point} jusqu'au {expires_on:%d/%m/%Y}",
+    )
+    return waiver
+
+
+def compare(older: Audit, newer: Audit) -> dict[str, Any]:
+    """Points fixed, new failures and persisting failures between two audits of a domain."""
+
+    def failing(run: Audit) -> dict[str, dict]:
+        return {p["id"]: p for p in run.result.get("points", []) if p["status"] == "fail"}
+
+    a, b = failing(older), failing(newer)
+    return {
+        "older": older,
+        "newer": newer,
+        "level_delta": (newer.level or 0) - (older.level or 0),
+        "fixed": [a[k] for k in sorted(set(a) - set(b))],
+        "new": [b[k] for k in sorted(set(b) - set(a))],
+        "still": [b[k] for k in sorted(set(a) & set(b))],
+    }
+
+
+def convergence(user, ght) -> dict[str, Any]:
+    """Every domain of every legal entity under a GHT, with its latest level and trajectory."""
+    domains = (
+        scope.restrict(Domain.objects.all(), user)
+        .filter(organisation__in=ght.subtree())
+        .select_related("organisation")
+        .order_by("organisation__name", "name")
+    )
+    rows = []
+    for d in domains:
+        last = d.latest_audit()
+        rows.append({"domain": d, "audit": last})
+    forests = sorted({d.target_forest for d in domains if d.target_forest})
+    converged = sum(1 for r in rows if r["domain"].convergence_status == "converged")
+    return {
+        "ght": ght,
+        "rows": rows,
+        "forests": forests,
+        "converged": converged,
+        "total": len(rows),
+        "all_converged": bool(rows) and converged == len(rows),
+    }
+
+
+def convergence_csv(data: dict[str, Any]) -> bytes:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";")
+    w.writerow(
+        [
+            "organisation",
+            "finess",
+            "domaine",
+            "forêt cible",
+            "état",
+            "échéance",
+            "dernier niveau",
+            "date du dernier audit",
+        ]
+    )
+    for r in data["rows"]:
+        d, a = r["domain"], r["audit"]
+        w.writerow(
+            [
+                d.organisation.name,
+                d.organisation.finess or "",
+                d.name,
+                d.target_forest,
+                d.get_convergence_status_display(),
+                d.convergence_due.isoformat() if d.convergence_due else "",
+                a.level if a else "",
+                a.collected_at.date().isoformat() if a else "",
+            ]
+        )
+    return buf.getvalue().encode("utf-8")
+
+
+def convergence_evidence(user, ght):
+    """File the GHT's convergence state as evidence of D1.O6.A/B (kind chosen by the state)."""
+    _require(user, "change", ght)
+    data = convergence(user, ght)
+    if not data["rows"]:
+        raise ValidationError("Aucun domaine AD déclaré dans ce GHT.")
+    today = timezone.now().date()
+    kind = "converged_ad_description" if data["all_converged"] else "ad_convergence_progress"
+    upload = SimpleUploadedFile(
+        f"convergence-ad-{today:%Y%m%d}.csv", convergence_csv(data), "text/csv"
+    )
+    title = (
+        "Description de l'AD convergé"
+        if data["all_converged"]
+        else "État d'avancement de la convergence AD"
+    ) + f" du {today:%d/%m/%Y}"
+    evidence = compliance.create_evidence(
+        user,
+        ght,
+        kind,
+        title,
+        compliance.RevisionInput(effective_date=today, files=[upload]),
+        item_codes=["D1.O6.B"],
+        source="directory",
+    )
+    trajectory = compliance.create_evidence(
+        user,
+        ght,
+        "ad_convergence_trajectory",
+        f"Trajectoire de convergence AD du {today:%d/%m/%Y}",
+        compliance.RevisionInput(
+            effective_date=today,
+            files=[
+                SimpleUploadedFile(
+                    f"trajectoire-ad-{today:%Y%m%d}.csv", convergence_csv(data), "text/csv"
+                )
+            ],
+        ),
+        item_codes=["D1.O6.A"],
+        source="directory",
+    )
+    return evidence, trajectory
