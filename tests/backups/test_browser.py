@@ -18,35 +18,14 @@ from careops.backups.models import (
     VerificationRun,
 )
 from careops.backups.services import set_repository_password
-from tests.browser.conftest import (  # noqa: F401 - fixtures
-    AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    _missing,
+from tests.browser.conftest import (  # noqa: F401 - fixtures (one Chromium per module)
     assert_accessible,
+    browser,
     page,
 )
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium for this module only: two modules' session browsers would run two Playwright
-    event loops in one thread, which Playwright's sync API refuses."""
-    if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} is missing (apt-get install chromium)")
-    if not AXE.exists():
-        _missing(f"{AXE} is missing (npm install axe-core)")
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
 
 
 @pytest.fixture

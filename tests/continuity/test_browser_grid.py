@@ -5,36 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import (  # noqa: F401
-    AXE,
-    CHROMIUM,
-    CHROMIUM_ARGS,
+from tests.browser.conftest import (  # noqa: F401 - fixtures (one Chromium per module)
     _media,
-    _missing,
     assert_accessible,
+    browser,
     page,
 )
 from tests.browser.test_browser import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium for this module only: two modules' session browsers would run two Playwright
-    event loops in one thread, which Playwright's sync API refuses."""
-    if not CHROMIUM.exists():
-        _missing(f"{CHROMIUM} is missing (apt-get install chromium)")
-    if not AXE.exists():
-        _missing(f"{AXE} is missing (npm install axe-core)")
-    from playwright.sync_api import sync_playwright
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
 
 
 def test_grid_cell_updates_the_dmia_without_reload(page, live_server, scene):  # noqa: F811
