@@ -529,26 +529,23 @@ def _servers(d: Directory) -> list[Entry]:
     ]
 
 
+def _stale_server_passwords(ctx, p) -> list:
+    """Servers whose machine password is older than the point's ``max_days``."""
+    return [
+        obj(c, f"mot de passe changé : {_date(filetime(c.get('pwdlastset')))}")
+        for c in _servers(ctx.d)
+        if ctx.older_than(filetime(c.get("pwdlastset")), p["max_days"])
+    ]
+
+
 @check("password_change_server_no_change_90")
 def server_90(ctx, p):
-    return {
-        2: [
-            obj(c, f"mot de passe changé : {_date(filetime(c.get('pwdlastset')))}")
-            for c in _servers(ctx.d)
-            if ctx.older_than(filetime(c.get("pwdlastset")), p["max_days"])
-        ]
-    }
+    return {2: _stale_server_passwords(ctx, p)}
 
 
 @check("password_change_server_no_change_45")
 def server_45(ctx, p):
-    return {
-        3: [
-            obj(c, f"mot de passe changé : {_date(filetime(c.get('pwdlastset')))}")
-            for c in _servers(ctx.d)
-            if ctx.older_than(filetime(c.get("pwdlastset")), p["max_days"])
-        ]
-    }
+    return {3: _stale_server_passwords(ctx, p)}
 
 
 @check("password_change_inactive_servers")
