@@ -183,15 +183,18 @@ def dc_obsolete(ctx, p):
     return {1: bad}
 
 
+def _stale_passwords(ctx, computers, max_days) -> list:
+    """Computers whose machine password is older than ``max_days``."""
+    return [
+        obj(c, f"mot de passe changé : {_date(filetime(c.get('pwdlastset')))}")
+        for c in computers
+        if ctx.older_than(filetime(c.get("pwdlastset")), max_days)
+    ]
+
+
 @check("password_change_dc_no_change")
 def dc_no_change(ctx, p):
-    return {
-        1: [
-            obj(c, f"mot de passe changé : {_date(filetime(c.get('pwdlastset')))}")
-            for c in ctx.d.domain_controllers
-            if ctx.older_than(filetime(c.get("pwdlastset")), p["max_days"])
-        ]
-    }
+    return {1: _stale_passwords(ctx, ctx.d.domain_controllers, p["max_days"])}
 
 
 @check("password_change_inactive_dc")
@@ -529,23 +532,14 @@ def _servers(d: Directory) -> list[Entry]:
     ]
 
 
-def _stale_server_passwords(ctx, p) -> list:
-    """Servers whose machine password is older than the point's ``max_days``."""
-    return [
-        obj(c, f"mot de passe changé : {_date(filetime(c.get('pwdlastset')))}")
-        for c in _servers(ctx.d)
-        if ctx.older_than(filetime(c.get("pwdlastset")), p["max_days"])
-    ]
-
-
 @check("password_change_server_no_change_90")
 def server_90(ctx, p):
-    return {2: _stale_server_passwords(ctx, p)}
+    return {2: _stale_passwords(ctx, _servers(ctx.d), p["max_days"])}
 
 
 @check("password_change_server_no_change_45")
 def server_45(ctx, p):
-    return {3: _stale_server_passwords(ctx, p)}
+    return {3: _stale_passwords(ctx, _servers(ctx.d), p["max_days"])}
 
 
 @check("password_change_inactive_servers")
