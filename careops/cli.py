@@ -17,9 +17,28 @@ ALIASES = {
 }
 
 
+def _exposure_scan(args: list[str]) -> int:
+    """``careops exposure scan …``: the engine alone, started without Django (it needs no
+    database), so a scan's wall time is the engine's plus a Python start-up."""
+    from pathlib import Path
+
+    from careops import config
+    from careops.exposure.engine.cli import main as scan_main
+
+    default_vulndb = Path(config.load()["DATA_DIR"]) / "vulndb.sqlite3"
+    return scan_main(args, str(default_vulndb), prog="careops exposure")
+
+
+# Commands served by a Django-free engine: (first words) → runner taking the remaining words.
+ENGINE_COMMANDS = {("exposure", "scan"): _exposure_scan}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run a careops command (see ``careops help``)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    runner = ENGINE_COMMANDS.get(tuple(args[:2]))
+    if runner is not None:
+        sys.exit(runner(args[1:]))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careops.settings")
     if args and args[0] in ALIASES:
         args[0] = ALIASES[args[0]]

@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "SECURE_COOKIES": False,
     "ENCRYPTION_KEY": "",
     "EXPOSURE_NAMESERVERS": "",  # comma-separated resolvers for exposure audits; empty: system
+    # Directory audits queued or running with no sign of life for this long are failed.
+    "DIRECTORY_AUDIT_TIMEOUT_MINUTES": 60,
 }
 
 

@@ -201,3 +201,7 @@ LOGGING = {
 
 # Exposure audits: resolvers used for declared names (empty: the system's).
 EXPOSURE_NAMESERVERS = _config.split(CONFIG["EXPOSURE_NAMESERVERS"])
+
+# Directory audits: a queued or running audit whose worker gave no sign of life (claim or progress
+# update) for this many minutes is failed by the periodic sweeper.
+DIRECTORY_AUDIT_TIMEOUT_MINUTES = CONFIG["DIRECTORY_AUDIT_TIMEOUT_MINUTES"]

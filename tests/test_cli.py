@@ -69,3 +69,25 @@ def test_evaluate_refuses_unknown_objective_ids(tmp_path):
     result = careops("evaluate", str(dossier), env_extra=NO_DB)
     assert result.returncode != 0
     assert "D2.O9.Z" in result.stderr
+
+
+def test_exposure_scan_starts_without_django():
+    """``careops exposure scan`` is the engine alone: no database, and Django is never imported
+    (a scan's wall time is the engine's plus a Python start-up)."""
+    code = (
+        "import sys\n"
+        "from careops import cli\n"
+        "try:\n"
+        "    cli.main(['exposure', 'scan', '127.0.0.1', '--ports', '1', '--allow-private',"
+        " '--json'])\n"
+        "except SystemExit as exc:\n"
+        "    sys.stderr.write(f'exit={exc.code} django={\"django\" in sys.modules}\\n')\n"
+    )
+    env = {**os.environ, **NO_DB}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
+    assert "exit=0 django=False" in result.stderr, result.stderr
+    hosts = json.loads(result.stdout)["hosts"]
+    assert [h["address"] for h in hosts] == ["127.0.0.1"]
+    assert hosts[0]["services"] == []  # port 1 is closed on loopback

@@ -26,6 +26,7 @@ class DomainForm(forms.ModelForm):
             "server_url",
             "base_dn",
             "bind_user",
+            "authentication",
             "ca_certificate",
             "tls_name",
             "dedicated_backup",

@@ -21,6 +21,9 @@ class AuditStatus(models.TextChoices):
     FAILED = "failed", _("échec")
 
 
+ACTIVE_AUDIT_STATUSES = (AuditStatus.QUEUED, AuditStatus.RUNNING)
+
+
 class AuditSource(models.TextChoices):
     LDAP = "ldap", _("collecte LDAP par careops")
     DUMP = "dump", _("import d'une collecte careops")
@@ -46,6 +49,16 @@ class Domain(models.Model):
     base_dn = models.CharField(_("DN du domaine"), max_length=255, blank=True)
     bind_user = models.CharField(_("compte de lecture"), max_length=255, blank=True)
     bind_password_encrypted = models.TextField(blank=True, editable=False)
+    authentication = models.CharField(
+        _("authentification"),
+        max_length=10,
+        choices=[
+            ("simple", _("liaison simple (compte@domaine)")),
+            ("ntlm", _("NTLM (DOMAINE\\compte)")),
+        ],
+        default="simple",
+        help_text=_("Toujours à l'intérieur de TLS (LDAPS ou StartTLS)."),
+    )
     ca_certificate = models.TextField(
         _("autorité de certification (PEM)"),
         blank=True,
@@ -102,6 +115,9 @@ class Audit(models.Model):
         _("état"), max_length=20, choices=AuditStatus.choices, default=AuditStatus.QUEUED
     )
     progress = models.PositiveSmallIntegerField(default=0)
+    # Last sign of life of the worker (claim or progress update): the sweeper fails audits
+    # whose worker went silent for longer than DIRECTORY_AUDIT_TIMEOUT_MINUTES.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True)
     upload = models.FileField(upload_to="directory/imports/", blank=True)
     requested_by = models.ForeignKey(

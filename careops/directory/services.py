@@ -9,16 +9,25 @@ import os
 import tempfile
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from careops.compliance import services as compliance
 from careops.core import audit, crypto
 from careops.directory.engine import analysis, collect, imports
 from careops.directory.engine.dump import DumpError, load_dump
-from careops.directory.models import Audit, AuditSource, AuditStatus, Domain, Waiver
+from careops.directory.models import (
+    ACTIVE_AUDIT_STATUSES,
+    Audit,
+    AuditSource,
+    AuditStatus,
+    Domain,
+    Waiver,
+)
 from careops.tenancy import scope
 
 logger = logging.getLogger("careops.directory")
@@ -27,6 +36,8 @@ logger = logging.getLogger("careops.directory")
 EVIDENCE_KIND = "ads_audit"
 D1_ITEMS = ["D1.O1.A", "D1.O1.B"]
 D2_ITEMS = ["D2.O3.A"]
+# Reason given to an audit whose worker went silent (stored like the other failure reasons).
+INTERRUPTED = "audit interrompu : le processus de collecte s'est arrêté (durée maximale dépassée)"
 
 
 def _require(user, action: str, obj) -> None:
@@ -79,7 +90,11 @@ def start_audit(user, domain: Domain, source: str = AuditSource.LDAP, upload=Non
 
 
 def _progress(audit_id: int, value: int, message: str = "") -> None:
-    Audit.objects.filter(pk=audit_id).update(progress=min(value, 100), message=message[:500])
+    """Record progress and a sign of life; an audit already failed by the sweeper keeps its
+    reason (a worker that comes back late writes nothing over it)."""
+    Audit.objects.filter(pk=audit_id, status=AuditStatus.RUNNING).update(
+        progress=min(value, 100), message=message[:500], heartbeat_at=timezone.now()
+    )
 
 
 def _target(domain: Domain, ca_path: str | None) -> collect.Target:
@@ -90,6 +105,7 @@ def _target(domain: Domain, ca_path: str | None) -> collect.Target:
         base=domain.base_dn or None,
         ca_file=ca_path,
         tls_name=domain.tls_name or None,
+        authentication=domain.authentication,
     )
 
 
@@ -151,9 +167,10 @@ def execute_audit(audit_id: int, now: dt.datetime | None = None) -> Audit | None
     The collection is all-or-nothing and the evidence is created once (``audit.evidence``), so
     a worker killed mid-run loses nothing and duplicates nothing.
     """
-    claimed = Audit.objects.filter(
-        pk=audit_id, status__in=[AuditStatus.QUEUED, AuditStatus.RUNNING]
-    ).update(status=AuditStatus.RUNNING, started_at=timezone.now(), progress=1)
+    claimed_at = timezone.now()
+    claimed = Audit.objects.filter(pk=audit_id, status__in=ACTIVE_AUDIT_STATUSES).update(
+        status=AuditStatus.RUNNING, started_at=claimed_at, heartbeat_at=claimed_at, progress=1
+    )
     if not claimed:
         return None
     run = Audit.objects.select_related("domain__organisation").get(pk=audit_id)
@@ -168,9 +185,12 @@ def execute_audit(audit_id: int, now: dt.datetime | None = None) -> Audit | None
 
 
 def _fail(run: Audit, message: str) -> Audit:
-    run.status, run.message, run.finished_at = AuditStatus.FAILED, message, timezone.now()
-    run.save(update_fields=["status", "message", "finished_at"])
-    audit.record(None, "directory.audit.fail", run, run.domain.organisation, message[:200])
+    failed = Audit.objects.filter(pk=run.pk, status__in=ACTIVE_AUDIT_STATUSES).update(
+        status=AuditStatus.FAILED, message=message, finished_at=timezone.now()
+    )
+    run.refresh_from_db()
+    if failed:  # else the sweeper already failed it, with its own reason
+        audit.record(None, "directory.audit.fail", run, run.domain.organisation, message[:200])
     return run
 
 
@@ -188,6 +208,13 @@ def _record(run: Audit, result: analysis.AnalysisResult) -> Audit:
     if collected is not None and collected.tzinfo is None:
         collected = collected.replace(tzinfo=dt.UTC)
     with transaction.atomic():
+        current = Audit.objects.select_for_update().only("status").get(pk=run.pk)
+        if current.status != AuditStatus.RUNNING:
+            # Failed by the sweeper while this worker was silent: the audit stays failed (its
+            # reason was shown and journalled) and a late result is not recorded over it.
+            logger.warning("directory audit %s: late result discarded (%s)", run.pk, current.status)
+            run.refresh_from_db()
+            return run
         run.result = doc
         run.level = result.level
         run.level_complete = result.level_complete
@@ -214,6 +241,55 @@ def _record(run: Audit, result: analysis.AnalysisResult) -> Audit:
         if result.level_complete and run.evidence_id is None:
             attach_evidence(run)
     return run
+
+
+def audit_timeout() -> dt.timedelta:
+    """How long a queued or running audit may stay without a sign of life."""
+    return dt.timedelta(minutes=max(1, int(settings.DIRECTORY_AUDIT_TIMEOUT_MINUTES)))
+
+
+def _silent_since(cutoff: dt.datetime) -> Q:
+    """Last sign of life (heartbeat, else start, else request) before ``cutoff``."""
+    return (
+        Q(heartbeat_at__lt=cutoff)
+        | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+        | Q(heartbeat_at__isnull=True, started_at__isnull=True, created_at__lt=cutoff)
+    )
+
+
+def fail_stale_audits(now: dt.datetime | None = None) -> list[int]:
+    """Fail the audits left queued or running by a worker that was killed or lost its task.
+
+    An audit counts as abandoned when neither a claim nor a progress update was recorded for
+    longer than ``DIRECTORY_AUDIT_TIMEOUT_MINUTES``. It is failed with a French reason and no
+    level, so its partial data never reads as a result, and the domain can be audited again.
+    Returns the ids of the audits failed.
+    """
+    now = now or timezone.now()
+    stale = _silent_since(now - audit_timeout())
+    candidates = Audit.objects.filter(stale, status__in=ACTIVE_AUDIT_STATUSES)
+    failed = []
+    for run in candidates.select_related("domain__organisation"):
+        # The same condition again: a worker that spoke in the meantime keeps its audit.
+        updated = Audit.objects.filter(stale, pk=run.pk, status__in=ACTIVE_AUDIT_STATUSES).update(
+            status=AuditStatus.FAILED,
+            message=INTERRUPTED,
+            finished_at=now,
+            level=None,
+            level_complete=False,
+        )
+        if not updated:
+            continue
+        failed.append(run.pk)
+        logger.warning("directory audit %s of %s interrupted (no sign of life)", run.pk, run.domain)
+        audit.record(
+            None,
+            "directory.audit.fail",
+            run,
+            run.domain.organisation,
+            f"audit AD de {run.domain.name} : {INTERRUPTED}",
+        )
+    return failed
 
 
 def report_json(run: Audit) -> bytes:

@@ -1,6 +1,7 @@
-"""Huey tasks of the directory app."""
+"""Huey tasks of the directory app: run an audit, and fail the audits abandoned by dead workers."""
 
-from huey.contrib.djhuey import db_task
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from careops.directory import services
 
@@ -9,3 +10,9 @@ from careops.directory import services
 def run_audit(audit_id: int) -> None:
     """Collect or import, then analyse one audit (idempotent, resumable)."""
     services.execute_audit(audit_id)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def fail_stale_audits_task() -> None:
+    """Every 5 minutes: fail the audits whose worker gave no sign of life for too long."""
+    services.fail_stale_audits()

@@ -86,6 +86,9 @@ def _rewrite_conf(d: Path) -> None:
         "load printers = no",
         "printcap name = /dev/null",
         "disable spoolss = yes",
+        # NTLM (SASL GSS-SPNEGO) inside TLS without SASL signing, as Windows DCs and Samba ≥ 4.20
+        # accept by default; Samba 4.17's default ("yes") demands SASL sign/seal even over TLS.
+        "ldap server require strong auth = allow_sasl_over_tls",
     ]
     text = text.replace("[global]\n", "[global]\n" + "".join(f"\t{e}\n" for e in extra), 1)
     path.write_text(text)

@@ -106,18 +106,13 @@ def test_truncated_import_fails_with_a_french_message(
 
 
 def test_oradad_zip_import(domain, rssi, tmp_path, django_capture_on_commit_callbacks):
-    from careops.directory.engine import sd
+    from pathlib import Path
 
+    fixture = Path(__file__).with_name("data") / "oradad"  # ORADAD's cleartext layout
     buf = io.BytesIO()
-    desc = sd.build("S-1-5-18", "S-1-5-18", []).hex()
     with zipfile.ZipFile(buf, "w") as z:
-        z.writestr(
-            "out/tables.tsv",
-            "domain\tdistinguishedName\tx\ndomain\tobjectClass\tx\n"
-            "domain\tnTSecurityDescriptor\tx\n",
-        )
-        z.writestr("out/metadata.tsv", "dateUTC\t2026-11-20T10:00:00+00:00\n")
-        z.writestr("out/domain.tsv", f"DC=hop,DC=test\ttop;domainDNS\t{desc}\n")
+        for path in sorted(fixture.rglob("*")):
+            z.write(path, Path("out") / path.relative_to(fixture))
     run = run_import(
         rssi,
         domain,
@@ -216,6 +211,7 @@ def test_domain_form_and_reader_cannot_start(client, org_tree, rssi, make_user):
             "organisation": org_tree.ej_a.pk,
             "name": "chu.local",
             "server_url": "ldaps://dc.chu.local",
+            "authentication": "simple",
             "bind_user": "lecture@chu.local",
             "password": "abc-Secret-1",
             "convergence_status": "planned",
@@ -283,3 +279,27 @@ def test_ldap_audit_task_against_samba(
     fails = {p["id"] for p in run.result["points"] if p["status"] == "fail"}
     assert "vuln_spn_priv-l1" in fails
     assert Audit.objects.filter(domain=domain).count() == 1
+
+
+def test_ldap_audit_task_with_ntlm_against_samba(
+    samba_dc, org_tree, rssi, django_capture_on_commit_callbacks
+):
+    """A domain registered with NTLM (DOMAIN\\account) is audited through the same task."""
+    domain = services.save_domain(
+        rssi,
+        Domain(
+            organisation=org_tree.ej_a,
+            name="care.test",
+            server_url=samba_dc.url,
+            bind_user="CARE\\Administrator",
+            authentication="ntlm",
+            tls_name="DC1.care.test",
+            ca_certificate=open(samba_dc.ca_file).read(),
+        ),
+        password=samba_lab.ADMIN_PASSWORD,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.start_audit(rssi, domain)
+    run.refresh_from_db()
+    assert run.status == AuditStatus.DONE, run.message
+    assert run.level == 1 and run.level_complete

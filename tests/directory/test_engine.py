@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from careops.directory.engine import analyze, load_dump, save_dump, sd
 from careops.directory.engine.analysis import Waiver, summary
 from careops.directory.engine.dump import DumpError
-from careops.directory.engine.imports import load_oradad, load_pingcastle
+from careops.directory.engine.imports import load_pingcastle
 from careops.directory.engine.model import Directory
-from tests.directory.synthetic import BASE, DA, DOMAIN_SID, NOW, clean, find, set_acl
+from tests.directory.synthetic import DA, DOMAIN_SID, NOW, clean, find, set_acl
 
 sids = st.builds(
     lambda auth, subs: f"S-1-{auth}" + "".join(f"-{s}" for s in subs),
@@ -105,37 +105,6 @@ def test_trusted_trustees_make_no_path():
     b = clean()
     set_acl(b, "CN=adm_alice", sd.Ace(True, 0, sd.GENERIC_ALL, DA))
     assert analyze(b.dump, NOW).paths == []
-
-
-def test_oradad_import(tmp_path):
-    (tmp_path / "tables.tsv").write_text(
-        "table\tcolumn\ttype\n"
-        "user\tdistinguishedName\tnvarchar\nuser\tobjectClass\tnvarchar\n"
-        "user\tobjectSid\tvarbinary\nuser\tsAMAccountName\tnvarchar\n"
-        "user\tuserAccountControl\tint\nuser\tnTSecurityDescriptor\tvarbinary\n"
-    )
-    (tmp_path / "metadata.tsv").write_text("dateUTC\t2026-11-20T10:00:00+00:00\n")
-    desc = sd.build(DA, DA, [sd.Ace(True, 0, sd.GENERIC_ALL, "S-1-5-18")]).hex()
-    rows = [
-        (BASE, "top;domain;domainDNS", sd.sid_to_bytes(DOMAIN_SID).hex(), "", "", desc),
-        (
-            f"CN=Guest,CN=Users,{BASE}",
-            "top;user",
-            sd.sid_to_bytes(f"{DOMAIN_SID}-501").hex(),
-            "Guest",
-            "512",
-            desc,
-        ),
-    ]
-    (tmp_path / "dom").mkdir()
-    (tmp_path / "dom" / "user.tsv").write_text("\n".join("\t".join(r) for r in rows) + "\n")
-    dump = load_oradad(tmp_path)
-    assert dump.domain == "hop.test" and dump.domain_sid == DOMAIN_SID and not dump.complete
-    result = analyze(dump, NOW)
-    assert {p.id: p.status for p in result.points}["vuln_guest-l2"] == "fail"
-    assert not result.level_complete
-    with pytest.raises(DumpError):
-        load_oradad(tmp_path / "dom" / "nothing")
 
 
 def test_pingcastle_import(tmp_path):

@@ -64,6 +64,24 @@ def test_starttls_collection(samba_dc, admin_target):
     assert dump.complete and len(dump.objects) > 1000
 
 
+def test_ntlm_collection_over_ldaps_and_starttls(samba_dc, admin_target):
+    """NTLM (NTLMv2 in SASL GSS-SPNEGO) with a DOMAIN\\account name, as on a Windows DC."""
+    for url in (samba_dc.url, "ldap://127.0.0.1:389"):
+        target = dataclasses.replace(
+            admin_target, url=url, user="CARE\\Administrator", authentication="ntlm"
+        )
+        dump = collect(target)
+        assert dump.complete and len(dump.objects) > 1000
+
+
+def test_ntlm_wrong_password_is_refused(admin_target):
+    target = dataclasses.replace(
+        admin_target, user="CARE\\Administrator", password="mauvais", authentication="ntlm"
+    )
+    with pytest.raises(CollectError, match="Identifiants refusés"):
+        collect(target)
+
+
 def test_reader_without_descriptor_rights_gives_a_partial_collection(samba_dc, admin_target):
     target = dataclasses.replace(
         admin_target, user="reader@care.test", password=samba_lab.READER_PASSWORD

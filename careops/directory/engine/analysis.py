@@ -214,24 +214,63 @@ def summary(result: AnalysisResult) -> dict[str, Any]:
     }
 
 
-def from_pingcastle(report: dict[str, Any]) -> AnalysisResult:
-    """An analysis built from a PingCastle report: mapped rules fail, the rest not evaluated.
+def _pingcastle_point(anssi_id: str) -> tuple[str | None, str]:
+    """``vuln<level>_<check>`` → (catalogue point id or None, reason when None)."""
+    head, _, check = anssi_id.partition("_")
+    level_text = head.removeprefix("vuln")
+    spec = catalogue().get(check)
+    if not head.startswith("vuln") or not level_text.isdigit() or spec is None:
+        return None, f"{anssi_id} : point absent du référentiel ANSSI courant"
+    level = int(level_text)
+    if level in spec["levels"]:
+        return point_id(check, level), ""
+    if len(spec["levels"]) == 1:  # older ANSSI list: same check, another level
+        return point_id(check, spec["levels"][0]), ""
+    return None, f"{anssi_id} : niveau absent du référentiel ANSSI courant"
 
-    The level is never presented as complete: PingCastle's data is not careops' own evaluation.
+
+def from_pingcastle(report: dict[str, Any]) -> AnalysisResult:
+    """An analysis built from a PingCastle report (see pingcastle_map.yaml).
+
+    A triggered rule that PingCastle attaches to an ANSSI point fails that point; the other
+    triggered rules are listed apart (``completeness.unmapped_rules``) and never count as ANSSI
+    points. Every point without a mapped finding is "not_evaluated": PingCastle lists only the
+    rules that triggered, so absence is never a pass. The level is never complete.
     """
     failing: dict[str, list[dict[str, Any]]] = {}
+    unmapped: list[dict[str, Any]] = []
+    mapped: list[str] = []
     for rule in report["rules"]:
-        if rule["check"]:
-            failing.setdefault(rule["check"], []).append(
-                {"dn": "", "name": rule["risk_id"], "detail": rule["rationale"]}
+        targets, reasons = [], []
+        for anssi_id in rule.get("anssi", []):
+            pid, reason = _pingcastle_point(anssi_id)
+            if pid:
+                targets.append(pid)
+            else:
+                reasons.append(reason)
+        if not targets:
+            unmapped.append(
+                {
+                    "risk_id": rule["risk_id"],
+                    "points": rule.get("points", 0),
+                    "rationale": rule.get("rationale", ""),
+                    "reason": "; ".join(reasons) or "aucun point ANSSI associé par PingCastle",
+                }
+            )
+            continue
+        mapped.append(rule["risk_id"])
+        for pid in dict.fromkeys(targets):
+            failing.setdefault(pid, []).append(
+                {"dn": "", "name": rule["risk_id"], "detail": rule.get("rationale", "")}
             )
     points = []
     for check, spec in catalogue().items():
         for level in spec["levels"]:
-            objects = failing.get(check, []) if level == min(spec["levels"]) else []
+            pid = point_id(check, level)
+            objects = failing.get(pid, [])
             points.append(
                 PointResult(
-                    id=point_id(check, level),
+                    id=pid,
                     alias=f"vuln{level}_{check}",
                     check=check,
                     level=level,
@@ -240,15 +279,16 @@ def from_pingcastle(report: dict[str, Any]) -> AnalysisResult:
                     recommendation=spec["recommendation"],
                     objects=objects,
                     object_count=len(objects),
-                    details="importé de PingCastle" if objects else "non couvert par l'import",
+                    details="importé de PingCastle"
+                    if objects
+                    else "non évalué : aucune règle PingCastle déclenchée ne correspond",
                 )
             )
     points.sort(key=lambda p: (p.level, p.id))
     levels = [p.level for p in points if p.status == "fail"]
     if report.get("maturity_level"):
-        levels.append(report["maturity_level"])
+        levels.append(report["maturity_level"])  # PingCastle's own level: never claim better
     level = min(levels) if levels else 5
-    unmapped = [r["risk_id"] for r in report["rules"] if not r["check"]]
     return AnalysisResult(
         domain=report["domain"],
         level=level,
@@ -261,10 +301,18 @@ def from_pingcastle(report: dict[str, Any]) -> AnalysisResult:
         completeness={
             "complete": False,
             "source": "pingcastle",
-            "unmapped_rules": unmapped,
+            "engine_version": report.get("engine_version", ""),
             "maturity_level": report.get("maturity_level"),
+            "mapped_rules": mapped,
+            "unmapped_rules": [u["risk_id"] for u in unmapped],
+            "unmapped": unmapped,
+            "failing_points": sorted(failing),
+            "not_evaluated": [p.id for p in points if p.status == "not_evaluated"],
         },
-        next_level={"target": min(level + 1, 5), "to_fix": []},
+        next_level={
+            "target": min(level + 1, 5),
+            "to_fix": [p.id for p in points if p.status == "fail" and p.level == level],
+        },
         waived=[],
         source="pingcastle",
     )

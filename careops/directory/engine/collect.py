@@ -107,7 +107,8 @@ class Target:
     authentication: str = "simple"  # simple | ntlm
     page_size: int = 1000
     timeout: int = 30
-    parallel: bool = True  # two connections: domain partition, and the others
+    parallel: bool = True  # several connections share the partitions and the domain's subtrees
+    connections: int = 3  # connections when parallel (the DC answers them at once)
 
 
 def _server(target: Target):
@@ -136,16 +137,18 @@ def _server(target: Target):
 
 def connect(target: Target):
     """Open an authenticated, encrypted connection (LDAPS, or StartTLS on ldap://)."""
-    from ldap3 import NTLM, SIMPLE, Connection
+    from ldap3 import ANONYMOUS, SIMPLE, Connection
     from ldap3.core import exceptions as lex
 
+    from careops.directory.engine import spnego
+
     server, use_ssl = _server(target)
-    auth = NTLM if target.authentication == "ntlm" else SIMPLE
+    ntlm = target.authentication == "ntlm"
     conn = Connection(
         server,
-        user=target.user,
-        password=target.password,
-        authentication=auth,
+        user=None if ntlm else target.user,
+        password=None if ntlm else target.password,
+        authentication=ANONYMOUS if ntlm else SIMPLE,
         receive_timeout=max(target.timeout, 60),
         raise_exceptions=False,
         read_only=True,
@@ -159,10 +162,25 @@ def connect(target: Target):
             raise CollectError("Serveur injoignable.")
         if not use_ssl and not conn.start_tls():
             raise CollectError("StartTLS refusé par le serveur : la connexion n'est pas chiffrée.")
-        if not conn.bind():
+        if ntlm:
+            # NTLM through SASL GSS-SPNEGO (Windows and Samba), inside the TLS session.
+            try:
+                result = spnego.bind(conn, target.user, target.password)
+            except spnego.SpnegoError as exc:
+                raise CollectError(f"Authentification NTLM impossible : {exc}.") from exc
+            bound = result.get("result") == 0
+        else:
+            bound = conn.bind()
             result = conn.result or {}
+        if not bound:
             if result.get("result") == 49:
                 raise CollectError("Identifiants refusés par l'annuaire (compte ou mot de passe).")
+            if ntlm and result.get("result") == 8:  # strongerAuthRequired
+                raise CollectError(
+                    "Le contrôleur exige la signature SASL pour NTLM, même sous TLS (Samba avant "
+                    "4.20 : « ldap server require strong auth = yes ») : utilisez la liaison "
+                    "simple sur LDAPS, ou autorisez « allow_sasl_over_tls »."
+                )
             raise CollectError(
                 f"Authentification refusée : {result.get('description', '')} "
                 f"{result.get('message', '')}".strip()
@@ -328,8 +346,8 @@ def _search(
     progress: Callable[[int], None] | None,
     stats: dict[str, int],
     lock: threading.Lock,
+    scope: str = "SUBTREE",
 ) -> bool:
-    from ldap3 import SUBTREE
     from ldap3.protocol.microsoft import security_descriptor_control
 
     controls = security_descriptor_control(sdflags=0x07)
@@ -339,7 +357,7 @@ def _search(
         ok = conn.search(
             base,
             "(objectClass=*)",
-            SUBTREE,
+            scope,
             attributes=attributes,
             paged_size=page_size,
             paged_cookie=cookie,
@@ -392,6 +410,31 @@ def _search(
         cookie = controls_out.get("1.2.840.113556.1.4.319", {}).get("value", {}).get("cookie")
         if not cookie:
             return True
+
+
+def _children(conn, base: str, page_size: int) -> list[str] | None:
+    """DNs of the direct children of ``base`` (paged, no attribute); None if refused."""
+    from ldap3 import LEVEL
+
+    dns: list[str] = []
+    cookie = None
+    while True:
+        conn.search(
+            base,
+            "(objectClass=*)",
+            LEVEL,
+            attributes=["1.1"],
+            paged_size=page_size,
+            paged_cookie=cookie,
+        )
+        result = conn.result or {}
+        if result.get("result") not in (0, None):
+            return None  # the caller falls back to one subtree search of the whole partition
+        dns += [i["dn"] for i in conn.response or () if i.get("type") == "searchResEntry"]
+        controls_out = result.get("controls", {})
+        cookie = controls_out.get("1.2.840.113556.1.4.319", {}).get("value", {}).get("cookie")
+        if not cookie:
+            return dns
 
 
 def collect(
@@ -455,18 +498,33 @@ def collect(
         )
         stats = {"objects": 0, "missing_sd": 0}
         complete = True
-        parts = [(domain_dn, ATTRIBUTES)]
-        parts += [(config_dn, ATTRIBUTES)] if config_dn else []
-        parts += [(schema_dn, SCHEMA_ATTRIBUTES)] if schema_dn else []
-        parts += [(d, ATTRIBUTES) for d in dns]
+        # Work units: (base, scope, attributes). The domain partition is split into its head
+        # (base scope) and one subtree per top-level child, so several connections share it:
+        # while this process decodes one page, the DC prepares the next pages of other units.
+        others = {dn.lower() for dn in [config_dn, schema_dn, *dns] if dn}
+        parts: list[tuple[str, str, list[str]]] = []
+        children = _children(conn, domain_dn, target.page_size) if target.parallel else None
+        if children is not None:
+            parts += [(c, "SUBTREE", ATTRIBUTES) for c in children if c.lower() not in others]
+            parts.append((domain_dn, "BASE", ATTRIBUTES))
+        else:
+            parts.append((domain_dn, "SUBTREE", ATTRIBUTES))
+        parts += [(config_dn, "SUBTREE", ATTRIBUTES)] if config_dn else []
+        parts += [(schema_dn, "SUBTREE", SCHEMA_ATTRIBUTES)] if schema_dn else []
+        parts += [(d, "SUBTREE", ATTRIBUTES) for d in dns]
         results: list[tuple[bool, list, list]] = [(False, [], [])] * len(parts)
         lock = threading.Lock()
+        queue = list(range(len(parts)))[::-1]  # popped from the end: parts in order
 
-        def run(indices, connection, report) -> None:
-            for i in indices:
+        def run(connection, report) -> None:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    i = queue.pop()
                 objs: list[dict] = []
                 errs: list[dict] = []
-                base, attributes = parts[i]
+                base, scope, attributes = parts[i]
                 ok = _search(
                     connection,
                     dump,
@@ -478,26 +536,30 @@ def collect(
                     report,
                     stats,
                     lock,
+                    scope,
                 )
                 results[i] = (ok, objs, errs)
 
-        if len(parts) > 1 and target.parallel:
-            # The domain partition here, the others on a second connection in a helper thread:
-            # the server answers both at once. Progress is reported from this thread only (the
-            # callback may write to a database connection bound to it).
-            second = connect(target)
+        helpers_count = min(max(0, target.connections - 1), len(parts) - 1)
+        if target.parallel and helpers_count:
+            # Progress is reported from this thread only (the callback may write to a
+            # database connection bound to it).
+            extra = [connect(target) for _ in range(helpers_count)]
             try:
-                _raw_entries_only(second)
-                with ThreadPoolExecutor(max_workers=1) as pool:
-                    helper = pool.submit(run, range(1, len(parts)), second, None)
-                    run([0], conn, progress)
-                    helper.result()
+                for connection in extra:
+                    _raw_entries_only(connection)
+                with ThreadPoolExecutor(max_workers=helpers_count) as pool:
+                    futures = [pool.submit(run, connection, None) for connection in extra]
+                    run(conn, progress)
+                    for future in futures:
+                        future.result()
             finally:
-                second.unbind()
+                for connection in extra:
+                    connection.unbind()
             if progress:
                 progress(stats["objects"])
         else:
-            run(range(len(parts)), conn, progress)
+            run(conn, progress)
         for ok, objs, errs in results:
             complete &= ok
             dump.objects.extend(objs)

@@ -117,13 +117,18 @@ def write_summary(result, out: TextIO) -> None:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m careops.exposure.engine")
+def main(
+    argv: list[str] | None = None,
+    default_vulndb: str | None = None,
+    prog: str = "python -m careops.exposure.engine",
+) -> int:
+    """Parse ``scan …`` and run it; ``careops exposure scan`` comes here too, without Django."""
+    parser = argparse.ArgumentParser(prog=prog)
     sub = parser.add_subparsers(dest="action", required=True)
     add_scan_arguments(sub.add_parser("scan", help="analyser des cibles"))
     args = parser.parse_args(argv)
     try:
-        return run_scan(vars(args), sys.stdout, sys.stderr)
+        return run_scan(vars(args), sys.stdout, sys.stderr, default_vulndb)
     except UsageError as exc:
         sys.stderr.write(f"careops exposure : {exc}\n")
         return 1
