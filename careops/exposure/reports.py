@@ -63,6 +63,7 @@ def report_data(run: ScanRun) -> dict:
         tracked_item = tracked.get(item.get("fingerprint"))
         item["severity_label"] = SEVERITY_LABELS[item["severity"]]
         item["status"] = tracked_item.get_status_display() if tracked_item else ""
+        item["finding_id"] = tracked_item.pk if tracked_item else None
         item["owner"] = tracked_item.owner if tracked_item else ""
         item["due_date"] = (
             tracked_item.due_date.isoformat() if tracked_item and tracked_item.due_date else ""

@@ -239,7 +239,8 @@ def run_detail(request, pk):
 @login_required
 def run_progress(request, pk):
     run = get_in_scope(ScanRun, request.user, "view", pk=pk)
-    return render(request, "exposure/_progress.html", {"run": run})
+    # Served to a page that was watching the run: once done, offer to reload it with the result.
+    return render(request, "exposure/_progress.html", {"run": run, "live": True})
 
 
 @login_required

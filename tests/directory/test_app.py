@@ -156,6 +156,10 @@ def test_waiver_is_kept_apart_and_compare(
         "Borne d&#x27;accueil" in page.content.decode()
         or "Borne d'accueil" in page.content.decode()
     )
+    expires = (dt.date.today() + dt.timedelta(days=90)).strftime("%d/%m/%Y")
+    assert f"jusqu'au {expires}" in page.content.decode().replace("&#x27;", "'")
+    report = client.get(reverse("directory:report", args=[second.pk]))
+    assert f"({expires})" in report.content.decode()
 
 
 def test_pages_render_and_tenancy(

@@ -272,8 +272,11 @@ def test_pages_reports_api_and_isolation(
     assert "Interface HL7 (MLLP) exposée sur internet" in html and "Niveau D" in html
     assert client.get(f"/exposition/organisations/{loopback_scope.pk}/").status_code == 200
     assert client.get("/exposition/").status_code == 200
+    hl7 = Finding.objects.get(rule="EXP-HL7-001")
+    assert f'href="/exposition/constats/{hl7.pk}/"' in html  # each finding opens its follow-up
+    assert "Afficher le résultat" not in html  # the page already shows it
     progress = client.get(f"/exposition/audits/{run.pk}/progression/").content.decode()
-    assert "1 hôte(s) analysé(s) sur 1" in progress
+    assert "1 hôte(s) analysé(s) sur 1" in progress and "Afficher le résultat" in progress
     report = client.get(f"/exposition/audits/{run.pk}/rapport.json").json()
     assert (
         report["counts"]["critical"] == 1 and report["remediation_plan"][0]["rule"] == "EXP-HL7-001"

@@ -12,3 +12,17 @@ _LABELS = dict(Status.choices)
 def status_label(code: str) -> str:
     """The French label of a status code ("not_met" → "Non atteint")."""
     return _LABELS.get(code, code or "—")
+
+
+@register.filter
+def isodate(value):
+    """An ISO date string from stored JSON (« 2027-03-29 ») as a date, for the ``date`` filter;
+    anything else is returned unchanged."""
+    import datetime as dt
+
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return value
