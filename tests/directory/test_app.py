@@ -259,8 +259,12 @@ def test_ght_convergence_view_and_evidence(client, org_tree, make_user, rssi):
     assert kinds == {"ad_convergence_progress", "ad_convergence_trajectory"}
 
 
+@pytest.mark.parametrize(
+    "bind_user, authentication",
+    [("Administrator@care.test", "simple"), ("CARE\\Administrator", "ntlm")],
+)
 def test_ldap_audit_task_against_samba(
-    samba_dc, org_tree, rssi, django_capture_on_commit_callbacks
+    samba_dc, org_tree, rssi, django_capture_on_commit_callbacks, bind_user, authentication
 ):
     domain = services.save_domain(
         rssi,
@@ -268,7 +272,8 @@ def test_ldap_audit_task_against_samba(
             organisation=org_tree.ej_a,
             name="care.test",
             server_url=samba_dc.url,
-            bind_user="Administrator@care.test",
+            bind_user=bind_user,
+            authentication=authentication,
             tls_name="DC1.care.test",
             ca_certificate=open(samba_dc.ca_file).read(),
         ),
@@ -283,27 +288,3 @@ def test_ldap_audit_task_against_samba(
     fails = {p["id"] for p in run.result["points"] if p["status"] == "fail"}
     assert "vuln_spn_priv-l1" in fails
     assert Audit.objects.filter(domain=domain).count() == 1
-
-
-def test_ldap_audit_task_with_ntlm_against_samba(
-    samba_dc, org_tree, rssi, django_capture_on_commit_callbacks
-):
-    """A domain registered with NTLM (DOMAIN\\account) is audited through the same task."""
-    domain = services.save_domain(
-        rssi,
-        Domain(
-            organisation=org_tree.ej_a,
-            name="care.test",
-            server_url=samba_dc.url,
-            bind_user="CARE\\Administrator",
-            authentication="ntlm",
-            tls_name="DC1.care.test",
-            ca_certificate=open(samba_dc.ca_file).read(),
-        ),
-        password=samba_lab.ADMIN_PASSWORD,
-    )
-    with django_capture_on_commit_callbacks(execute=True):
-        run = services.start_audit(rssi, domain)
-    run.refresh_from_db()
-    assert run.status == AuditStatus.DONE, run.message
-    assert run.level == 1 and run.level_complete
