@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from careops.backups import choices
 
@@ -180,7 +181,7 @@ class Repository(models.Model):
                 fields=["organisation", "name"], name="backups_repo_unique_name"
             )
         ]
-        verbose_name = _("dépôt")
+        verbose_name = pgettext_lazy("backup repository", "dépôt")
         verbose_name_plural = _("dépôts")
 
     def __str__(self) -> str:
