@@ -483,7 +483,8 @@ def track_findings(run: ScanRun, result: ScanResult) -> dict:
     """New, persisting and fixed findings. A finding closes only when its host answered this
     run and its port was scanned: a scan failure is not a remediation."""
     now = run.finished_at or timezone.now()
-    ports = set(engine_targets.parse_ports(run.scope.get("ports")))
+    spec = engine_targets.parse_ports(run.scope.get("ports"))
+    ports = set(spec) | set(spec.udp)  # findings carry no transport; UDP ones are IKE rules
     answered = {h.address for h in result.hosts if h.answered}
     seen = {}
     for item in result.findings:

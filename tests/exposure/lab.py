@@ -206,6 +206,161 @@ class Lab:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
+IKE_DAEMON = "/usr/lib/ipsec/charon"  # strongSwan's IKE daemon (Debian: strongswan-charon)
+
+STRONGSWAN_CONF = """charon {{
+  load = random nonce aes sha1 sha2 hmac gmp kdf pem pkcs1 x509 pubkey kernel-netlink socket-default vici
+  port = 500
+  port_nat_t = 4500
+  interfaces_use = eth0
+  send_vendor_id = yes
+  install_routes = no
+  install_virtual_ip = no
+  cookie_threshold = 100000
+  block_threshold = 100000
+  init_limit_half_open = 0
+  half_open_timeout = 10
+  filelog {{
+    lab {{
+      path = {directory}/charon.log
+      default = 1
+      ike = 2
+    }}
+  }}
+  syslog {{
+    daemon {{
+      default = -1
+    }}
+  }}
+  plugins {{
+    vici {{
+      socket = unix://{directory}/charon.vici
+    }}
+  }}
+}}
+"""
+
+SWANCTL_CONF = """connections {{
+  lab {{
+    version = {version}
+    local_addrs = {address}
+    remote_addrs = %any
+    proposals = aes256-sha256-modp2048
+    local {{
+      auth = psk
+      id = vpn.chu-test.fr
+    }}
+    remote {{
+      auth = psk
+    }}
+    children {{
+      lab {{
+        local_ts = {address}/32
+        esp_proposals = aes256-sha256
+      }}
+    }}
+  }}
+}}
+secrets {{
+  ike-lab {{
+    secret = "careops-lab-psk-not-a-secret"
+  }}
+}}
+"""
+
+
+def ike_available() -> str:
+    """Why a strongSwan gateway cannot run here ("" when it can)."""
+    missing = [
+        tool
+        for tool in (IKE_DAEMON, "swanctl", "unshare", "mount")
+        if not (os.path.exists(tool) if tool.startswith("/") else shutil.which(tool))
+    ]
+    return f"outils absents : {', '.join(missing)} (voir .ci/run)" if missing else ""
+
+
+def start_ike_gateway(lab: Lab, role: str, version: int) -> subprocess.Popen:
+    """Run strongSwan's charon in ``role``'s namespace as an IKEv``version`` PSK gateway.
+
+    Nothing touches the host: charon runs in the role's network namespace (it binds 500/4500
+    there, where the only addresses are the lab address and loopback, and handles IKE on eth0
+    only) and in its own mount namespace with a private /run, since its pid file path is built
+    in (/var/run/charon.pid); configuration, vici socket and log live in the lab's temporary
+    directory (STRONGSWAN_CONF); no route, virtual IP or SA is ever installed. The process is in
+    ``lab.processes`` (stopped with the lab) and the caller may stop it earlier with
+    ``stop_process``. Anti-DoS thresholds are raised because every test run leaves half-open SAs.
+    """
+    reason = ike_available()
+    if reason:
+        raise LabUnavailable(reason)
+    directory = lab.directory / f"ike-{role}"
+    directory.mkdir()
+    conf = directory / "strongswan.conf"
+    conf.write_text(STRONGSWAN_CONF.format(directory=directory))
+    (directory / "swanctl.conf").write_text(
+        SWANCTL_CONF.format(version=version, address=lab.address(role))
+    )
+    script = f"mount -t tmpfs careops-lab-run /run && exec {IKE_DAEMON}"
+    process = lab.start(
+        role,
+        "env",
+        f"STRONGSWAN_CONF={conf}",
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        script,
+    )
+    vici = directory / "charon.vici"
+    end = time.monotonic() + 20
+    while not vici.exists():
+        if process.poll() is not None or time.monotonic() > end:
+            stop_process(lab, process)
+            raise LabUnavailable(f"charon ne démarre pas dans {role} (voir {directory})")
+        time.sleep(0.1)
+    loaded = lab.run_in(
+        role,
+        "swanctl",
+        "--load-all",
+        "--file",
+        str(directory / "swanctl.conf"),
+        "--uri",
+        f"unix://{vici}",
+        timeout=30,
+    )
+    if loaded.returncode != 0 or "successfully loaded 1 connections" not in loaded.stdout:
+        stop_process(lab, process)
+        raise LabUnavailable(f"swanctl : {loaded.stdout[-300:]} {loaded.stderr[-300:]}")
+    end = time.monotonic() + 20
+    while True:
+        out = _run(*lab.exec_args(role), "ss", "-Hlun").stdout
+        ports = {line.split()[3].rsplit(":", 1)[1] for line in out.splitlines() if line.strip()}
+        if {"500", "4500"} <= ports:
+            return process
+        if time.monotonic() > end:
+            stop_process(lab, process)
+            raise LabUnavailable(f"charon n'écoute pas sur 500/4500 dans {role}")
+        time.sleep(0.1)
+
+
+def stop_process(lab: Lab, process: subprocess.Popen) -> None:
+    """Stop one lab process (its whole process group) before the lab itself stops."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+    if process in lab.processes:
+        lab.processes.remove(process)
+
+
 def available() -> str:
     """Why the lab cannot run here ("" when it can)."""
     if os.geteuid() != 0:

@@ -65,11 +65,32 @@ def test_legacy_host_services(lab_scan, lab):
         assert services[port]["cpe"] == "cpe:2.3:a:f5:nginx:1.22.1:*:*:*:*:*:*:*"
     assert services[80]["http"]["title"] == "Administration - Console de gestion PACS"
     tls = services[443]["tls"]
+    assert tls["error"] == ""
+    # sslyze tried SSL 2.0 and 3.0 with its own legacy OpenSSL: Debian's nginx refuses them
     assert tls["protocols"] == ["TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"]
+    suites = tls["accepted_suites"]
+    assert {p: len(names) for p, names in suites.items()} == {
+        "TLSv1.0": 8,
+        "TLSv1.1": 8,
+        "TLSv1.2": 29,
+        "TLSv1.3": 3,
+    }
+    # Debian's OpenSSL 3 offers no NULL, EXPORT, RC4, DES or 3DES suite even with
+    # "ALL:@SECLEVEL=0": only anonymous ECDH is weak. CBC with SHA-1 is accepted, not weak.
+    assert tls["weak_suites"] == [
+        "TLS_ECDH_anon_WITH_AES_256_CBC_SHA",
+        "TLS_ECDH_anon_WITH_AES_128_CBC_SHA",
+    ]
+    assert "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA" in suites["TLSv1.0"]
     assert tls["expired"] is True and tls["self_signed"] is True
     assert tls["not_after"].startswith("2021-01-01")
-    assert tls["key"] == "RSA-2048"
-    assert tls["weak_suites"] == ["AECDH-AES256-SHA"]  # anonymous ECDH offered by "ALL:@SECLEVEL=0"
+    assert tls["key"] == "RSA-2048" and tls["sans"] == ["pacs.chu-test.fr"]
+    assert tls["hostname_matches"] is None  # scanned by address: no name to check
+    assert tls["trusted"] is False and tls["trust_stores"] == [] and tls["chain_length"] == 1
+    assert "not valid at validation time" in tls["chain_error"]  # strict validation: the date
+    assert (tls["heartbleed"], tls["ccs_injection"]) == (False, False)
+    assert (tls["insecure_renegotiation"], tls["compression"]) == (False, False)
+    assert tls["robot"] == "NOT_VULNERABLE_NO_ORACLE"  # RSA key exchange offered, no oracle
     # garbage and a hanging service: recorded, identified as unknown, the run went on
     assert services[9999]["service"] == "unknown"
     assert services[9999]["details"]["unrecognised_answer"] is True
@@ -102,8 +123,25 @@ def test_modern_host_services(lab_scan, lab):
     assert services[80]["http"]["status"] == 301
     assert services[80]["http"]["missing_headers"] == []  # a redirect carries no page
     tls = services[443]["tls"]
+    assert tls["error"] == ""
     assert tls["protocols"] == ["TLSv1.2", "TLSv1.3"] and tls["weak_suites"] == []
+    assert tls["accepted_suites"] == {
+        "TLSv1.2": [
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+        ],
+        "TLSv1.3": [
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_AES_128_GCM_SHA256",
+        ],
+    }
     assert tls["expired"] is False and tls["key"] == "EC-secp256r1"
+    assert tls["self_signed"] is True and tls["trusted"] is False  # EXP-TLS-004, nothing else
+    assert (tls["heartbleed"], tls["ccs_injection"]) == (False, False)
+    assert (tls["insecure_renegotiation"], tls["compression"]) == (False, False)
+    assert tls["robot"] == "NOT_VULNERABLE_RSA_NOT_SUPPORTED"
     assert services[443]["http"]["hsts"] is True and services[443]["http"]["missing_headers"] == []
     redis = services[6379]
     assert (redis["service"], redis["product"]) == ("redis", "Redis")

@@ -180,11 +180,41 @@ def test_result_round_trip():
     from careops.exposure.engine.results import ScanResult, TlsInfo
 
     result = ScanResult(
-        hosts=[_host(Service(443, tls=TlsInfo(protocols=["TLSv1.2"])))],
+        hosts=[
+            _host(
+                Service(
+                    443,
+                    tls=TlsInfo(
+                        protocols=["TLSv1.2"],
+                        accepted_suites={"TLSv1.2": ["TLS_AES_128_GCM_SHA256"]},
+                        robot="NOT_VULNERABLE_NO_ORACLE",
+                        heartbleed=False,
+                        trusted=False,
+                    ),
+                )
+            )
+        ],
         findings=[Finding("EXP-TLS-001", "medium", "192.0.2.1", 443, "t", "e", "r")],
     )
     again = result_from_json(json.loads(json.dumps(result.to_json())))
-    assert again.hosts[0].services[0].tls.protocols == ["TLSv1.2"]
+    assert again.hosts[0].services[0].tls == result.hosts[0].services[0].tls
+    # a run stored before sslyze (no such fields) still loads
+    old = result_from_json(
+        {
+            "hosts": [
+                {
+                    "address": "192.0.2.1",
+                    "services": [
+                        {
+                            "port": 443,
+                            "tls": {"protocols": ["TLSv1.0"], "weak_suites": ["AECDH-AES256-SHA"]},
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+    assert old.hosts[0].services[0].tls.heartbleed is None
     assert again.findings[0].fingerprint == "EXP-TLS-001|192.0.2.1|443|"
 
 
@@ -219,3 +249,325 @@ def test_real_loopback_database_services_are_identified():
     assert services[5432].service == "postgresql" and services[5432].product == "PostgreSQL"
     assert services[6379].service == "redis" and services[6379].version
     assert {f.rule for f in result.findings} >= {"EXP-DB-001"}
+
+
+# ---------------------------------------------------------------- TLS (sslyze results → findings)
+
+
+def _certificate(name: str, issuer=None, issuer_key=None, days=(-10, 300)):
+    """A certificate for ``name`` (self-signed without ``issuer``), and its key."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer.subject if issuer else subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW + dt.timedelta(days=days[0]))
+        .not_valid_after(NOW + dt.timedelta(days=days[1]))
+    )
+    if issuer is None and name.startswith("CA "):
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=True, path_length=None), True
+        ).add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), True
+        )
+    else:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False
+        ).add_extension(x509.ExtendedKeyUsage([x509.OID_SERVER_AUTH]), critical=False)
+    if issuer is not None:
+        builder = builder.add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), False
+        )
+    return builder.sign(issuer_key or key, hashes.SHA256()), key
+
+
+def _attempt(result=None, error=None):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(result=result, error_reason=error)
+
+
+def _suites(*names):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(
+        accepted_cipher_suites=[
+            SimpleNamespace(cipher_suite=SimpleNamespace(name=n, is_anonymous="_anon_" in n))
+            for n in names
+        ]
+    )
+
+
+def _sslyze_result(chain, stores, **overrides):
+    """A ServerScanResult-shaped object, as sslyze.Scanner.get_results() yields."""
+    from types import SimpleNamespace
+
+    store_results = [
+        SimpleNamespace(
+            trust_store=store,
+            was_validation_successful=False,
+            validation_error="validation failed: leaf certificate has no matching subjectAltName",
+        )
+        for store in stores
+    ]
+    deployment = SimpleNamespace(
+        received_certificate_chain=chain, path_validation_results=store_results
+    )
+    attempts = {
+        "certificate_info": _attempt(SimpleNamespace(certificate_deployments=[deployment])),
+        "ssl_2_0_cipher_suites": _attempt(_suites()),
+        "ssl_3_0_cipher_suites": _attempt(_suites()),
+        "tls_1_0_cipher_suites": _attempt(_suites()),
+        "tls_1_1_cipher_suites": _attempt(_suites()),
+        "tls_1_2_cipher_suites": _attempt(_suites("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")),
+        "tls_1_3_cipher_suites": _attempt(_suites("TLS_AES_128_GCM_SHA256")),
+        "heartbleed": _attempt(SimpleNamespace(is_vulnerable_to_heartbleed=False)),
+        "robot": _attempt(
+            SimpleNamespace(robot_result=SimpleNamespace(value="NOT_VULNERABLE_NO_ORACLE"))
+        ),
+        "openssl_ccs_injection": _attempt(SimpleNamespace(is_vulnerable_to_ccs_injection=False)),
+        "session_renegotiation": _attempt(SimpleNamespace(supports_secure_renegotiation=True)),
+        "tls_compression": _attempt(SimpleNamespace(supports_compression=False)),
+    }
+    attempts.update(overrides)
+    return SimpleNamespace(scan_result=SimpleNamespace(**attempts), connectivity_error_trace=None)
+
+
+def _tls_rules(info) -> set[str]:
+    found = rules.evaluate([_host(Service(443, service="https", tls=info))])
+    return {f.rule for f in found}
+
+
+@pytest.fixture(scope="module")
+def pki():
+    """A private CA in a trust store (sslyze's TrustStore shape), a leaf it signed, a self-signed leaf."""
+    from types import SimpleNamespace
+
+    from cryptography.x509.verification import Store
+
+    ca, ca_key = _certificate("CA santé test")
+    leaf, _ = _certificate("portail.chu-exemple.fr", ca, ca_key)
+    own, _ = _certificate("pacs.chu-exemple.fr")
+    store = SimpleNamespace(name="Test", _x509_store=Store([ca]))
+    return SimpleNamespace(ca=ca, leaf=leaf, own=own, store=store)
+
+
+def test_weak_suite_classification():
+    from careops.exposure.engine.tls import is_weak_suite
+
+    for weak in (
+        "TLS_RSA_WITH_NULL_SHA256",
+        "TLS_ECDH_anon_WITH_AES_256_CBC_SHA",
+        "TLS_RSA_EXPORT_WITH_RC4_40_MD5",
+        "TLS_RSA_WITH_RC4_128_SHA",
+        "TLS_RSA_WITH_DES_CBC_SHA",
+        "TLS_RSA_WITH_3DES_EDE_CBC_SHA",
+        "TLS_RSA_EXPORT_WITH_RC2_CBC_40_MD5",
+        "SSL_CK_RC4_128_WITH_MD5",
+    ):
+        assert is_weak_suite(weak), weak
+    # CBC with SHA-1 and RSA key exchange are legacy, not weak by themselves
+    for fine in (
+        "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA",
+        "TLS_RSA_WITH_AES_256_CBC_SHA",
+        "TLS_RSA_WITH_CAMELLIA_128_CBC_SHA",
+        "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+        "TLS_AES_128_GCM_SHA256",
+    ):
+        assert not is_weak_suite(fine), fine
+    assert is_weak_suite("TLS_SOMETHING", anonymous=True)
+
+
+def test_sslyze_result_of_a_clean_endpoint_raises_no_tls_finding(pki):
+    from careops.exposure.engine.results import TlsInfo
+    from careops.exposure.engine.tls import apply_scan_result
+
+    info = apply_scan_result(
+        TlsInfo(), _sslyze_result([pki.leaf], [pki.store]), "portail.chu-exemple.fr", NOW
+    )
+    assert info.protocols == ["TLSv1.2", "TLSv1.3"] and info.weak_suites == []
+    assert info.accepted_suites["TLSv1.3"] == ["TLS_AES_128_GCM_SHA256"]
+    # strict validation failed (as sslyze reported) but the chain leads to the store's root
+    assert info.trusted is True and info.trust_stores == [] and info.chain_length == 1
+    assert info.chain_error.startswith("validation failed")
+    assert info.hostname_matches is True and not info.self_signed and not info.expired
+    assert (info.heartbleed, info.ccs_injection, info.insecure_renegotiation) == (False,) * 3
+    assert info.robot == "NOT_VULNERABLE_NO_ORACLE" and info.compression is False
+    assert info.error == ""
+    assert _tls_rules(info) == set()
+
+
+def test_sslyze_result_of_a_vulnerable_endpoint_maps_to_stable_rules(pki):
+    from types import SimpleNamespace
+
+    from careops.exposure.engine.results import TlsInfo
+    from careops.exposure.engine.tls import apply_scan_result
+
+    result = _sslyze_result(
+        [pki.leaf],
+        [],  # no trust store knows the CA
+        ssl_3_0_cipher_suites=_attempt(_suites("TLS_RSA_WITH_RC4_128_SHA")),
+        tls_1_0_cipher_suites=_attempt(
+            _suites("TLS_RSA_WITH_3DES_EDE_CBC_SHA", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA")
+        ),
+        heartbleed=_attempt(SimpleNamespace(is_vulnerable_to_heartbleed=True)),
+        robot=_attempt(
+            SimpleNamespace(robot_result=SimpleNamespace(value="VULNERABLE_WEAK_ORACLE"))
+        ),
+        openssl_ccs_injection=_attempt(SimpleNamespace(is_vulnerable_to_ccs_injection=True)),
+        session_renegotiation=_attempt(SimpleNamespace(supports_secure_renegotiation=False)),
+        tls_compression=_attempt(SimpleNamespace(supports_compression=True)),
+    )
+    info = apply_scan_result(TlsInfo(), result, "autre.chu-exemple.fr", NOW)
+    assert info.protocols == ["SSLv3", "TLSv1.0", "TLSv1.2", "TLSv1.3"]
+    assert info.weak_suites == ["TLS_RSA_WITH_RC4_128_SHA", "TLS_RSA_WITH_3DES_EDE_CBC_SHA"]
+    assert info.trusted is False and info.hostname_matches is False
+    found = rules.evaluate([_host(Service(443, service="https", tls=info))])
+    by_rule = {f.rule: f for f in found}
+    assert set(by_rule) == {
+        "EXP-TLS-001",  # TLS 1.0
+        "EXP-TLS-002",  # RC4, 3DES
+        "EXP-TLS-004",  # untrusted chain
+        "EXP-TLS-005",  # host name
+        "EXP-TLS-007",  # SSL 3.0
+        "EXP-TLS-008",  # Heartbleed
+        "EXP-TLS-009",  # ROBOT
+        "EXP-TLS-010",  # CCS injection
+        "EXP-TLS-011",  # insecure renegotiation
+        "EXP-TLS-012",  # compression
+    }
+    severities = {rule: f.severity for rule, f in by_rule.items()}
+    assert severities["EXP-TLS-008"] == "critical"
+    assert {severities[r] for r in ("EXP-TLS-007", "EXP-TLS-009", "EXP-TLS-010")} == {"high"}
+    assert {severities[r] for r in ("EXP-TLS-011", "EXP-TLS-012")} == {"medium"}
+    assert "aucune autorité reconnue" in by_rule["EXP-TLS-004"].evidence
+    assert by_rule["EXP-TLS-002"].evidence.endswith("(SSLv3, TLSv1.0)")
+    assert found[0].rule == "EXP-TLS-008"  # critical first
+
+
+def test_sslyze_self_signed_expired_and_failed_commands(pki):
+    from careops.exposure.engine.results import TlsInfo
+    from careops.exposure.engine.tls import apply_scan_result
+
+    old, _ = _certificate("pacs.chu-exemple.fr", days=(-800, -30))
+    result = _sslyze_result(
+        [old], [pki.store], robot=_attempt(None, error=type("E", (), {"value": "BUG_IN_SSLYZE"}))
+    )
+    info = apply_scan_result(TlsInfo(), result, None, NOW)
+    assert info.self_signed and info.expired and info.trusted is False
+    assert info.hostname_matches is None  # an address was scanned: no name to check
+    assert info.robot == "" and "robot (BUG_IN_SSLYZE)" in info.error
+    assert _tls_rules(info) == {"EXP-TLS-003", "EXP-TLS-004"}
+
+
+def test_sslyze_connectivity_error_keeps_the_service_and_says_why():
+    """A real sslyze run against a closed loopback port: an error, no exception."""
+    import socket
+
+    from careops.exposure.engine import tls
+    from careops.exposure.engine.results import TlsInfo
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed once the block ends
+    before = TlsInfo(subject="CN=x", self_signed=True)
+    info = asyncio.run(tls.analyse("127.0.0.1", port, None, NOW, before, timeout=1.0))
+    assert info is before and info.subject == "CN=x"
+    assert info.error.startswith("analyse TLS détaillée impossible (sslyze)")
+    assert info.protocols == [] and info.heartbleed is None
+
+
+TLS_COUNTING_SERVER = """
+import signal, socket, ssl, sys, threading
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(sys.argv[1], sys.argv[2])
+listener = socket.create_server(("127.0.0.1", 0))
+print(listener.getsockname()[1], flush=True)
+state = {"open": 0, "peak": 0, "total": 0}
+lock = threading.Condition()
+def handle(conn):
+    with lock:
+        state["open"] += 1
+        state["total"] += 1
+        state["peak"] = max(state["peak"], state["open"])
+    try:
+        conn.settimeout(5)
+        with context.wrap_socket(conn, server_side=True) as tls_conn:
+            tls_conn.recv(1)
+    except OSError:
+        pass
+    finally:
+        conn.close()
+        with lock:
+            state["open"] -= 1
+            lock.notify_all()
+def report(*_):
+    with lock:  # the client is done: wait until the server has seen every connection end
+        lock.wait_for(lambda: state["open"] == 0, timeout=10)
+    print(state["peak"], state["total"], flush=True)
+    state.update(peak=0, total=0)
+signal.signal(signal.SIGUSR1, report)
+while True:
+    conn, _ = listener.accept()
+    threading.Thread(target=handle, args=(conn,), daemon=True).start()
+"""
+
+
+def test_tls_analysis_keeps_to_its_connection_bound(tmp_path):
+    """sslyze against a real TLS server (its own process) that counts the connections open at
+    once: the analysis keeps to ``connections`` towards one endpoint, and still reads it."""
+    import signal
+    import subprocess
+    import sys
+
+    from cryptography.hazmat.primitives import serialization
+
+    from careops.exposure.engine import tls
+
+    cert, key = _certificate("bound.test")
+    (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "k.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    (tmp_path / "server.py").write_text(TLS_COUNTING_SERVER)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            str(tmp_path / "server.py"),
+            str(tmp_path / "c.pem"),
+            str(tmp_path / "k.pem"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    peaks = {}
+    try:
+        port = int(server.stdout.readline())
+        for bound in (1, 4):
+            info = asyncio.run(
+                tls.analyse("127.0.0.1", port, "bound.test", NOW, connections=bound, timeout=3)
+            )
+            assert info.error in (None, ""), info.error
+            assert "TLSv1.3" in info.protocols
+            server.send_signal(signal.SIGUSR1)
+            peak, total = map(int, server.stdout.readline().split())
+            assert total > 50  # a real analysis: one connection per suite tried
+            peaks[bound] = peak
+    finally:
+        server.kill()
+        server.wait()
+    # The server may see a connection end just after the next one starts (FIN and SYN cross).
+    assert 1 <= peaks[1] <= 2 and peaks[4] <= 5
+    assert peaks[4] > peaks[1]  # the knob is what bounds the analysis

@@ -26,7 +26,11 @@ class UsageError(Exception):
 def add_scan_arguments(scan: argparse.ArgumentParser) -> None:
     """The options of ``scan`` (shared by both entry points)."""
     scan.add_argument("targets", nargs="+", help="adresse, plage CIDR, a.b.c.d-e ou nom")
-    scan.add_argument("--ports", default=None, help="ex. 22,80,8000-8100 ; « all » pour 1-65535")
+    scan.add_argument(
+        "--ports",
+        default=None,
+        help="ex. 22,80,8000-8100 ou T:1-1024,U:500,4500 ; « all » pour 1-65535 (TCP)",
+    )
     scan.add_argument(
         "--allow-private",
         action="store_true",
@@ -44,6 +48,18 @@ def add_scan_arguments(scan: argparse.ArgumentParser) -> None:
         "--vulndb", default=None, help="base construite par « careops vulndb import »"
     )
     scan.add_argument("--no-tls-checks", action="store_true", help="ne pas tester TLS en détail")
+    scan.add_argument(
+        "--tls-connections",
+        type=int,
+        default=5,
+        help="connexions TLS simultanées vers un même service (analyse sslyze)",
+    )
+    scan.add_argument(
+        "--tls-endpoints", type=int, default=4, help="services TLS analysés en même temps"
+    )
+    scan.add_argument(
+        "--tls-timeout", type=float, default=5.0, help="délai d'une connexion TLS d'analyse (s)"
+    )
     scan.add_argument(
         "--discovery-only",
         action="store_true",
@@ -83,6 +99,9 @@ def run_scan(options: dict, out: TextIO, err: TextIO, default_vulndb: str | None
         probe_timeout=options["probe_timeout"],
         vulndb_path=vulndb,
         tls_checks=not options["no_tls_checks"],
+        tls_connections=max(1, options.get("tls_connections") or 5),
+        tls_endpoints=max(1, options.get("tls_endpoints") or 4),
+        tls_timeout=options.get("tls_timeout") or 5.0,
         nameservers=options["nameserver"],
     )
     result = scan_sync(options["targets"], scan_options, now=dt.datetime.now(dt.UTC))

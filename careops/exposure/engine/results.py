@@ -9,11 +9,15 @@ from typing import Any
 
 @dataclass
 class TlsInfo:
-    """What a TLS endpoint accepts and the certificate it shows."""
+    """What a TLS endpoint accepts and the certificate it shows (analysed by sslyze, tls.py).
 
-    protocols: list[str] = field(default_factory=list)
+    ``None`` in a vulnerability field means "not tested" (TLS checks off, or sslyze could not run
+    that test: see ``error``).
+    """
+
+    protocols: list[str] = field(default_factory=list)  # SSLv2, SSLv3, TLSv1.0 … TLSv1.3
     cipher: str = ""
-    weak_suites: list[str] = field(default_factory=list)
+    weak_suites: list[str] = field(default_factory=list)  # IANA names, see tls.WEAK_SUITE_MARKERS
     subject: str = ""
     issuer: str = ""
     not_before: str = ""
@@ -24,6 +28,19 @@ class TlsInfo:
     hostname_matches: bool | None = None
     key: str = ""
     sans: list[str] = field(default_factory=list)
+    accepted_suites: dict[str, list[str]] = field(default_factory=dict)  # protocol → IANA names
+    trusted: bool | None = (
+        None  # chain leads to a root of sslyze's trust stores (names, dates aside)
+    )
+    trust_stores: list[str] = field(default_factory=list)  # stores validating the chain as served
+    chain_length: int = 0
+    chain_error: str = ""  # why validation failed (cryptography's message, English)
+    heartbleed: bool | None = None
+    robot: str = ""  # sslyze RobotScanResultEnum value, "" when not tested
+    ccs_injection: bool | None = None
+    insecure_renegotiation: bool | None = None
+    compression: bool | None = None
+    error: str = ""  # French: why the analysis is missing or partial
 
 
 @dataclass

@@ -63,6 +63,19 @@ def _check(rule: dict, service: Service) -> str | None:
             f"« {service.details.get('called_aet')} », C-ECHO statut "
             f"{service.details.get('echo_status')}"
         )
+    elif check == "ike_endpoint" and service.transport == "udp" and service.service == "ike":
+        ike = service.details.get("ike", {})
+        versions = "/".join(f"IKEv{v}" for v in ike.get("versions", [])) or "IKE"
+        vendors = ", ".join(v["name"] for v in ike.get("vendor_ids", []) if v.get("name"))
+        return (
+            f"{versions} répond sur le port {service.port}/udp"
+            + (f" ({service.product})" if service.product else "")
+            + (f" ; identifiants fournisseur : {vendors}" if vendors else "")
+        )
+    elif check == "ike_v1_only" and service.service == "ike":
+        if service.details.get("ike", {}).get("versions") == [1]:
+            exchange = service.details["ike"].get("exchange", "")
+            return f"réponse IKEv1 ({exchange}) sur {service.port}/udp, aucune réponse IKEv2"
     elif check == "admin_page" and http and (http.admin_page or http.login_page):
         return f"{http.url} : « {http.title or 'sans titre'} » (HTTP {http.status})"
     elif check == "cleartext_login" and http and http.login_page and not tls:
@@ -72,17 +85,38 @@ def _check(rule: dict, service: Service) -> str | None:
     elif check == "missing_headers" and http and http.missing_headers:
         return f"{http.url} : absents {', '.join(http.missing_headers)}"
     elif check == "old_tls" and tls:
-        old = [p for p in tls.protocols if p in ("TLSv1.0", "TLSv1.1", "SSLv3")]
-        if old:
+        if any(p in ("TLSv1.0", "TLSv1.1") for p in tls.protocols):
+            return f"protocoles acceptés : {', '.join(tls.protocols)}"
+    elif check == "ssl_protocols" and tls:
+        if any(p in ("SSLv2", "SSLv3") for p in tls.protocols):
             return f"protocoles acceptés : {', '.join(tls.protocols)}"
     elif check == "weak_suites" and tls and tls.weak_suites:
-        return f"suite faible acceptée : {', '.join(tls.weak_suites)}"
+        where = [p for p, names in tls.accepted_suites.items() if set(names) & set(tls.weak_suites)]
+        return f"suites faibles acceptées : {', '.join(tls.weak_suites)}" + (
+            f" ({', '.join(where)})" if where else ""
+        )
+    elif check == "heartbleed" and tls and tls.heartbleed:
+        return "réponse heartbeat contenant de la mémoire du serveur (test sslyze)"
+    elif check == "robot" and tls and tls.robot.startswith("VULNERABLE"):
+        kind = "fort" if tls.robot == "VULNERABLE_STRONG_ORACLE" else "faible"
+        return f"oracle {kind} sur l'échange de clé RSA (test sslyze : {tls.robot})"
+    elif check == "ccs_injection" and tls and tls.ccs_injection:
+        return "ChangeCipherSpec prématuré accepté (test sslyze)"
+    elif check == "insecure_renegotiation" and tls and tls.insecure_renegotiation:
+        return "extension de renégociation sécurisée (RFC 5746) absente"
+    elif check == "tls_compression" and tls and tls.compression:
+        return "compression DEFLATE acceptée au niveau TLS"
     elif check == "cert_expired" and tls and tls.expired:
         return (
             f"certificat « {tls.subject} » valide du {tls.not_before[:10]} au {tls.not_after[:10]}"
         )
     elif check == "cert_self_signed" and tls and tls.self_signed:
         return f"certificat « {tls.subject} » auto-signé"
+    elif check == "cert_self_signed" and tls and tls.trusted is False:
+        return (
+            f"certificat « {tls.subject} » émis par « {tls.issuer} » : la chaîne servie "
+            f"({tls.chain_length} certificat(s)) ne mène à aucune autorité reconnue"
+        )
     elif check == "cert_hostname" and tls and tls.hostname_matches is False:
         return f"noms du certificat : {', '.join(tls.sans) or tls.subject}"
     elif (
@@ -101,13 +135,16 @@ def evaluate(hosts: list[HostResult], vulndb=None, rules_path: str | None = None
     data = catalogue(rules_path)
     findings: list[Finding] = []
     for host in hosts:
+        once: set[str] = set()  # rules marked once_per_host already raised on this host
         for service in host.services:
             for rule_id, rule in data["rules"].items():
-                if rule["check"] in ("edge_device", "vulnerable_version"):
+                if rule["check"] in ("edge_device", "vulnerable_version") or rule_id in once:
                     continue
                 evidence = _check(rule, service)
                 if evidence:
                     findings.append(_finding(rule_id, rule, host, service, evidence))
+                    if rule.get("once_per_host"):
+                        once.add(rule_id)
             if vulndb is not None:
                 findings.extend(_vulnerabilities(data["rules"], host, service, vulndb))
     findings.sort(

@@ -1,4 +1,5 @@
-"""The engine's entry point: targets → DNS → connect scan → identification → TLS → findings."""
+"""The engine's entry point: targets → DNS → connect scan (+ UDP IKE) → identification → TLS →
+findings."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from careops.exposure.engine import probes, rules, targets, tls, web
+from careops.exposure.engine import probes, rules, targets, tls, udp, web
 from careops.exposure.engine.portscan import PortScanOptions, scan_ports
 from careops.exposure.engine.results import HostResult, ScanResult, Service
 
@@ -41,7 +42,8 @@ SERVER_PATTERNS: list[tuple[re.Pattern, str, str]] = [
 class ScanOptions:
     """Everything that shapes a run; the defaults are polite for internet targets."""
 
-    ports: list[int] = field(default_factory=lambda: list(targets.DEFAULT_PORTS))
+    # TCP ports; a targets.PortList (what parse_ports returns) also carries its UDP ports
+    ports: list[int] = field(default_factory=lambda: targets.parse_ports(None))
     portscan: PortScanOptions = field(default_factory=PortScanOptions)
     allow_private: bool = False
     scope_networks: list[str] | None = None  # verified ranges (None: no scope check, CLI use)
@@ -52,10 +54,23 @@ class ScanOptions:
     banner_timeout: float = 1.5
     service_deadline: float = 10.0  # identification of one port never takes longer
     identify_concurrency: int = 16
-    tls_checks: bool = True
+    tls_checks: bool = True  # sslyze analysis of each TLS endpoint (tls.py)
+    tls_connections: int = 5  # sslyze connections at once to one TLS endpoint
+    tls_endpoints: int = 4  # TLS endpoints analysed at once in a run
+    tls_timeout: float = 5.0  # per sslyze connection (two retries on timeouts)
+    tls_deadline: float = 180.0  # whole analysis of one endpoint (~550 connections)
     identify: bool = True  # False: discovery only (open ports, no probes, no findings)
     vulndb_path: str | None = None
     rules_path: str | None = None
+    # UDP ports probed with IKE (None: those of ``ports`` when it is a PortList, else none)
+    udp_ports: list[int] | None = None
+    udp_timeout: float = 0.25  # wait per UDP send; (1 + udp_retries) sends per IKE version
+    udp_retries: int = 1
+    udp_concurrency: int = 256
+
+    def __post_init__(self):
+        if self.udp_ports is None:
+            self.udp_ports = list(getattr(self.ports, "udp", []))
 
 
 def _server_product(service: Service, server: str) -> None:
@@ -152,7 +167,8 @@ async def identify(
                 service.service = "tls"
                 service.confidence = "medium"
                 if options.tls_checks:
-                    service.tls = await tls.check_tls(address, port, server_name, now, timeout)
+                    # certificate only here; sslyze completes it once identification is done
+                    service.tls = await tls.peek(address, port, server_name, now, timeout)
                 await _identify_http(address, port, service, True, timeout, server_name)
                 if service.details.get("edge_device") is None and service.tls:
                     edge = web.detect_edge(service.tls.subject + " " + service.tls.issuer)
@@ -258,15 +274,33 @@ async def scan(
     result = ScanResult(started_at=now.isoformat())
     if addresses is None:
         addresses, result.errors = await expand_targets(raw_targets, options)
-    portscan = await scan_ports(list(addresses), options.ports, options.portscan)
+    if addresses and options.identify and options.tls_checks:
+        tls.preload()  # sslyze's import overlaps the port scan
+    # UDP IKE probes run during the TCP sweep and identification: a silent UDP port costs its
+    # bounded wait once, in parallel, never after the TCP work.
+    udp_task = asyncio.ensure_future(
+        udp.scan_ike(
+            list(addresses),
+            options.udp_ports or [],
+            options.udp_timeout,
+            options.udp_retries,
+            options.udp_concurrency,
+        )
+    )
+    try:
+        portscan = await scan_ports(list(addresses), options.ports, options.portscan)
+    except BaseException:
+        udp_task.cancel()
+        raise
     semaphore = asyncio.Semaphore(max(1, options.identify_concurrency))
+    tls_semaphore = asyncio.Semaphore(max(1, options.tls_endpoints))
 
     async def one(address: str, port: int, server_name: str | None) -> Service:
         if not options.identify:
             return Service(port, service=probes.PORT_NAMES.get(port, "unknown"))
         async with semaphore:
             try:
-                return await asyncio.wait_for(
+                service = await asyncio.wait_for(
                     identify(address, port, server_name, options, now), options.service_deadline
                 )
             except TimeoutError:
@@ -275,6 +309,20 @@ async def scan(
                     service=probes.PORT_NAMES.get(port, "unknown"),
                     details={"identification": "délai dépassé"},
                 )
+        if service.tls is not None and options.tls_checks:
+            # outside the identification deadline: sslyze has its own bounds (tls.analyse)
+            async with tls_semaphore:
+                service.tls = await tls.analyse(
+                    address,
+                    port,
+                    server_name,
+                    now,
+                    service.tls,
+                    connections=options.tls_connections,
+                    timeout=options.tls_timeout,
+                    deadline=options.tls_deadline,
+                )
+        return service
 
     async def host_job(address: str) -> HostResult:
         scanned = portscan[address]
@@ -283,14 +331,25 @@ async def scan(
             address=address,
             hostnames=names,
             answered=scanned.answered,
-            ports_scanned=len(options.ports),
+            ports_scanned=len(options.ports) + len(options.udp_ports or []),
             filtered=scanned.filtered,
         )
-        host.services = list(
-            await asyncio.gather(
+        tcp_services, udp_results = await asyncio.gather(
+            asyncio.gather(
                 *(one(address, port, names[0] if names else None) for port in scanned.open)
-            )
+            ),
+            asyncio.shield(udp_task),
         )
+        host.services = list(tcp_services)
+        for probe in udp_results.get(address, []):
+            service = udp.to_service(probe)
+            if service is not None:
+                host.services.append(service)
+                host.answered = True
+            elif probe.state == "closed":
+                host.answered = True  # an ICMP port-unreachable proves the host is there
+            else:
+                host.filtered += 1
         if on_host_done:
             on_host_done(host)
         return host

@@ -105,20 +105,53 @@ class Target:
     addresses: list[str] = field(default_factory=list)
 
 
-def parse_ports(spec: str | None) -> list[int]:
-    """Parse "22,80,8000-8100" ("-" or "all" for 1-65535; empty for the default profile)."""
+# UDP ports probed by default: IKE (IPsec VPN gateways) and its NAT-T port. UDP ports are
+# probed with IKE only (udp.py): a UDP service that does not speak IKE stays silent.
+DEFAULT_UDP_PORTS: tuple[int, ...] = (500, 4500)
+MAX_UDP_PORTS = 1024
+
+
+class PortList(list):
+    """The TCP ports of a specification (a plain ``list[int]``, as callers always had) plus the
+    UDP ports of the same specification in ``.udp``."""
+
+    def __init__(self, tcp=(), udp=()):
+        super().__init__(tcp)
+        self.udp: list[int] = list(udp)
+
+
+def parse_ports(spec: str | None) -> PortList:
+    """Parse "22,80,8000-8100" ("-" or "all" for TCP 1-65535; empty for the default profile).
+
+    nmap-style prefixes choose the transport of what follows: "T:1-1024,U:500,4500" is TCP
+    1-1024 and UDP 500 and 4500. Without a prefix, ports are TCP. "default" (also inside a list)
+    adds the default TCP profile and the default UDP ports (IKE 500 and 4500); "T:default" and
+    "U:default" add only one of them.
+    """
     if spec is None or not spec.strip() or spec.strip() == "default":
-        return list(DEFAULT_PORTS)
+        return PortList(DEFAULT_PORTS, DEFAULT_UDP_PORTS)
     spec = spec.strip()
     if spec in {"-", "all"}:
-        return list(range(1, 65536))
+        return PortList(range(1, 65536))
     ports: set[int] = set()
+    udp: set[int] = set()
+    current, prefixed = ports, False
     for part in spec.split(","):
         part = part.strip()
+        prefix = part[:2].upper()
+        if prefix in ("T:", "U:"):
+            current, prefixed = (ports if prefix == "T:" else udp), True
+            part = part[2:].strip()
         if not part:
             continue
         if part == "default":
-            ports.update(DEFAULT_PORTS)
+            if not prefixed or current is ports:
+                ports.update(DEFAULT_PORTS)
+            if not prefixed or current is udp:
+                udp.update(DEFAULT_UDP_PORTS)
+            continue
+        if part in {"-", "all"} and current is ports:
+            ports.update(range(1, 65536))
             continue
         try:
             if "-" in part:
@@ -129,10 +162,15 @@ def parse_ports(spec: str | None) -> list[int]:
             raise TargetError(f"Liste de ports invalide : « {part} ».") from None
         if not (1 <= low <= high <= 65535):
             raise TargetError(f"Ports hors de l'intervalle 1-65535 : « {part} ».")
-        ports.update(range(low, high + 1))
-    if not ports:
+        current.update(range(low, high + 1))
+    if len(udp) > MAX_UDP_PORTS:
+        raise TargetError(
+            f"Trop de ports UDP ({len(udp)}, au plus {MAX_UDP_PORTS}) : seule la découverte IKE "
+            "est faite en UDP."
+        )
+    if not ports and not udp:
         raise TargetError("Aucun port à analyser.")
-    return sorted(ports)
+    return PortList(sorted(ports), sorted(udp))
 
 
 def is_restricted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

@@ -1,6 +1,12 @@
-"""TLS checks with the standard library: accepted protocol versions, weak suites, certificate.
+"""TLS: cheap detection with the standard library, then the analysis of each endpoint by sslyze.
 
-At most six handshakes per endpoint, one after the other (bounded load on the target).
+Detection (``is_tls``, ``peek``) is one stdlib handshake each. The analysis (``analyse``) runs
+sslyze (AGPL-3.0, its own OpenSSL builds through nassl, so SSL 2.0/3.0 are tested whatever the
+system OpenSSL) with a minimal command set: certificate and chain, the cipher suites of each
+protocol from SSL 2.0 to TLS 1.3, Heartbleed, ROBOT, OpenSSL CCS injection, secure renegotiation
+and compression. Load on the target: about 550 connections per endpoint (one per cipher suite
+tried), at most ``connections`` at once. sslyze is synchronous and uses threads: it runs in a
+worker thread so the other hosts' scan goes on. ``now`` judges validity; nothing reads the clock.
 """
 
 from __future__ import annotations
@@ -8,33 +14,50 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import ssl
+import sys
+import threading
+import warnings
 
 from careops.exposure.engine.results import TlsInfo
 
-VERSIONS = [
-    ("TLSv1.0", ssl.TLSVersion.TLSv1),
-    ("TLSv1.1", ssl.TLSVersion.TLSv1_1),
-    ("TLSv1.2", ssl.TLSVersion.TLSv1_2),
-    ("TLSv1.3", ssl.TLSVersion.TLSv1_3),
+# sslyze's bundled trust stores hold a few old roots with a negative serial number.
+warnings.filterwarnings("ignore", message="Parsed a serial number which wasn't positive")
+
+# Protocol names in results, from sslyze's scan command result fields.
+PROTOCOL_COMMANDS = [
+    ("SSLv2", "ssl_2_0_cipher_suites"),
+    ("SSLv3", "ssl_3_0_cipher_suites"),
+    ("TLSv1.0", "tls_1_0_cipher_suites"),
+    ("TLSv1.1", "tls_1_1_cipher_suites"),
+    ("TLSv1.2", "tls_1_2_cipher_suites"),
+    ("TLSv1.3", "tls_1_3_cipher_suites"),
 ]
-# Suites no server should accept: anonymous, null, export, DES/3DES, RC4, MD5.
-WEAK_SUITES = "aNULL:eNULL:EXPORT:DES:3DES:RC4:MD5:@SECLEVEL=0"
+# A suite is weak when its IANA name holds one of these markers (or sslyze says it is anonymous):
+# no encryption (NULL), no server authentication (anon), export grade (EXPORT, DES40, RC2 40 bits),
+# broken ciphers (RC4, DES and its 64-bit-block successor 3DES: Sweet32) and MD5 MACs.
+# CBC with SHA-1 (e.g. TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA) is not weak by itself, nor is RSA key
+# exchange: they are what TLS 1.0/1.1 offer, reported by EXP-TLS-001.
+WEAK_SUITE_MARKERS = ("_NULL_", "_anon_", "_EXPORT", "_DES40_", "_RC2_", "_RC4_", "_DES_", "_3DES_")
+WEAK_SUITE_SUFFIXES = ("_MD5",)
+VULNERABLE_ROBOT = ("VULNERABLE_WEAK_ORACLE", "VULNERABLE_STRONG_ORACLE")
 
 
-def _context(
-    minimum: ssl.TLSVersion | None = None,
-    maximum: ssl.TLSVersion | None = None,
-    ciphers: str = "ALL:@SECLEVEL=0",
-) -> ssl.SSLContext:
+def is_weak_suite(name: str, anonymous: bool = False) -> bool:
+    """Whether a cipher suite (IANA name) is weak (see WEAK_SUITE_MARKERS)."""
+    return (
+        anonymous
+        or any(marker in name for marker in WEAK_SUITE_MARKERS)
+        or name.endswith(WEAK_SUITE_SUFFIXES)
+    )
+
+
+def _context() -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.check_hostname = False
     context.verify_mode = ssl.CERT_NONE  # noqa: S503 — we inspect, we do not trust
-    if minimum:
-        context.minimum_version = minimum
-    if maximum:
-        context.maximum_version = maximum
+    context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED  # TLS 1.0/1.1-only endpoints too
     try:
-        context.set_ciphers(ciphers)
+        context.set_ciphers("ALL:@SECLEVEL=0")
     except ssl.SSLError:
         pass
     return context
@@ -70,13 +93,33 @@ async def handshake(
             pass
 
 
-def certificate_info(der: bytes, hostname: str | None, now: dt.datetime) -> TlsInfo:
+async def is_tls(host: str, port: int, timeout: float) -> bool:
+    """Whether the port completes a TLS handshake."""
+    return await handshake(host, port, None, _context(), timeout) is not None
+
+
+async def peek(
+    host: str, port: int, server_name: str | None, now: dt.datetime, timeout: float
+) -> TlsInfo:
+    """One stdlib handshake with SNI: the certificate and the negotiated suite, before sslyze."""
+    first = await handshake(host, port, server_name, _context(), timeout)
+    if first is None:
+        return TlsInfo(error="poignée de main TLS refusée avec l'indication de nom (SNI)")
+    der, _protocol, cipher = first
+    info = certificate_info(der, server_name, now) if der else TlsInfo()
+    info.cipher = cipher
+    return info
+
+
+def certificate_info(
+    der: bytes, hostname: str | None, now: dt.datetime, info: TlsInfo | None = None
+) -> TlsInfo:
     """Subject, issuer, validity against ``now``, self-signature, key and host-name match."""
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
     cert = x509.load_der_x509_certificate(der)
-    info = TlsInfo()
+    info = info or TlsInfo()
     info.subject = cert.subject.rfc4514_string()
     info.issuer = cert.issuer.rfc4514_string()
     not_before = cert.not_valid_before_utc
@@ -85,6 +128,7 @@ def certificate_info(der: bytes, hostname: str | None, now: dt.datetime) -> TlsI
     info.not_after = not_after.isoformat()
     info.expired = now > not_after or now < not_before
     info.days_left = (not_after - now).days
+    info.self_signed = False
     if cert.issuer == cert.subject:
         try:
             cert.verify_directly_issued_by(cert)
@@ -92,6 +136,7 @@ def certificate_info(der: bytes, hostname: str | None, now: dt.datetime) -> TlsI
         except Exception:  # signature does not verify with its own key: not self-signed
             info.self_signed = False
     key = cert.public_key()
+    info.key = ""
     if isinstance(key, rsa.RSAPublicKey):
         info.key = f"RSA-{key.key_size}"
     elif isinstance(key, ec.EllipticCurvePublicKey):
@@ -102,8 +147,9 @@ def certificate_info(der: bytes, hostname: str | None, now: dt.datetime) -> TlsI
         info.sans += [str(n) for n in sans.get_values_for_type(x509.IPAddress)]
     except x509.ExtensionNotFound:
         info.sans = []
-    if hostname:
-        info.hostname_matches = _matches(hostname, info.sans or _common_names(cert))
+    info.hostname_matches = (
+        _matches(hostname, info.sans or _common_names(cert)) if hostname else None
+    )
     return info
 
 
@@ -125,31 +171,208 @@ def _matches(hostname: str, names: list[str]) -> bool:
     return False
 
 
-async def check_tls(
-    host: str, port: int, server_name: str | None, now: dt.datetime, timeout: float = 3.0
-) -> TlsInfo | None:
-    """Probe protocol versions one by one, then weak suites; None if the port speaks no TLS."""
-    first = await handshake(host, port, server_name, _context(), timeout)
-    if first is None:
-        return None
-    der, _protocol, cipher = first
-    info = certificate_info(der, server_name, now) if der else TlsInfo()
-    info.cipher = cipher
-    for name, version in VERSIONS:
-        if await handshake(host, port, server_name, _context(version, version), timeout):
-            info.protocols.append(name)
-    weak = await handshake(
-        host,
-        port,
-        server_name,
-        _context(ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_2, WEAK_SUITES),
-        timeout,
+# ---------------------------------------------------------------- sslyze
+
+_preload: list[threading.Thread] = []
+
+
+def preload() -> None:
+    """Import sslyze (~0.4 s of CPU) in a background thread, e.g. while the ports are scanned."""
+    if "sslyze" in sys.modules or _preload:
+        return
+    thread = threading.Thread(target=_import_sslyze, name="sslyze-import")
+    _preload.append(thread)
+    thread.start()
+
+
+def _import_sslyze() -> None:
+    try:
+        import sslyze  # noqa: F401
+    except Exception:  # noqa: S110 — reported by analyse() when it imports again
+        pass
+
+
+def _scan_commands():
+    from sslyze import ScanCommand
+
+    return {
+        ScanCommand.CERTIFICATE_INFO,
+        ScanCommand.SSL_2_0_CIPHER_SUITES,
+        ScanCommand.SSL_3_0_CIPHER_SUITES,
+        ScanCommand.TLS_1_0_CIPHER_SUITES,
+        ScanCommand.TLS_1_1_CIPHER_SUITES,
+        ScanCommand.TLS_1_2_CIPHER_SUITES,
+        ScanCommand.TLS_1_3_CIPHER_SUITES,
+        ScanCommand.HEARTBLEED,
+        ScanCommand.ROBOT,
+        ScanCommand.OPENSSL_CCS_INJECTION,
+        ScanCommand.SESSION_RENEGOTIATION,
+        ScanCommand.TLS_COMPRESSION,
+    }
+
+
+def run_sslyze(address: str, port: int, server_name: str | None, connections: int, timeout: float):
+    """sslyze's ServerScanResult for one endpoint (blocking: call it from a worker thread)."""
+    from sslyze import (
+        ScanCommandsExtraArguments,
+        Scanner,
+        ServerNetworkConfiguration,
+        ServerNetworkLocation,
+        ServerScanRequest,
+        SessionRenegotiationExtraArgument,
     )
-    if weak:
-        info.weak_suites = [weak[2]]
+
+    name = server_name or address
+    request = ServerScanRequest(
+        server_location=ServerNetworkLocation(hostname=name, port=port, ip_address=address),
+        network_configuration=ServerNetworkConfiguration(
+            tls_server_name_indication=name,
+            network_timeout=timeout,  # type: ignore[arg-type]  (a socket timeout: float is fine)
+            network_max_retries=2,
+        ),
+        scan_commands=_scan_commands(),
+        # one client-initiated renegotiation is enough: only secure renegotiation is judged
+        scan_commands_extra_arguments=ScanCommandsExtraArguments(
+            session_renegotiation=SessionRenegotiationExtraArgument(client_renegotiation_attempts=1)
+        ),
+    )
+    scanner = Scanner(
+        per_server_concurrent_connections_limit=max(1, connections),
+        concurrent_server_scans_limit=1,
+    )
+    scanner.queue_scans([request])
+    return list(scanner.get_results())[0]  # consumed whole: sslyze joins its threads at the end
+
+
+def _attempt(scan_result, field: str, failures: list[str]):
+    attempt = getattr(scan_result, field)
+    if attempt.result is None:
+        reason = getattr(attempt.error_reason, "value", attempt.error_reason) or "inconnue"
+        failures.append(f"{field} ({reason})")
+    return attempt.result
+
+
+def apply_scan_result(
+    info: TlsInfo, server_result, server_name: str | None, now: dt.datetime
+) -> TlsInfo:
+    """Fill ``info`` from sslyze's ServerScanResult (or an object of the same shape)."""
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    if server_result.scan_result is None:
+        trace = server_result.connectivity_error_trace
+        reason = str(trace).strip().splitlines()[-1] if trace else "connexion refusée"
+        info.error = f"analyse TLS détaillée impossible (sslyze) : {reason}"
+        return info
+    scan = server_result.scan_result
+    failures: list[str] = []
+    info.protocols, info.accepted_suites, info.weak_suites = [], {}, []
+    for protocol, field in PROTOCOL_COMMANDS:
+        result = _attempt(scan, field, failures)
+        if result is None or not result.accepted_cipher_suites:
+            continue
+        info.protocols.append(protocol)
+        names = [accepted.cipher_suite.name for accepted in result.accepted_cipher_suites]
+        info.accepted_suites[protocol] = names
+        for accepted in result.accepted_cipher_suites:
+            suite = accepted.cipher_suite
+            if is_weak_suite(suite.name, suite.is_anonymous) and suite.name not in info.weak_suites:
+                info.weak_suites.append(suite.name)
+    certificate = _attempt(scan, "certificate_info", failures)
+    if certificate and certificate.certificate_deployments:
+        deployment = certificate.certificate_deployments[0]
+        chain = deployment.received_certificate_chain
+        info.chain_length = len(chain)
+        certificate_info(chain[0].public_bytes(Encoding.DER), server_name, now, info)
+        valid = [p for p in deployment.path_validation_results if p.was_validation_successful]
+        info.trust_stores = sorted({p.trust_store.name for p in valid})
+        info.chain_error = ""
+        if not valid:
+            errors = [p.validation_error for p in deployment.path_validation_results]
+            info.chain_error = next((e for e in errors if e), "")
+        stores = [p.trust_store for p in deployment.path_validation_results]
+        info.trusted = bool(valid) or chain_trusted(chain, stores, now)
+    heartbleed = _attempt(scan, "heartbleed", failures)
+    info.heartbleed = heartbleed.is_vulnerable_to_heartbleed if heartbleed else None
+    robot = _attempt(scan, "robot", failures)
+    info.robot = getattr(robot.robot_result, "value", str(robot.robot_result)) if robot else ""
+    ccs = _attempt(scan, "openssl_ccs_injection", failures)
+    info.ccs_injection = ccs.is_vulnerable_to_ccs_injection if ccs else None
+    renegotiation = _attempt(scan, "session_renegotiation", failures)
+    info.insecure_renegotiation = (
+        not renegotiation.supports_secure_renegotiation if renegotiation else None
+    )
+    compression = _attempt(scan, "tls_compression", failures)
+    info.compression = compression.supports_compression if compression else None
+    if failures:
+        info.error = "tests TLS non aboutis : " + ", ".join(failures)
     return info
 
 
-async def is_tls(host: str, port: int, timeout: float) -> bool:
-    """Whether the port completes a TLS handshake."""
-    return await handshake(host, port, None, _context(), timeout) is not None
+def chain_trusted(chain: list, stores: list, now: dt.datetime) -> bool:
+    """Whether the served chain leads to a root of one of ``stores``, its names and dates aside.
+
+    sslyze's path validation also checks the host name and the validity dates, which have their
+    own findings: here the leaf is checked against one of its own names, at ``now`` if it is
+    valid then, otherwise in the middle of its validity.
+    """
+    from cryptography import x509
+    from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+
+    leaf = chain[0]
+    try:
+        sans = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (x509.ExtensionNotFound, ValueError):
+        return False  # no name to verify against: no client accepts it
+    names = sans.get_values_for_type(x509.DNSName)
+    addresses = sans.get_values_for_type(x509.IPAddress)
+    if names:
+        subject = x509.DNSName(names[0].replace("*.", "x.", 1))
+    elif addresses:
+        subject = x509.IPAddress(addresses[0])
+    else:
+        return False
+    start, end = leaf.not_valid_before_utc, leaf.not_valid_after_utc
+    when = now if start <= now <= end else start + (end - start) / 2
+    for store in stores:
+        x509_store = getattr(store, "_x509_store", None)
+        if x509_store is None:
+            x509_store = Store(x509.load_pem_x509_certificates(store.path.read_bytes()))
+        try:
+            verifier = PolicyBuilder().store(x509_store).time(when).build_server_verifier(subject)
+            verifier.verify(leaf, list(chain[1:]))
+            return True
+        except (VerificationError, ValueError, TypeError):
+            continue
+    return False
+
+
+async def analyse(
+    address: str,
+    port: int,
+    server_name: str | None,
+    now: dt.datetime,
+    info: TlsInfo | None = None,
+    *,
+    connections: int = 5,
+    timeout: float = 5.0,
+    deadline: float = 180.0,
+) -> TlsInfo:
+    """sslyze on one endpoint, in a worker thread; errors land in ``info.error``, never raise."""
+    info = info or TlsInfo()
+    try:
+        server_result = await asyncio.wait_for(
+            asyncio.to_thread(run_sslyze, address, port, server_name, connections, timeout),
+            deadline,
+        )
+    except TimeoutError:
+        # the worker thread cannot be stopped; sslyze's own timeouts bound it
+        info.error = f"analyse TLS détaillée interrompue après {deadline:.0f} s"
+        return info
+    except Exception as exc:  # sslyze failing on a hostile endpoint must not stop the run
+        info.error = f"analyse TLS détaillée impossible (sslyze) : {exc.__class__.__name__}"
+        return info
+    try:
+        return apply_scan_result(info, server_result, server_name, now)
+    except Exception as exc:
+        info.error = f"résultat sslyze illisible : {exc.__class__.__name__}"
+        return info
