@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -95,25 +96,46 @@ def engine_seconds(result: dict) -> float:
     ).total_seconds()
 
 
+RUNS = 3
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def alternate(run_nmap, run_careops):
+    """RUNS measurements of each tool, alternating them; medians (and the last outputs)."""
+    nmap_times, ours_times, engines = [], [], []
+    root = result = None
+    for _ in range(RUNS):
+        t, root = run_nmap()
+        nmap_times.append(t)
+        t, result = run_careops()
+        ours_times.append(t)
+        engines.append(engine_seconds(result))
+    return median(nmap_times), root, median(ours_times), result, median(engines)
+
+
 def discovery(
     lab, address: str, rows: list, label: str, target: str
 ) -> tuple[float, float, float, bool]:
-    nmap_time, root = nmap(lab, "-sT", "-T4", "-p-", address)
-    ours_time, result = careops(
-        lab,
-        address,
-        "--ports",
-        "all",
-        "--discovery-only",
-        "--concurrency",
-        "5000",
-        "--per-host",
-        "5000",
+    nmap_time, root, ours_time, result, engine = alternate(
+        lambda: nmap(lab, "-sT", "-T4", "-p-", address),
+        lambda: careops(
+            lab,
+            address,
+            "--ports",
+            "all",
+            "--discovery-only",
+            "--concurrency",
+            "5000",
+            "--per-host",
+            "5000",
+        ),
     )
     theirs = set(nmap_open(root))
     ours = set(careops_open(result))
     recall = theirs <= ours
-    engine = engine_seconds(result)
     rows.append(
         (
             label,
@@ -132,7 +154,9 @@ def main() -> None:
     parser.add_argument(
         "--write", action="store_true", help="écrire la section de benchmarks/RESULTS.md"
     )
+    parser.add_argument("--runs", type=int, default=RUNS, help="mesures de chaque outil (médiane)")
     args = parser.parse_args()
+    globals()["RUNS"] = max(1, args.runs)
     reason = lab_module.available()
     if reason or not subprocess.run(["which", "nmap"], capture_output=True).returncode == 0:
         sys.exit(f"laboratoire indisponible : {reason or 'nmap absent (apt-get install nmap)'}")
@@ -155,15 +179,16 @@ def main() -> None:
             "careops ≥ 5× plus rapide",
         )
         targets = [lab.legacy, lab.dropping, lab.modern]
-        nmap_time, root = nmap(lab, "-sT", "-sV", "--version-light", "-p", IDENT_PORTS, *targets)
-        ours_time, result = careops(lab, *targets, "--ports", IDENT_PORTS)
+        nmap_time, root, ours_time, result, ident_engine = alternate(
+            lambda: nmap(lab, "-sT", "-sV", "--version-light", "-p", IDENT_PORTS, *targets),
+            lambda: careops(lab, *targets, "--ports", IDENT_PORTS),
+        )
         theirs, ours = nmap_open(root), careops_open(result)
         named = {k: v for k, v in theirs.items() if v.get("product")}
         missing_product = [
             f"{a}:{p}" for (a, p) in named if not ours.get((a, p), {}).get("product")
         ]
         recall = set(theirs) <= set(ours)
-        ident_engine = engine_seconds(result)
         rows.append(
             (
                 "identification, 9 services sur 3 hôtes",
@@ -207,8 +232,8 @@ def main() -> None:
         f"Machine : 2 cœurs, Python {sys.version.split()[0]}, {subprocess.run(['nmap', '--version'], capture_output=True, text=True).stdout.splitlines()[0]}. "
         f"Commande : `python benchmarks/exposure.py --write` ({time.strftime('%Y-%m-%d')}). Laboratoire en espaces de noms réseau "
         "(tests/exposure/lab.py) ; les deux outils tournent dans le même espace « scanner », l'un après l'autre. "
-        "Temps careops = processus complet `python -m careops.exposure.engine scan` (démarrage de Python compris, sans Django) ; "
-        "entre parenthèses, la durée du moteur seul.",
+        "Temps careops = processus complet `careops exposure scan` (démarrage de Python compris ; la commande ne charge pas Django) ; "
+        f"entre parenthèses, la durée du moteur seul. Médianes de {RUNS} mesures par outil, les deux outils en alternance.",
         "",
         "| mesure | nmap | careops | nmap / careops (nmap / moteur) | cible | ports ouverts de nmap retrouvés |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -222,7 +247,7 @@ def main() -> None:
         "Produits par port : " + " ; ".join(products) + ".",
         "",
         f"Charge de la machine (load average 1/5/15 min) avant : {', '.join(f'{x:.2f}' for x in load_before)} ; "
-        f"après : {', '.join(f'{x:.2f}' for x in load_after)} (d'autres suites tournaient en parallèle).",
+        f"après : {', '.join(f'{x:.2f}' for x in load_after)}.",
     ]
     section = "\n".join(lines)
     print(section)
