@@ -64,6 +64,22 @@ def test_starttls_collection(samba_dc, admin_target):
     assert dump.complete and len(dump.objects) > 1000
 
 
+def test_collection_shared_by_connections_equals_one_search(admin_target, lab_dump):
+    """The domain split into subtrees over three connections gives exactly the objects, values
+    and descriptors of one subtree search per partition on a single connection."""
+    import gc
+
+    single = collect(dataclasses.replace(admin_target, parallel=False))
+    assert gc.isenabled()  # the collector pause ends with the collection
+    by_dn = {o["dn"]: o for o in single.objects}
+    shared = {o["dn"]: o for o in lab_dump.objects}
+    assert len(single.objects) == len(by_dn) and len(lab_dump.objects) == len(shared)
+    assert by_dn.keys() == shared.keys()
+    assert all(by_dn[dn]["a"] == shared[dn]["a"] for dn in by_dn)
+    assert single.descriptors.keys() == lab_dump.descriptors.keys()
+    assert single.complete and lab_dump.complete
+
+
 def test_ntlm_collection_over_ldaps_and_starttls(samba_dc, admin_target):
     """NTLM (NTLMv2 in SASL GSS-SPNEGO) with a DOMAIN\\account name, as on a Windows DC."""
     for url in (samba_dc.url, "ldap://127.0.0.1:389"):
