@@ -34,6 +34,11 @@ DEFAULTS: dict[str, Any] = {
     "SECURE_COOKIES": False,
     "ENCRYPTION_KEY": "",
     "EXPOSURE_NAMESERVERS": "",  # comma-separated resolvers for exposure audits; empty: system
+    # Politeness of the platform's exposure audits (per audit, all its hosts together).
+    "EXPOSURE_RATE": 0.0,  # connection attempts per second; 0: unlimited
+    "EXPOSURE_CONCURRENCY": 1000,  # connections in flight
+    "EXPOSURE_PER_HOST": 500,  # connections in flight towards one host
+    "EXPOSURE_TLS_CONNECTIONS": 5,  # TLS analysis connections at once towards one endpoint
     # Directory audits queued or running with no sign of life for this long are failed.
     "DIRECTORY_AUDIT_TIMEOUT_MINUTES": 60,
 }
@@ -59,6 +64,11 @@ def _coerce(raw: str, default: Any) -> Any:
             return int(raw)
         except ValueError as exc:
             raise ConfigError(f"Valeur entière attendue, reçu {raw!r}") from exc
+    if isinstance(default, float):
+        try:
+            return float(raw)
+        except ValueError as exc:
+            raise ConfigError(f"Valeur numérique attendue, reçu {raw!r}") from exc
     return raw
 
 

@@ -201,6 +201,13 @@ LOGGING = {
 
 # Exposure audits: resolvers used for declared names (empty: the system's).
 EXPOSURE_NAMESERVERS = _config.split(CONFIG["EXPOSURE_NAMESERVERS"])
+# Exposure audits: connect-scan politeness (PortScanOptions) and TLS analysis connections.
+EXPOSURE_PORTSCAN = {
+    "rate": CONFIG["EXPOSURE_RATE"] or None,
+    "concurrency": CONFIG["EXPOSURE_CONCURRENCY"],
+    "per_host": CONFIG["EXPOSURE_PER_HOST"],
+}
+EXPOSURE_TLS_CONNECTIONS = CONFIG["EXPOSURE_TLS_CONNECTIONS"]
 
 # Directory audits: a queued or running audit whose worker gave no sign of life (claim or progress
 # update) for this many minutes is failed by the periodic sweeper.

@@ -43,3 +43,18 @@ def test_generated_secret_key_is_kept_and_private(tmp_path):
     first = config.secret_key(values)
     assert first == config.secret_key(values)
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_exposure_politeness_knobs_are_read_with_their_types():
+    loaded = config.load(
+        {
+            "CAREOPS_EXPOSURE_RATE": "250.5",
+            "CAREOPS_EXPOSURE_PER_HOST": "20",
+            "CAREOPS_EXPOSURE_TLS_CONNECTIONS": "2",
+        }
+    )
+    assert loaded["EXPOSURE_RATE"] == 250.5 and loaded["EXPOSURE_PER_HOST"] == 20
+    assert loaded["EXPOSURE_TLS_CONNECTIONS"] == 2
+    assert config.load({})["EXPOSURE_RATE"] == 0.0  # unlimited unless the operator sets a rate
+    with pytest.raises(config.ConfigError, match="numérique"):
+        config.load({"CAREOPS_EXPOSURE_RATE": "vite"})

@@ -346,3 +346,20 @@ def test_two_audits_45_to_60_days_apart_at_minimum_level_meet_d1_o2_b(org_tree, 
     assert status() == "not_met"
     finished_run(dt.date(2026, 9, 20), True)  # 50 days after the first good one
     assert status() == "met"
+
+
+def test_platform_audits_use_the_configured_politeness(settings):
+    """CAREOPS_EXPOSURE_RATE/CONCURRENCY/PER_HOST/TLS_CONNECTIONS reach every platform audit."""
+    from types import SimpleNamespace
+
+    from careops.exposure import services as exposure_services
+
+    settings.EXPOSURE_PORTSCAN = {"rate": 50.0, "concurrency": 100, "per_host": 10}
+    settings.EXPOSURE_TLS_CONNECTIONS = 2
+    options = exposure_services._options(SimpleNamespace(scope={"ports": "22,443"}))
+    assert (options.portscan.rate, options.portscan.concurrency, options.portscan.per_host) == (
+        50.0,
+        100,
+        10,
+    )
+    assert options.tls_connections == 2 and list(options.ports) == [22, 443]
