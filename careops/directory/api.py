@@ -1,16 +1,23 @@
 """/api/directory: AD domains, their audits and results (reads restricted by scope)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Any
 
-from ninja import Router, Schema
+from django.core.exceptions import PermissionDenied, ValidationError
+from ninja import Router, Schema, Status
 
-from careops.core.api import READ_ERRORS, WRITE_ERRORS, current_user, service_errors, visible_or_404
+from careops.core.api import (
+    FORBIDDEN,
+    READ_ERRORS,
+    WRITE_ERRORS,
+    current_user,
+    service_errors,
+    visible_or_404,
+)
 from careops.directory import services
 from careops.directory.models import Audit, AuditSource, Domain
 from careops.tenancy import scope
+from careops.tenancy.models import Organisation
 
 router = Router(tags=["annuaires"])
 
@@ -69,3 +76,68 @@ def start_audit(request, domain_id: int):
 def get_audit(request, audit_id: int):
     """One audit with its full result (points, objects, paths, completeness)."""
     return visible_or_404(Audit.objects.all(), request, audit_id)
+
+
+class MilestoneOut(Schema):
+    id: int
+    organisation_id: int
+    title: str
+    due_date: dt.date
+    done_on: dt.date | None
+    state: str
+    domain_ids: list[int]
+    note: str
+
+
+class MilestoneIn(Schema):
+    title: str
+    due_date: dt.date
+    done_on: dt.date | None = None
+    domain_ids: list[int] = []
+    note: str = ""
+
+
+def _milestone_out(row: dict) -> dict[str, Any]:
+    m = row["milestone"]
+    return {
+        "id": m.pk,
+        "organisation_id": m.organisation_id,
+        "title": m.title,
+        "due_date": m.due_date,
+        "done_on": m.done_on,
+        "state": row["state"],
+        "domain_ids": [d.pk for d in row["domains"]],
+        "note": m.note,
+    }
+
+
+@router.get("/ghts/{ght_id}/milestones", response={200: list[MilestoneOut], **READ_ERRORS})
+def list_milestones(request, ght_id: int):
+    """Milestones of a GHT's AD convergence trajectory, by due date, with their state today
+    (done, late, upcoming)."""
+    ght = visible_or_404(Organisation.objects.all(), request, ght_id)
+    return [_milestone_out(r) for r in services.milestone_rows(current_user(request), ght)]
+
+
+@router.post("/ghts/{ght_id}/milestones", response={201: MilestoneOut, **WRITE_ERRORS})
+@service_errors
+def add_milestone(request, ght_id: int, payload: MilestoneIn):
+    """Add a milestone to the GHT's trajectory; its domains must lie under the GHT."""
+    user = current_user(request)
+    ght = visible_or_404(Organisation.objects.all(), request, ght_id)
+    if not scope.can(user, "change", ght):  # before looking at the domains it names
+        raise PermissionDenied(FORBIDDEN)
+    domains = list(scope.restrict(Domain.objects.all(), user).filter(pk__in=payload.domain_ids))
+    if len(domains) != len(set(payload.domain_ids)):
+        raise ValidationError({"domains": ["Domaine inconnu ou hors de votre périmètre."]})
+    milestone = services.add_milestone(
+        user,
+        ght,
+        payload.title,
+        payload.due_date,
+        domains=domains,
+        note=payload.note,
+        done_on=payload.done_on,
+    )
+    row = next(r for r in services.milestone_rows(user, ght) if r["milestone"].pk == milestone.pk)
+    return Status(201, _milestone_out(row))

@@ -130,3 +130,95 @@ def paths_graph(paths: list[dict], limit: int = 12) -> str:
         parts.append(f'<text x="{x + 8}" y="{y + 19}" font-size="12">{escape(label)}</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def milestone_timeline(rows: list[dict], today) -> str:
+    """The convergence milestones on a horizontal time axis: done ones filled, late ones in the
+    danger colour (and square), upcoming ones hollow; a dashed line marks today."""
+    if not rows:
+        return ""
+    width, height, left, right = 720, 150, 24, 24
+    axis_y = 70
+    dates = [r["milestone"].due_date for r in rows] + [today]
+    first, last = min(dates), max(dates)
+    span = max((last - first).days, 1)
+    plot_w = width - left - right
+
+    def x_of(day) -> float:
+        return left + plot_w * (day - first).days / span
+
+    counts = {state: sum(1 for r in rows if r["state"] == state) for state in ("done", "late")}
+    label = _(
+        "Frise des jalons de la trajectoire : %(n)s jalon(s), %(done)s atteint(s), "
+        "%(late)s en retard, du %(first)s au %(last)s"
+    ) % {
+        "n": len(rows),
+        "done": counts["done"],
+        "late": counts["late"],
+        "first": f"{first:%d/%m/%Y}",
+        "last": f"{last:%d/%m/%Y}",
+    }
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" '
+        f'aria-label="{escape(label)}" xmlns="http://www.w3.org/2000/svg">',
+        f"<title>{escape(label)}</title>",
+        f'<line x1="{left}" x2="{width - right}" y1="{axis_y}" y2="{axis_y}" '
+        'stroke="#3a3a3a" stroke-width="2"/>',
+    ]
+    # one tick per year boundary inside the range, plus both ends
+    ticks = {first, last}
+    for year in range(first.year + 1, last.year + 1):
+        boundary = first.replace(year=year, month=1, day=1)
+        if min(x_of(boundary) - x_of(first), x_of(last) - x_of(boundary)) > 70:
+            ticks.add(boundary)
+    for day in sorted(ticks):
+        x = x_of(day)
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{axis_y - 4}" y2="{axis_y + 4}" stroke="#3a3a3a"/>'
+        )
+        anchor = "start" if day == first else ("end" if day == last else "middle")
+        parts.append(
+            f'<text x="{x:.1f}" y="{axis_y + 20}" text-anchor="{anchor}" font-size="11">'
+            f"{day:%d/%m/%Y}</text>"
+        )
+    tx = x_of(today)
+    today_label = escape(_("aujourd'hui"))
+    parts.append(
+        f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{axis_y - 40}" y2="{axis_y + 26}" '
+        'stroke="#0063cb" stroke-dasharray="4 3"/>'
+        f'<text x="{tx:.1f}" y="{axis_y - 44}" text-anchor="middle" font-size="11" '
+        f'fill="#0063cb">{today_label}</text>'
+    )
+    for i, r in enumerate(rows):
+        m = r["milestone"]
+        x = x_of(m.due_date)
+        y = axis_y - 14 - (i % 2) * 12  # alternate heights so close milestones stay apart
+        tip = f"{m.title} — {m.due_date:%d/%m/%Y} — {r['state_label']}"
+        if m.done_on:
+            tip += " " + _("(atteint le %(date)s)") % {"date": f"{m.done_on:%d/%m/%Y}"}
+        parts.append(f'<g><title>{escape(tip)}</title><line x1="{x:.1f}" x2="{x:.1f}" ')
+        parts.append(f'y1="{y:.1f}" y2="{axis_y}" stroke="#929292"/>')
+        if r["state"] == "late":
+            parts.append(
+                f'<rect x="{x - 6:.1f}" y="{y - 6:.1f}" width="12" height="12" fill="#ce0500"/>'
+            )
+        elif r["state"] == "done":
+            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#000091"/>')
+        else:
+            parts.append(
+                f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="#fff" stroke="#000091" '
+                'stroke-width="2"/>'
+            )
+        parts.append("</g>")
+    legend_y = height - 12
+    parts.append(
+        f'<circle cx="{left + 6}" cy="{legend_y - 4}" r="5" fill="#000091"/>'
+        f'<text x="{left + 16}" y="{legend_y}" font-size="11">{escape(_("atteint"))}</text>'
+        f'<circle cx="{left + 96}" cy="{legend_y - 4}" r="5" fill="#fff" stroke="#000091" '
+        'stroke-width="2"/>'
+        f'<text x="{left + 106}" y="{legend_y}" font-size="11">{escape(_("à venir"))}</text>'
+        f'<rect x="{left + 181}" y="{legend_y - 9}" width="10" height="10" fill="#ce0500"/>'
+        f'<text x="{left + 196}" y="{legend_y}" font-size="11">{escape(_("en retard"))}</text>'
+    )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

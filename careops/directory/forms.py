@@ -86,3 +86,29 @@ class WaiverForm(forms.Form):
     expires_on = forms.DateField(
         label=_("échéance"), widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+class MilestoneForm(forms.Form):
+    """A milestone of a GHT's convergence trajectory; domains offered: those under the GHT."""
+
+    title = forms.CharField(label=_("intitulé du jalon"), max_length=200)
+    due_date = forms.DateField(label=_("échéance"), widget=forms.DateInput(attrs={"type": "date"}))
+    domains = forms.ModelMultipleChoiceField(
+        label=_("domaines concernés"),
+        queryset=Domain.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    note = forms.CharField(
+        label=_("commentaire"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, user=None, ght=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["domains"].queryset = (
+            scope.restrict(Domain.objects.all(), user)
+            .filter(organisation__in=ght.subtree())
+            .select_related("organisation")
+            .order_by("organisation__name", "name")
+        )
+        self.fields["domains"].label_from_instance = lambda d: f"{d.name} ({d.organisation.name})"

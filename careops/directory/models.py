@@ -170,3 +170,53 @@ class Waiver(models.Model):
 
     def __str__(self) -> str:
         return self.point
+
+
+class MilestoneState(models.TextChoices):
+    DONE = "done", _("atteint")
+    LATE = "late", _("en retard")
+    UPCOMING = "upcoming", _("à venir")
+
+
+class ConvergenceMilestone(models.Model):
+    """A dated step of a GHT's AD convergence trajectory (D1.O6.A), optionally per domain."""
+
+    tenant_path = "organisation"
+
+    organisation = models.ForeignKey(
+        "tenancy.Organisation",
+        on_delete=models.CASCADE,
+        related_name="ad_convergence_milestones",
+        verbose_name=_("GHT"),
+    )
+    title = models.CharField(_("intitulé du jalon"), max_length=200)
+    due_date = models.DateField(_("échéance"))
+    done_on = models.DateField(_("atteint le"), null=True, blank=True)
+    domains = models.ManyToManyField(
+        Domain,
+        blank=True,
+        related_name="convergence_milestones",
+        verbose_name=_("domaines concernés"),
+        help_text=_("Domaines des établissements du GHT concernés par ce jalon."),
+    )
+    note = models.TextField(_("commentaire"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        verbose_name = _("jalon de convergence")
+        verbose_name_plural = _("jalons de convergence")
+
+    def __str__(self) -> str:
+        return self.title
+
+    def state_on(self, today) -> str:
+        """Done once a completion date is set; late when the due date has passed; else upcoming."""
+        if self.done_on:
+            return MilestoneState.DONE
+        if self.due_date < today:
+            return MilestoneState.LATE
+        return MilestoneState.UPCOMING

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from careops.compliance import services as compliance
@@ -25,10 +25,13 @@ from careops.directory.models import (
     Audit,
     AuditSource,
     AuditStatus,
+    ConvergenceMilestone,
     Domain,
+    MilestoneState,
     Waiver,
 )
 from careops.tenancy import scope
+from careops.tenancy.choices import OrgKind
 
 logger = logging.getLogger("careops.directory")
 
@@ -38,6 +41,10 @@ D1_ITEMS = ["D1.O1.A", "D1.O1.B"]
 D2_ITEMS = ["D2.O3.A"]
 # Reason given to an audit whose worker went silent (stored like the other failure reasons).
 INTERRUPTED = "audit interrompu : le processus de collecte s'est arrêté (durée maximale dépassée)"
+EMPTY_TRAJECTORY = (
+    "La trajectoire de convergence est vide : déclarez une forêt cible sur un domaine ou au "
+    "moins un jalon avant de la déposer (D1.O6.A)."
+)
 
 
 def _require(user, action: str, obj) -> None:
@@ -389,7 +396,8 @@ def compare(older: Audit, newer: Audit) -> dict[str, Any]:
 
 
 def convergence(user, ght) -> dict[str, Any]:
-    """Every domain of every legal entity under a GHT, with its latest level and trajectory."""
+    """Every domain of every legal entity under a GHT, with its latest level and trajectory
+    (target forests and milestones, ordered by due date, each with its state today)."""
     domains = (
         scope.restrict(Domain.objects.all(), user)
         .filter(organisation__in=ght.subtree())
@@ -402,6 +410,7 @@ def convergence(user, ght) -> dict[str, Any]:
         rows.append({"domain": d, "audit": last})
     forests = sorted({d.target_forest for d in domains if d.target_forest})
     converged = sum(1 for r in rows if r["domain"].convergence_status == "converged")
+    milestones = milestone_rows(user, ght)
     return {
         "ght": ght,
         "rows": rows,
@@ -409,7 +418,162 @@ def convergence(user, ght) -> dict[str, Any]:
         "converged": converged,
         "total": len(rows),
         "all_converged": bool(rows) and converged == len(rows),
+        "milestones": milestones,
+        "late": sum(1 for m in milestones if m["state"] == MilestoneState.LATE),
+        "today": timezone.localdate(),
     }
+
+
+def milestone_rows(user, ght) -> list[dict[str, Any]]:
+    """The GHT's convergence milestones the user may see, by due date, with their state today
+    (done, late: due date passed and not done, upcoming) and the domains they concern."""
+    today = timezone.localdate()
+    visible_domains = scope.restrict(Domain.objects.all(), user).order_by("name")
+    milestones = (
+        scope.restrict(ConvergenceMilestone.objects.filter(organisation=ght), user)
+        .prefetch_related(Prefetch("domains", queryset=visible_domains))
+        .order_by("due_date", "pk")
+    )
+    rows = []
+    for m in milestones:
+        state = MilestoneState(m.state_on(today))
+        rows.append(
+            {
+                "milestone": m,
+                "state": state.value,
+                "state_label": state.label,
+                "domains": list(m.domains.all()),
+            }
+        )
+    return rows
+
+
+def _milestone_errors(ght, title: str, due_date, done_on, domains) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if ght.kind != OrgKind.GHT:
+        errors["__all__"] = ["Les jalons de convergence se déclarent au niveau d'un GHT."]
+    if not (title or "").strip():
+        errors["title"] = ["L'intitulé du jalon est obligatoire."]
+    if due_date is None:
+        errors["due_date"] = ["L'échéance du jalon est obligatoire."]
+    if done_on is not None and done_on > timezone.localdate():
+        errors["done_on"] = ["La date d'atteinte ne peut pas être dans le futur."]
+    inside = set(ght.subtree().values_list("pk", flat=True))
+    outside = sorted(d.name for d in domains if d.organisation_id not in inside)
+    if outside:
+        errors["domains"] = ["Domaine(s) hors du GHT refusé(s) : " + ", ".join(outside) + "."]
+    return errors
+
+
+def _milestone_summary(m: ConvergenceMilestone) -> str:
+    return f"jalon de convergence « {m.title} » (échéance {m.due_date:%d/%m/%Y})"
+
+
+def add_milestone(
+    user,
+    ght,
+    title: str,
+    due_date: dt.date,
+    domains=(),
+    note: str = "",
+    done_on: dt.date | None = None,
+) -> ConvergenceMilestone:
+    """Add a milestone to the GHT's AD convergence trajectory (its domains stay under the GHT)."""
+    _require(user, "change", ght)
+    domains = list(domains)
+    errors = _milestone_errors(ght, title, due_date, done_on, domains)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        milestone = ConvergenceMilestone.objects.create(
+            organisation=ght,
+            title=title.strip(),
+            due_date=due_date,
+            done_on=done_on,
+            note=(note or "").strip(),
+            created_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+        milestone.domains.set(domains)
+        audit.record(
+            user,
+            "directory.milestone.create",
+            milestone,
+            ght,
+            _milestone_summary(milestone),
+            {"domains": [d.name for d in domains]},
+        )
+    return milestone
+
+
+def update_milestone(
+    user,
+    milestone: ConvergenceMilestone,
+    title: str,
+    due_date: dt.date,
+    domains=(),
+    note: str = "",
+    done_on: dt.date | None = None,
+) -> ConvergenceMilestone:
+    """Change a milestone (title, due date, domains, note, completion date)."""
+    ght = milestone.organisation
+    _require(user, "change", ght)
+    domains = list(domains)
+    errors = _milestone_errors(ght, title, due_date, done_on, domains)
+    if errors:
+        raise ValidationError(errors)
+    before = {
+        "title": milestone.title,
+        "due_date": milestone.due_date.isoformat(),
+        "done_on": milestone.done_on.isoformat() if milestone.done_on else None,
+    }
+    with transaction.atomic():
+        milestone.title = title.strip()
+        milestone.due_date = due_date
+        milestone.done_on = done_on
+        milestone.note = (note or "").strip()
+        milestone.save()
+        milestone.domains.set(domains)
+        audit.record(
+            user,
+            "directory.milestone.update",
+            milestone,
+            ght,
+            _milestone_summary(milestone),
+            {"before": before, "domains": [d.name for d in domains]},
+        )
+    return milestone
+
+
+def mark_milestone_done(
+    user, milestone: ConvergenceMilestone, done_on: dt.date | None = None
+) -> ConvergenceMilestone:
+    """Record that a milestone was reached (today unless a past date is given)."""
+    ght = milestone.organisation
+    _require(user, "change", ght)
+    done_on = done_on or timezone.localdate()
+    if done_on > timezone.localdate():
+        raise ValidationError({"done_on": ["La date d'atteinte ne peut pas être dans le futur."]})
+    milestone.done_on = done_on
+    milestone.save(update_fields=["done_on"])
+    audit.record(
+        user,
+        "directory.milestone.done",
+        milestone,
+        ght,
+        _milestone_summary(milestone) + f" atteint le {done_on:%d/%m/%Y}",
+    )
+    return milestone
+
+
+def delete_milestone(user, milestone: ConvergenceMilestone) -> None:
+    """Remove a milestone from the trajectory (journalled with its title and due date)."""
+    ght = milestone.organisation
+    _require(user, "change", ght)
+    with transaction.atomic():
+        audit.record(
+            user, "directory.milestone.delete", milestone, ght, _milestone_summary(milestone)
+        )
+        milestone.delete()
 
 
 def convergence_csv(data: dict[str, Any]) -> bytes:
@@ -447,12 +611,42 @@ def convergence_csv(data: dict[str, Any]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+def milestones_csv(data: dict[str, Any]) -> bytes:
+    """The trajectory's milestones: title, due date, state, completion date, domains."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";")
+    w.writerow(["jalon", "échéance", "état", "atteint le", "domaines", "commentaire"])
+    for row in data["milestones"]:
+        m = row["milestone"]
+        w.writerow(
+            [
+                m.title,
+                m.due_date.isoformat(),
+                row["state_label"],
+                m.done_on.isoformat() if m.done_on else "",
+                ", ".join(d.name for d in row["domains"]),
+                m.note,
+            ]
+        )
+    return buf.getvalue().encode("utf-8")
+
+
 def convergence_evidence(user, ght):
-    """File the GHT's convergence state as evidence of D1.O6.A/B (kind chosen by the state)."""
+    """File the GHT's convergence state as evidence of D1.O6.A/B (kind chosen by the state).
+
+    The D1.O6.A trajectory carries two files: the domains (target forest, state, due date) and
+    the milestones. An empty trajectory (no target forest, no milestone) is refused, and then
+    nothing is filed.
+    """
     _require(user, "change", ght)
     data = convergence(user, ght)
     if not data["rows"]:
         raise ValidationError("Aucun domaine AD déclaré dans ce GHT.")
+    if not data["forests"] and not data["milestones"]:
+        raise ValidationError(EMPTY_TRAJECTORY)
     today = timezone.now().date()
     kind = "converged_ad_description" if data["all_converged"] else "ad_convergence_progress"
     upload = SimpleUploadedFile(
@@ -463,29 +657,38 @@ def convergence_evidence(user, ght):
         if data["all_converged"]
         else "État d'avancement de la convergence AD"
     ) + f" du {today:%d/%m/%Y}"
-    evidence = compliance.create_evidence(
-        user,
-        ght,
-        kind,
-        title,
-        compliance.RevisionInput(effective_date=today, files=[upload]),
-        item_codes=["D1.O6.B"],
-        source="directory",
-    )
-    trajectory = compliance.create_evidence(
-        user,
-        ght,
-        "ad_convergence_trajectory",
-        f"Trajectoire de convergence AD du {today:%d/%m/%Y}",
-        compliance.RevisionInput(
-            effective_date=today,
-            files=[
-                SimpleUploadedFile(
-                    f"trajectoire-ad-{today:%Y%m%d}.csv", convergence_csv(data), "text/csv"
-                )
-            ],
-        ),
-        item_codes=["D1.O6.A"],
-        source="directory",
-    )
+    with transaction.atomic():
+        evidence = compliance.create_evidence(
+            user,
+            ght,
+            kind,
+            title,
+            compliance.RevisionInput(effective_date=today, files=[upload]),
+            item_codes=["D1.O6.B"],
+            source="directory",
+        )
+        trajectory = compliance.create_evidence(
+            user,
+            ght,
+            "ad_convergence_trajectory",
+            f"Trajectoire de convergence AD du {today:%d/%m/%Y}",
+            compliance.RevisionInput(
+                effective_date=today,
+                attributes={
+                    "target_forests": data["forests"],
+                    "milestones": len(data["milestones"]),
+                    "late_milestones": data["late"],
+                },
+                files=[
+                    SimpleUploadedFile(
+                        f"trajectoire-ad-{today:%Y%m%d}.csv", convergence_csv(data), "text/csv"
+                    ),
+                    SimpleUploadedFile(
+                        f"jalons-ad-{today:%Y%m%d}.csv", milestones_csv(data), "text/csv"
+                    ),
+                ],
+            ),
+            item_codes=["D1.O6.A"],
+            source="directory",
+        )
     return evidence, trajectory

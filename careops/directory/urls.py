@@ -17,4 +17,15 @@ urlpatterns = [
     path("audits/<int:pk>/comparer/<int:other>/", views.audit_compare, name="compare"),
     path("convergence/<int:pk>/", views.convergence, name="convergence"),
     path("convergence/<int:pk>/preuves/", views.convergence_evidence, name="convergence_evidence"),
+    path("convergence/<int:pk>/jalons/", views.milestone_add, name="milestone_add"),
+    path(
+        "convergence/<int:pk>/jalons/<int:milestone_pk>/atteint/",
+        views.milestone_done,
+        name="milestone_done",
+    ),
+    path(
+        "convergence/<int:pk>/jalons/<int:milestone_pk>/supprimer/",
+        views.milestone_delete,
+        name="milestone_delete",
+    ),
 ]

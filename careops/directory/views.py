@@ -12,8 +12,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from careops.directory import charts, services
-from careops.directory.forms import DomainForm, ImportForm, WaiverForm
-from careops.directory.models import Audit, AuditSource, AuditStatus, Domain
+from careops.directory.forms import DomainForm, ImportForm, MilestoneForm, WaiverForm
+from careops.directory.models import (
+    Audit,
+    AuditSource,
+    AuditStatus,
+    ConvergenceMilestone,
+    Domain,
+)
 from careops.tenancy import scope
 from careops.tenancy.choices import OrgKind
 from careops.tenancy.models import Organisation
@@ -208,13 +214,80 @@ def audit_compare(request, pk, other):
     return render(request, "directory/compare.html", services.compare(older, newer))
 
 
-@login_required
-def convergence(request, pk):
-    ght = get_in_scope(Organisation, request.user, "view", pk=pk)
+def _convergence_page(request, ght, milestone_form=None, status=200):
     data = services.convergence(request.user, ght)
     data["can_change"] = scope.can(request.user, "change", ght)
     data["badge"] = LEVEL_BADGE
-    return render(request, "directory/convergence.html", data)
+    data["timeline_svg"] = charts.milestone_timeline(data["milestones"], data["today"])
+    if data["can_change"] and ght.kind == OrgKind.GHT:  # milestones belong to a GHT
+        data["milestone_form"] = milestone_form or MilestoneForm(user=request.user, ght=ght)
+    return render(request, "directory/convergence.html", data, status=status)
+
+
+@login_required
+def convergence(request, pk):
+    ght = get_in_scope(Organisation, request.user, "view", pk=pk)
+    return _convergence_page(request, ght)
+
+
+@login_required
+@require_POST
+def milestone_add(request, pk):
+    ght = get_in_scope(Organisation, request.user, "change", pk=pk)
+    form = MilestoneForm(request.POST, user=request.user, ght=ght)
+    if form.is_valid():
+        try:
+            milestone = services.add_milestone(request.user, ght, **form.cleaned_data)
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    form.add_error(None if field not in form.fields else field, errors)
+            else:
+                form.add_error(None, _errors(exc))
+        except PermissionDenied as exc:
+            raise Http404 from exc
+        else:
+            messages.success(
+                request, _("Jalon « %(title)s » ajouté à la trajectoire.") % {"title": milestone}
+            )
+            return redirect("directory:convergence", pk=ght.pk)
+    messages.error(request, _("Jalon refusé : corrigez les champs signalés."))
+    return _convergence_page(request, ght, form, status=422)
+
+
+def _milestone(request, pk, milestone_pk):
+    ght = get_in_scope(Organisation, request.user, "change", pk=pk)
+    milestone = get_in_scope(
+        ConvergenceMilestone, request.user, "change", pk=milestone_pk, organisation=ght
+    )
+    return ght, milestone
+
+
+@login_required
+@require_POST
+def milestone_done(request, pk, milestone_pk):
+    ght, milestone = _milestone(request, pk, milestone_pk)
+    try:
+        services.mark_milestone_done(request.user, milestone)
+    except ValidationError as exc:
+        messages.error(request, _errors(exc))
+    else:
+        messages.success(
+            request,
+            _("Jalon « %(title)s » marqué atteint le %(date)s.")
+            % {"title": milestone, "date": f"{milestone.done_on:%d/%m/%Y}"},
+        )
+    return redirect("directory:convergence", pk=ght.pk)
+
+
+@login_required
+@require_POST
+def milestone_delete(request, pk, milestone_pk):
+    ght, milestone = _milestone(request, pk, milestone_pk)
+    title = milestone.title
+    services.delete_milestone(request.user, milestone)
+    messages.success(request, _("Jalon « %(title)s » supprimé.") % {"title": title})
+    return redirect("directory:convergence", pk=ght.pk)
 
 
 @login_required

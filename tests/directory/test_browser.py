@@ -4,7 +4,8 @@ a waiver added through the browser.
 Audits are imports of synthetic collections (tests/directory/synthetic.py) run by the service
 as the worker would: a clean domain (level 5), then the same domain with planted weaknesses at
 levels 2 and 4 and a control path, an incomplete collection, one audit still running and one
-failed by the sweeper after its worker went silent."""
+failed by the sweeper after its worker went silent. The GHT's convergence trajectory has a
+milestone in each state (done, late, upcoming), and one more is added through the browser."""
 
 from __future__ import annotations
 
@@ -126,6 +127,25 @@ def scene(org_tree, make_user, transactional_db, tmp_path, settings):
         progress=40,
         message="12000 objets collectés",
     )
+    today = timezone.localdate()
+    services.add_milestone(
+        rssi,
+        org_tree.ght,
+        "Forêt cible ght-val-de-seine.test installée",
+        today - dt.timedelta(days=60),
+        done_on=today - dt.timedelta(days=62),
+    )
+    services.add_milestone(
+        rssi,
+        org_tree.ght,
+        "Approbation entre hop.test et la forêt cible",
+        today - dt.timedelta(days=10),
+        domains=[hop],
+        note="Attend la mise à niveau des contrôleurs",
+    )
+    services.add_milestone(
+        rssi, org_tree.ght, "Migration des comptes de hop.test", today + dt.timedelta(days=200)
+    )
     return {
         "ght": org_tree.ght,
         "hop": hop,
@@ -198,6 +218,44 @@ def test_directory_pages_have_no_serious_accessibility_violation(page, live_serv
     page.goto(live_server.url + PAGES["convergence"](scene))
     table = page.get_by_role("table", name="Domaines des établissements du GHT")
     assert table.locator("tbody tr").count() == 2
+    milestones = page.get_by_role("table", name="Jalons de la trajectoire de convergence")
+    assert [
+        [cell.strip().lower() for cell in row.split("\t")][1:3]  # badges are in capitals
+        for row in milestones.locator("tbody tr").all_inner_texts()
+    ] == [
+        [f"{timezone.localdate() - dt.timedelta(days=60):%d/%m/%Y}", "atteint"],
+        [f"{timezone.localdate() - dt.timedelta(days=10):%d/%m/%Y}", "en retard"],
+        [f"{timezone.localdate() + dt.timedelta(days=200):%d/%m/%Y}", "à venir"],
+    ]
+    timeline = page.get_by_role("img", name=re.compile("^Frise des jalons de la trajectoire"))
+    assert timeline.is_visible()
+
+    # a milestone added through the browser, first refused without a title
+    due = timezone.localdate() + dt.timedelta(days=90)
+    page.get_by_label("échéance").fill(due.isoformat())
+    page.get_by_role("button", name="Ajouter le jalon").click()
+    page.get_by_text("Jalon refusé : corrigez les champs signalés.").wait_for()
+    assert_accessible(page, "jalon refusé")
+    page.get_by_label("intitulé du jalon").fill("Bascule de chb.local dans la forêt cible")
+    page.get_by_label("échéance").fill(due.isoformat())
+    page.get_by_label("chb.local (CH Bêta)").check()
+    page.get_by_label("commentaire").fill("Après la migration des postes de travail")
+    page.get_by_role("button", name="Ajouter le jalon").click()
+    page.get_by_text(
+        "Jalon « Bascule de chb.local dans la forêt cible » ajouté à la trajectoire."
+    ).wait_for()
+    row = milestones.locator("tbody tr").filter(has_text="Bascule de chb.local")
+    assert row.get_by_role("cell").nth(1).inner_text() == f"{due:%d/%m/%Y}"
+    assert row.get_by_role("cell").nth(3).inner_text() == "chb.local"
+    assert milestones.locator("tbody tr").count() == 4
+    # and marked done
+    page.get_by_role(
+        "button", name="Marquer atteint le jalon Bascule de chb.local dans la forêt cible"
+    ).click()
+    page.get_by_text("marqué atteint le").wait_for()
+    assert row.get_by_role("cell").nth(2).inner_text().lower() == "atteint"
+    page.screenshot(path="/tmp/careops-directory-jalons.png", full_page=True)
+    assert_accessible(page, "jalons de la trajectoire")
 
 
 def test_waiver_added_through_the_browser(page, live_server, scene):  # noqa: F811
