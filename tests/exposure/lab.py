@@ -210,6 +210,7 @@ IKE_DAEMON = "/usr/lib/ipsec/charon"  # strongSwan's IKE daemon (Debian: strongs
 
 STRONGSWAN_CONF = """charon {{
   load = random nonce aes sha1 sha2 hmac gmp kdf pem pkcs1 x509 pubkey kernel-netlink socket-default vici
+  i_dont_care_about_security_and_use_aggressive_mode_psk = {aggressive}
   port = 500
   port_nat_t = 4500
   interfaces_use = eth0
@@ -243,6 +244,7 @@ STRONGSWAN_CONF = """charon {{
 SWANCTL_CONF = """connections {{
   lab {{
     version = {version}
+    aggressive = {aggressive}
     local_addrs = {address}
     remote_addrs = %any
     proposals = aes256-sha256-modp2048
@@ -279,8 +281,12 @@ def ike_available() -> str:
     return f"outils absents : {', '.join(missing)} (voir .ci/run)" if missing else ""
 
 
-def start_ike_gateway(lab: Lab, role: str, version: int) -> subprocess.Popen:
-    """Run strongSwan's charon in ``role``'s namespace as an IKEv``version`` PSK gateway.
+def start_ike_gateway(
+    lab: Lab, role: str, version: int, aggressive: bool = False
+) -> subprocess.Popen:
+    """Run strongSwan's charon in ``role``'s namespace as an IKEv``version`` PSK gateway;
+    ``aggressive`` lets it answer IKEv1 Aggressive Mode with its pre-shared key (strongSwan
+    refuses it as a responder unless told it does not care about security).
 
     Nothing touches the host: charon runs in the role's network namespace (it binds 500/4500
     there, where the only addresses are the lab address and loopback, and handles IKE on eth0
@@ -296,9 +302,10 @@ def start_ike_gateway(lab: Lab, role: str, version: int) -> subprocess.Popen:
     directory = lab.directory / f"ike-{role}"
     directory.mkdir()
     conf = directory / "strongswan.conf"
-    conf.write_text(STRONGSWAN_CONF.format(directory=directory))
+    flag = "yes" if aggressive else "no"
+    conf.write_text(STRONGSWAN_CONF.format(directory=directory, aggressive=flag))
     (directory / "swanctl.conf").write_text(
-        SWANCTL_CONF.format(version=version, address=lab.address(role))
+        SWANCTL_CONF.format(version=version, address=lab.address(role), aggressive=flag)
     )
     script = f"mount -t tmpfs careops-lab-run /run && exec {IKE_DAEMON}"
     process = lab.start(

@@ -161,7 +161,10 @@ def test_loopback_ikev2_notify_answer_is_a_service():
         return None
 
     result, received, _ = asyncio.run(_probe_with(reply))
-    assert (result.state, result.versions, received) == ("ike", [2], 1)
+    # IKEv2 answered at once; then IKEv1 Main Mode and Aggressive Mode are asked (each sent
+    # twice: one retry) and stay unanswered: IKEv1 is neither accepted nor aggressive.
+    assert (result.state, result.versions, received) == ("ike", [2], 5)
+    assert not result.ikev1_accepted and not result.aggressive_psk
     service = udp.to_service(result)
     assert (service.transport, service.service, service.product) == ("udp", "ike", "")
     assert service.confidence == "high"
@@ -183,7 +186,10 @@ def test_loopback_ikev1_only_answers_main_mode():
 
     result, received, _ = asyncio.run(_probe_with(reply))
     assert (result.state, result.versions) == ("ike", [1])
-    assert received == 3  # IKEv2 sent twice (one retry), then IKEv1 answered at once
+    # IKEv2 sent twice (one retry), then IKEv1 Main Mode and Aggressive Mode answered at once
+    assert received == 4
+    # an answer without a chosen proposal is IKE, not an accepted IKEv1 proposal
+    assert not result.ikev1_accepted and not result.aggressive_psk
     service = udp.to_service(result)
     assert service.product == "Fortinet FortiGate"
     assert service.details["edge_device"] == "fortinet-fortios"
@@ -242,7 +248,7 @@ def test_udp_port_specs():
 
 
 def test_ike_rules_fire_once_per_gateway():
-    def ike(port, versions):
+    def ike(port, versions, accepted=False, aggressive=False):
         return Service(
             port,
             transport="udp",
@@ -253,13 +259,18 @@ def test_ike_rules_fire_once_per_gateway():
                     "versions": versions,
                     "exchange": "Main Mode" if versions == [1] else "IKE_SA_INIT",
                     "vendor_ids": [{"name": "strongSwan"}],
+                    "ikev1_accepted": accepted,
+                    "aggressive_psk": aggressive,
+                    "responder_id": "vpn.example" if aggressive else "",
                 }
             },
         )
 
     hosts = [
         HostResult("192.0.2.1", services=[ike(500, [2]), ike(4500, [2])]),
-        HostResult("192.0.2.2", services=[ike(500, [1]), ike(4500, [1])]),
+        HostResult("192.0.2.2", services=[ike(500, [1], True), ike(4500, [1], True)]),
+        HostResult("192.0.2.3", services=[ike(500, [1, 2], True, True)]),
+        HostResult("192.0.2.4", services=[ike(500, [1])]),  # IKEv1 notify only: not accepted
     ]
     findings = rules.evaluate(hosts)
     found = {(f.rule, f.host, f.port, f.severity) for f in findings}
@@ -267,9 +278,17 @@ def test_ike_rules_fire_once_per_gateway():
         ("EXP-IKE-001", "192.0.2.1", 500, "low"),
         ("EXP-IKE-001", "192.0.2.2", 500, "low"),
         ("EXP-IKE-002", "192.0.2.2", 500, "medium"),
+        ("EXP-IKE-001", "192.0.2.3", 500, "low"),
+        ("EXP-IKE-002", "192.0.2.3", 500, "medium"),
+        ("EXP-IKE-003", "192.0.2.3", 500, "high"),
+        ("EXP-IKE-001", "192.0.2.4", 500, "low"),
     }
-    v1 = next(f for f in findings if f.rule == "EXP-IKE-002")
-    assert v1.evidence == "réponse IKEv1 (Main Mode) sur 500/udp, aucune réponse IKEv2"
+    evidence = {(f.rule, f.host): f.evidence for f in findings}
+    assert evidence[("EXP-IKE-002", "192.0.2.2")] == (
+        "proposition IKEv1 (mode principal) acceptée sur 500/udp ; aucune réponse IKEv2"
+    )
+    assert evidence[("EXP-IKE-002", "192.0.2.3")].endswith("IKEv2 aussi accepté")
+    assert "« vpn.example »" in evidence[("EXP-IKE-003", "192.0.2.3")]
 
 
 # ---------------------------------------------------------------- real strongSwan in the lab
@@ -300,7 +319,7 @@ def ike_lab(lab):
                 done = lab.run_in(role, "nft", command, timeout=30)
                 assert done.returncode == 0, done.stderr
         processes.append(lab_module.start_ike_gateway(lab, "modern", version=2))
-        processes.append(lab_module.start_ike_gateway(lab, "legacy", version=1))
+        processes.append(lab_module.start_ike_gateway(lab, "legacy", version=1, aggressive=True))
         yield lab
     finally:
         for process in processes:
@@ -358,6 +377,8 @@ def test_strongswan_ikev2_gateway_is_listed(ike_scan, ike_lab):
             "MODP-2048",
         ]
         assert len(ike["responder_spi"]) == 16 and ike["responder_spi"] != "0" * 16
+        # an IKEv2-only strongSwan answers IKEv1 requests with a notify only: not accepted
+        assert ike["ikev1_accepted"] is False and ike["aggressive_psk"] is False
     host = _host(ike_scan, ike_lab.modern)
     assert host["ports_scanned"] == 3 and host["answered"] is True
     assert [s["port"] for s in host["services"]] == [500, 4500]  # 22/tcp is closed there
@@ -372,6 +393,9 @@ def test_ikev1_only_gateway_is_detected(ike_scan, ike_lab):
     assert ike["proposal"] == ["AES-CBC-256", "SHA2-256", "MODP-2048", "PSK"]
     names = {v["name"] for v in ike["vendor_ids"]}
     assert {"strongSwan", "XAUTH", "Dead Peer Detection"} <= names
+    # the gateway allows Aggressive Mode with its pre-shared key: HASH_R and its identity leak
+    assert ike["ikev1_accepted"] is True and ike["aggressive_psk"] is True
+    assert ike["responder_id"] == "vpn.chu-test.fr"
 
 
 def test_dropping_host_udp_gives_no_service(ike_scan, ike_lab):
@@ -387,6 +411,7 @@ def test_exact_ike_findings(ike_scan, ike_lab):
         ("EXP-IKE-001", "modern", 500, "low"),
         ("EXP-IKE-001", "legacy", 500, "low"),
         ("EXP-IKE-002", "legacy", 500, "medium"),
+        ("EXP-IKE-003", "legacy", 500, "high"),
         ("EXP-SSH-001", "dropping", 22, "info"),
     }
     evidence = next(

@@ -72,10 +72,20 @@ def _check(rule: dict, service: Service) -> str | None:
             + (f" ({service.product})" if service.product else "")
             + (f" ; identifiants fournisseur : {vendors}" if vendors else "")
         )
-    elif check == "ike_v1_only" and service.service == "ike":
-        if service.details.get("ike", {}).get("versions") == [1]:
-            exchange = service.details["ike"].get("exchange", "")
-            return f"réponse IKEv1 ({exchange}) sur {service.port}/udp, aucune réponse IKEv2"
+    elif check == "ike_v1_accepted" and service.service == "ike":
+        ike = service.details.get("ike", {})
+        if ike.get("ikev1_accepted"):
+            also = "IKEv2 aussi accepté" if 2 in ike.get("versions", []) else "aucune réponse IKEv2"
+            return f"proposition IKEv1 (mode principal) acceptée sur {service.port}/udp ; {also}"
+    elif check == "ike_aggressive_psk" and service.service == "ike":
+        ike = service.details.get("ike", {})
+        if ike.get("aggressive_psk"):
+            disclosed = ike.get("responder_id")
+            return (
+                f"IKEv1 mode agressif avec clé pré-partagée accepté sur {service.port}/udp : la "
+                "passerelle a renvoyé l'empreinte HASH_R"
+                + (f" et son identité « {disclosed} »" if disclosed else "")
+            )
     elif check == "admin_page" and http and (http.admin_page or http.login_page):
         return f"{http.url} : « {http.title or 'sans titre'} » (HTTP {http.status})"
     elif check == "cleartext_login" and http and http.login_page and not tls:

@@ -3,7 +3,9 @@
 One well-formed IKEv2 IKE_SA_INIT request (random SPI, proposals with common transforms, a real
 MODP-2048 key exchange value, a nonce); if IKEv2 gets no IKEv2 answer, one IKEv1 Main Mode SA
 proposal. Any IKE answer counts, including a bare NOTIFY (NO_PROPOSAL_CHOSEN, INVALID_KE_PAYLOAD,
-COOKIE…): the gateway is there. Vendor ID payloads name the product when the table
+COOKIE…): the gateway is there. On a port that speaks IKE, two more questions: is an IKEv1 Main
+Mode proposal accepted (even beside IKEv2), and does IKEv1 Aggressive Mode with a pre-shared key
+answer with its HASH_R (an offline-crackable hash of the key, and the gateway's identity)? Vendor ID payloads name the product when the table
 (``ike_vendor_ids.yaml``) knows them. Nothing is invented: a port that stays silent is
 "open|filtered" and gives no service; an ICMP port-unreachable is "closed"; an answer that is not
 IKE is kept as an unrecognised UDP answer. Bounded: (1 + retries) sends per version, each waiting
@@ -39,6 +41,14 @@ MODP2048 = int(
     "83655D23DCA3AD961C62F356208552BB9ED529077096966D670C354E4ABC9804F1746C08CA18217C32905E462E36CE3B"
     "E39E772C180E86039B2783A2EC07A28FB5C55DF06F4C52C9DE2BCBF6955817183995497CEA956AE515D2261898FA0510"
     "15728E5A8AACAA68FFFFFFFFFFFFFFFF",
+    16,
+)
+
+# MODP group 2 (RFC 2409, the 1024-bit Oakley group), generator 2.
+MODP1024 = int(
+    "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A08798E3404DD"
+    "EF9519B3CD3A431B302B0A6DF25F14374FE1356D6D51C245E485B576625E7EC6F44C42E9A637ED6B0BFF5CB6F406B7ED"
+    "EE386BFB5A899FA5AE9F24117C4B1FE649286651ECE65381FFFFFFFFFFFFFFFF",
     16,
 )
 
@@ -176,6 +186,7 @@ class IkeAnswer:
     vendor_ids: list[str] = field(default_factory=list)  # hex
     proposal: list[str] = field(default_factory=list)  # transforms the gateway chose
     dh_group: int | None = None  # KE group of the answer, or the group INVALID_KE_PAYLOAD asks
+    identity: str = ""  # IKEv1 ID payload of the answer (Aggressive Mode discloses it)
 
     def summary(self) -> str:
         parts = [p for p in self.payloads if p != "N"] + [f"N({n})" for n in self.notifies]
@@ -193,6 +204,9 @@ class IkeProbeResult:
     versions: list[int] = field(default_factory=list)  # IKE versions that answered in kind
     raw: bytes = b""
     detail: str = ""
+    ikev1_accepted: bool = False  # an IKEv1 Main Mode proposal was chosen (not just a notify)
+    aggressive_psk: bool = False  # IKEv1 Aggressive Mode with a pre-shared key answered (HASH_R)
+    responder_id: str = ""  # identity the gateway disclosed in Aggressive Mode
 
 
 # ---------------------------------------------------------------- vendor IDs
@@ -261,13 +275,14 @@ def build_ikev2_sa_init(spi: bytes, nonce: bytes, private: int) -> bytes:
     return header + body
 
 
-def build_ikev1_main_mode(spi: bytes) -> bytes:
-    """An IKEv1 Main Mode first message: one ISAKMP proposal with 24 common transforms."""
+def _v1_sa(auth_methods: tuple[int, ...], groups: tuple[int, ...]) -> bytes:
+    """An ISAKMP SA payload body: one proposal, AES-256/AES-128/3DES × SHA-256/SHA-1 × the given
+    authentication methods and Diffie-Hellman groups."""
     transforms = []
     for enc, key_length in ((7, 256), (7, 128), (5, None)):
         for hash_alg in (4, 2):
-            for auth in (1, 3):
-                for group in (14, 2):
+            for auth in auth_methods:
+                for group in groups:
                     attrs = struct.pack("!HH", 0x8001, enc)
                     if key_length:
                         attrs += struct.pack("!HH", 0x800E, key_length)
@@ -291,9 +306,38 @@ def build_ikev1_main_mode(spi: bytes) -> bytes:
         encoded += struct.pack("!BBH", 0 if last else 3, 0, 4 + len(body)) + body
     proposal_body = struct.pack("!BBBB", 1, 1, 0, len(transforms)) + encoded
     proposal = _payload(0, proposal_body)
-    sa = struct.pack("!II", 1, 1) + proposal  # DOI IPsec, situation identity only
-    body = _payload(0, sa)
+    return struct.pack("!II", 1, 1) + proposal  # DOI IPsec, situation identity only
+
+
+def build_ikev1_main_mode(spi: bytes) -> bytes:
+    """An IKEv1 Main Mode first message: one ISAKMP proposal with 24 common transforms."""
+    body = _payload(0, _v1_sa((1, 3), (14, 2)))
     header = spi + bytes(8) + struct.pack("!BBBBII", 1, 0x10, 2, 0, 0, 28 + len(body))
+    return header + body
+
+
+AGGRESSIVE_ID = b"careops-audit@exposure.invalid"  # ID_USER_FQDN sent in Aggressive Mode
+
+
+def build_ikev1_aggressive(spi: bytes, group: int = 14) -> bytes:
+    """An IKEv1 Aggressive Mode first message offering pre-shared-key authentication only:
+    SA, KE (a real value of ``group``: 14 = MODP-2048, 2 = MODP-1024), nonce and an identity.
+    A gateway that answers with its HASH_R lets anyone capture a hash of the pre-shared key and
+    crack it offline; careops never goes further (no second message, no key derived)."""
+    prime, size = (MODP2048, 256) if group == 14 else (MODP1024, 128)
+    public = pow(2, secrets.randbits(256) | 1, prime).to_bytes(size, "big")
+    identity = struct.pack("!BBH", 3, 17, 500) + AGGRESSIVE_ID  # ID_USER_FQDN, UDP/500
+    payloads = [
+        (1, _v1_sa((1,), (group,))),  # SA
+        (4, public),  # KE
+        (10, os.urandom(32)),  # NONCE
+        (5, identity),  # ID
+    ]
+    body = b""
+    for index, (_kind, content) in enumerate(payloads):
+        following = payloads[index + 1][0] if index + 1 < len(payloads) else 0
+        body += _payload(following, content)
+    header = spi + bytes(8) + struct.pack("!BBBBII", 1, 0x10, 4, 0, 0, 28 + len(body))
     return header + body
 
 
@@ -402,6 +446,8 @@ def parse_ike(data: bytes) -> IkeAnswer:
                 answer.dh_group = struct.unpack("!H", notify_data[:2])[0]
         elif name == "SA":
             answer.proposal = _parse_v2_sa(body) if major == 2 else _parse_v1_sa(body)
+        elif name == "ID" and major == 1 and len(body) > 4:
+            answer.identity = _printable(body[4:])
         elif name == "KE" and major == 2 and len(body) >= 2:
             answer.dh_group = struct.unpack("!H", body[:2])[0]
         if name == "SK":  # encrypted IKEv2 payloads follow: stop here
@@ -468,6 +514,7 @@ async def probe_ike(
         (1, build_ikev1_main_mode),
     ]
     garbage: list[str] = []
+    answers: dict[int, IkeAnswer] = {}  # IKEv1 answers to our own IKEv1 requests
     for version, build in attempts:
         spi = os.urandom(8)
         packet = build(spi)
@@ -492,6 +539,8 @@ async def probe_ike(
             result.raw = result.raw or raw[:256]
             garbage.append(str(exc))
             continue
+        if answer.version == 1 and version == 1:
+            answers[1] = answer
         if result.answer is None or answer.version == version:
             result.answer = answer
         if answer.version == version:
@@ -500,17 +549,61 @@ async def probe_ike(
     if result.versions:
         result.state = "ike"
         result.detail = result.answer.summary()
+        await _ikev1_checks(result, answers, address, port, timeout, retries)
     elif result.answer is not None:
         # an IKE message of the other version only (e.g. INVALID-MAJOR-VERSION): IKE is there
         result.state = "ike"
         result.versions.append(result.answer.version)
         result.detail = result.answer.summary()
+        await _ikev1_checks(result, answers, address, port, timeout, retries)
     elif garbage:
         result.state = "unrecognised"
         result.detail = "réponse UDP qui n'est pas de l'IKE : " + " ; ".join(garbage)
     else:
         result.detail = "aucune réponse (ouvert ou filtré)"
     return result
+
+
+async def _ask(address, port, build, timeout, retries) -> IkeAnswer | None:
+    """One more request to a port known to speak IKE; its parsed IKEv1 answer, else None."""
+    spi = os.urandom(8)
+    try:
+        raw = await _exchange(address, port, build(spi), spi, timeout, retries)
+        answer = parse_ike(raw) if raw else None
+    except (OSError, IkeParseError):
+        return None
+    return answer if answer is not None and answer.version == 1 else None
+
+
+async def _ikev1_checks(result, answers, address, port, timeout, retries) -> None:
+    """On a port that speaks IKE: does it accept IKEv1 (a Main Mode proposal chosen, not just a
+    notify), and Aggressive Mode with a pre-shared key (its HASH_R answers)? Two or three more
+    exchanges, only towards live gateways."""
+    main = answers.get(1) or await _ask(address, port, build_ikev1_main_mode, timeout, retries)
+    if main is not None and main.exchange == "Main Mode" and main.proposal:
+        result.ikev1_accepted = True
+        if 1 not in result.versions:
+            result.versions.append(1)
+    for group in (14, 2):
+        answer = await _ask(
+            address,
+            port,
+            functools.partial(build_ikev1_aggressive, group=group),
+            timeout,
+            retries,
+        )
+        if answer is None:
+            return
+        if answer.exchange == "Aggressive Mode" and "HASH" in answer.payloads:
+            result.aggressive_psk = True
+            result.responder_id = answer.identity
+            if 1 not in result.versions:
+                result.versions.append(1)
+            return
+        if "NO-PROPOSAL-CHOSEN" not in answer.notifies and "INVALID-KEY-INFORMATION" not in (
+            answer.notifies
+        ):
+            return
 
 
 def to_service(result: IkeProbeResult) -> Service | None:
@@ -550,6 +643,9 @@ def to_service(result: IkeProbeResult) -> Service | None:
         "proposal": answer.proposal,
         "dh_group": answer.dh_group,
         "nat_t": result.port == 4500,
+        "ikev1_accepted": result.ikev1_accepted,
+        "aggressive_psk": result.aggressive_psk,
+        "responder_id": result.responder_id,
     }
     return service
 
