@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from careops.exposure import services
 from careops.exposure.engine.results import Finding as EngineFinding
-from careops.exposure.engine.results import HostResult, ScanResult, Service
+from careops.exposure.engine.results import HostResult, ScanResult, Service, TlsInfo
 from careops.exposure.models import (
     AssetStatus,
     Finding,
@@ -122,7 +122,19 @@ def scene(org_tree, make_user, transactional_db):
     services.update_profile(es_rssi, org, PORTS, monthly=True)
 
     services_ = [
-        Service(443, service="https", product="nginx", version="1.18.0", confidence="high"),
+        Service(
+            443,
+            service="https",
+            product="nginx",
+            version="1.18.0",
+            confidence="high",
+            tls=TlsInfo(
+                protocols=["TLSv1.0", "TLSv1.2", "TLSv1.3"],
+                not_after="2027-03-01T00:00:00+00:00",
+                self_signed=True,
+                trusted=False,
+            ),
+        ),
         Service(2575, service="hl7-mllp", confidence="high"),
         Service(3389, service="rdp", confidence="medium"),
     ]
@@ -210,6 +222,10 @@ def test_exposure_pages_have_no_serious_accessibility_violation(page, live_serve
     fixed = page.get_by_role("heading", name="Corrigés depuis l'audit précédent")
     assert fixed.is_visible()
     assert page.get_by_role("link", name="Interface HL7 (MLLP) exposée sur internet").is_visible()
+    services_table = page.get_by_role("table", name="Services exposés")
+    assert services_table.get_by_text(
+        "TLSv1.0, TLSv1.2, TLSv1.3 — certificat valable jusqu'au 01/03/2027 (auto-signé)"
+    ).is_visible()
     page.goto(live_server.url + PAGES["audit en cours"](scene))
     assert page.get_by_role("progressbar").get_attribute("aria-valuenow") == "25"
 
