@@ -275,6 +275,26 @@ def start(d: Path) -> Lab:
             time.sleep(0.2)
 
 
+def restart_with_strong_auth(lab: Lab, value: str) -> None:
+    """Restart the DC with another ``ldap server require strong auth`` (in place: ``lab`` keeps
+    pointing at the running process)."""
+    conf = lab.directory / "etc" / "smb.conf"
+    conf.write_text(
+        re.sub(
+            r"(?m)^(\s*ldap server require strong auth = ).*$",
+            lambda m: m.group(1) + value,
+            conf.read_text(),
+        )
+    )
+    lab.stop()
+    deadline = time.monotonic() + 30
+    while _port_busy(636) or _port_busy(389):  # bounded: the old workers release the ports
+        if time.monotonic() > deadline:
+            raise RuntimeError("127.0.0.1:636/389 still busy 30 s after stopping samba")
+        time.sleep(0.1)
+    lab.process = start(lab.directory).process
+
+
 def _plant_online(lab: Lab) -> None:
     """Weaknesses that need the running DC (descriptor edits) and the low-privilege reader."""
     auth = ["-H", "ldap://127.0.0.1", "-U", "Administrator", f"--password={ADMIN_PASSWORD}"]

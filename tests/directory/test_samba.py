@@ -98,6 +98,21 @@ def test_ntlm_wrong_password_is_refused(admin_target):
         collect(target)
 
 
+def test_ntlm_refused_by_a_dc_that_demands_sasl_signing_is_explained(samba_dc, admin_target):
+    """Samba's default before 4.20 (« ldap server require strong auth = yes ») refuses SASL
+    without signing even inside TLS: the user is told why and what to do, in French."""
+    samba_lab.restart_with_strong_auth(samba_dc, "yes")
+    try:
+        target = dataclasses.replace(
+            admin_target, user="CARE\\Administrator", authentication="ntlm"
+        )
+        with pytest.raises(CollectError, match="exige la signature SASL.*liaison simple sur LDAPS"):
+            collect(target)
+        assert collect(admin_target).complete  # the simple bind over LDAPS still works
+    finally:
+        samba_lab.restart_with_strong_auth(samba_dc, "allow_sasl_over_tls")
+
+
 def test_reader_without_descriptor_rights_gives_a_partial_collection(samba_dc, admin_target):
     target = dataclasses.replace(
         admin_target, user="reader@care.test", password=samba_lab.READER_PASSWORD
