@@ -79,10 +79,18 @@ def start_audit(user, domain: Domain, source: str = AuditSource.LDAP, upload=Non
         )
     if source != AuditSource.LDAP and upload is None:
         raise ValidationError("Joignez le fichier à importer.")
-    run = Audit(domain=domain, source=source, requested_by=user)
-    if upload is not None:
-        run.upload.save(f"import-{domain.pk}-{timezone.now():%Y%m%d%H%M%S}", upload, save=False)
-    run.save()
+    with transaction.atomic():
+        # One audit of a domain at a time (the row lock orders two clicks or two API calls).
+        Domain.objects.select_for_update().filter(pk=domain.pk).first()
+        if Audit.objects.filter(domain=domain, status__in=ACTIVE_AUDIT_STATUSES).exists():
+            raise ValidationError(
+                "Un audit de ce domaine est déjà en cours : attendez sa fin (ou son échec) "
+                "avant d'en lancer un autre."
+            )
+        run = Audit(domain=domain, source=source, requested_by=user)
+        if upload is not None:
+            run.upload.save(f"import-{domain.pk}-{timezone.now():%Y%m%d%H%M%S}", upload, save=False)
+        run.save()
     audit.record(
         user,
         "directory.audit.start",

@@ -8,6 +8,7 @@ import html
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from careops import config
@@ -151,6 +152,13 @@ def test_periodic_task_sweeps_then_the_domain_is_audited_again_and_pages_show_it
         stuck = queued(domain, rssi)
         claim(stuck)
         services._progress(stuck.pk, 35, "9000 objets collectés")
+        # while it runs, a second audit of the same domain is refused (a double click, an API
+        # call), in French, and nothing is queued
+        with pytest.raises(ValidationError, match="déjà en cours"):
+            services.start_audit(
+                rssi, domain, AuditSource.DUMP, SimpleUploadedFile("d.json.gz", b"x")
+            )
+        assert Audit.objects.filter(domain=domain).count() == 1
     with at(90):
         tasks.fail_stale_audits_task.call_local()
     stuck.refresh_from_db()
