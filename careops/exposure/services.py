@@ -313,7 +313,7 @@ def _options(run: ScanRun) -> ScanOptions:
         scope_domains=run_scope.get("domains", []),
         nameservers=getattr(settings, "EXPOSURE_NAMESERVERS", None) or None,
         vulndb_path=vulndb_path(),
-        tls_connections=max(1, getattr(settings, "EXPOSURE_TLS_CONNECTIONS", 5)),
+        tls_connections=settings.EXPOSURE_TLS_CONNECTIONS,
     )
 
 

@@ -338,6 +338,12 @@ def _b64(value: bytes) -> str:
     return base64.b64encode(value).decode("ascii")
 
 
+def _page_cookie(result: dict) -> bytes | None:
+    """The paged-results cookie of a search result (RFC 2696); empty or None on the last page."""
+    control = result.get("controls", {}).get("1.2.840.113556.1.4.319", {})
+    return control.get("value", {}).get("cookie")
+
+
 def _search(
     conn,
     dump: Dump,
@@ -409,8 +415,7 @@ def _search(
             done = stats["objects"]
         if progress:
             progress(done)
-        controls_out = result.get("controls", {})
-        cookie = controls_out.get("1.2.840.113556.1.4.319", {}).get("value", {}).get("cookie")
+        cookie = _page_cookie(result)
         if not cookie:
             return True
 
@@ -434,8 +439,7 @@ def _children(conn, base: str, page_size: int) -> list[str] | None:
         if result.get("result") not in (0, None):
             return None  # the caller falls back to one subtree search of the whole partition
         dns += [i["dn"] for i in conn.response or () if i.get("type") == "searchResEntry"]
-        controls_out = result.get("controls", {})
-        cookie = controls_out.get("1.2.840.113556.1.4.319", {}).get("value", {}).get("cookie")
+        cookie = _page_cookie(result)
         if not cookie:
             return dns
 
@@ -568,10 +572,11 @@ def _collect(
         if target.parallel and helpers_count:
             # Progress is reported from this thread only (the callback may write to a
             # database connection bound to it).
-            extra = [connect(target) for _ in range(helpers_count)]
+            extra = []
             try:
-                for connection in extra:
-                    _raw_entries_only(connection)
+                for _ in range(helpers_count):  # inside try: a failed connect unbinds the others
+                    extra.append(connect(target))
+                    _raw_entries_only(extra[-1])
                 with ThreadPoolExecutor(max_workers=helpers_count) as pool:
                     futures = [pool.submit(run, connection, None) for connection in extra]
                     run(conn, progress)

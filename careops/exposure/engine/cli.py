@@ -51,14 +51,20 @@ def add_scan_arguments(scan: argparse.ArgumentParser) -> None:
     scan.add_argument(
         "--tls-connections",
         type=int,
-        default=5,
+        default=ScanOptions.tls_connections,
         help="connexions TLS simultanées vers un même service (analyse sslyze)",
     )
     scan.add_argument(
-        "--tls-endpoints", type=int, default=4, help="services TLS analysés en même temps"
+        "--tls-endpoints",
+        type=int,
+        default=ScanOptions.tls_endpoints,
+        help="services TLS analysés en même temps",
     )
     scan.add_argument(
-        "--tls-timeout", type=float, default=5.0, help="délai d'une connexion TLS d'analyse (s)"
+        "--tls-timeout",
+        type=float,
+        default=ScanOptions.tls_timeout,
+        help="délai d'une connexion TLS d'analyse (s)",
     )
     scan.add_argument(
         "--discovery-only",
@@ -99,9 +105,9 @@ def run_scan(options: dict, out: TextIO, err: TextIO, default_vulndb: str | None
         probe_timeout=options["probe_timeout"],
         vulndb_path=vulndb,
         tls_checks=not options["no_tls_checks"],
-        tls_connections=max(1, options.get("tls_connections") or 5),
-        tls_endpoints=max(1, options.get("tls_endpoints") or 4),
-        tls_timeout=options.get("tls_timeout") or 5.0,
+        tls_connections=options["tls_connections"],
+        tls_endpoints=options["tls_endpoints"],
+        tls_timeout=options["tls_timeout"],
         nameservers=options["nameserver"],
     )
     result = scan_sync(options["targets"], scan_options, now=dt.datetime.now(dt.UTC))

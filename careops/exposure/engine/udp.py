@@ -600,10 +600,8 @@ async def _ikev1_checks(result, answers, address, port, timeout, retries) -> Non
             if 1 not in result.versions:
                 result.versions.append(1)
             return
-        if "NO-PROPOSAL-CHOSEN" not in answer.notifies and "INVALID-KEY-INFORMATION" not in (
-            answer.notifies
-        ):
-            return
+        if not {"NO-PROPOSAL-CHOSEN", "INVALID-KEY-INFORMATION"} & set(answer.notifies):
+            return  # an answer other than "not this group": trying MODP-1024 would not help
 
 
 def to_service(result: IkeProbeResult) -> Service | None:
