@@ -657,9 +657,8 @@ def convergence_evidence(user, ght):
         raise ValidationError(EMPTY_TRAJECTORY)
     today = timezone.now().date()
     kind = "converged_ad_description" if data["all_converged"] else "ad_convergence_progress"
-    upload = SimpleUploadedFile(
-        f"convergence-ad-{today:%Y%m%d}.csv", convergence_csv(data), "text/csv"
-    )
+    domains_csv = convergence_csv(data)  # the same table for both items
+    upload = SimpleUploadedFile(f"convergence-ad-{today:%Y%m%d}.csv", domains_csv, "text/csv")
     title = (
         "Description de l'AD convergé"
         if data["all_converged"]
@@ -689,7 +688,7 @@ def convergence_evidence(user, ght):
                 },
                 files=[
                     SimpleUploadedFile(
-                        f"trajectoire-ad-{today:%Y%m%d}.csv", convergence_csv(data), "text/csv"
+                        f"trajectoire-ad-{today:%Y%m%d}.csv", domains_csv, "text/csv"
                     ),
                     SimpleUploadedFile(
                         f"jalons-ad-{today:%Y%m%d}.csv", milestones_csv(data), "text/csv"
