@@ -162,13 +162,14 @@ async def identify(
                     silent += 1
                 continue
             if name == "tls":
-                if not await tls.is_tls(address, port, timeout):
+                plain = await tls.detect(address, port, timeout)
+                if plain is None:
                     continue
                 service.service = "tls"
                 service.confidence = "medium"
                 if options.tls_checks:
                     # certificate only here; sslyze completes it once identification is done
-                    service.tls = await tls.peek(address, port, server_name, now, timeout)
+                    service.tls = await tls.peek(address, port, server_name, now, timeout, plain)
                 await _identify_http(address, port, service, True, timeout, server_name)
                 if service.details.get("edge_device") is None and service.tls:
                     edge = web.detect_edge(service.tls.subject + " " + service.tls.issuer)

@@ -93,16 +93,25 @@ async def handshake(
             pass
 
 
-async def is_tls(host: str, port: int, timeout: float) -> bool:
-    """Whether the port completes a TLS handshake."""
-    return await handshake(host, port, None, _context(), timeout) is not None
+async def detect(host: str, port: int, timeout: float) -> tuple[bytes | None, str, str] | None:
+    """The port's TLS handshake without SNI (certificate, protocol, cipher); None if not TLS."""
+    return await handshake(host, port, None, _context(), timeout)
 
 
 async def peek(
-    host: str, port: int, server_name: str | None, now: dt.datetime, timeout: float
+    host: str,
+    port: int,
+    server_name: str | None,
+    now: dt.datetime,
+    timeout: float,
+    plain: tuple[bytes | None, str, str] | None = None,
 ) -> TlsInfo:
-    """One stdlib handshake with SNI: the certificate and the negotiated suite, before sslyze."""
-    first = await handshake(host, port, server_name, _context(), timeout)
+    """The certificate and the negotiated suite, before sslyze: a handshake with SNI, or
+    ``plain`` (the detection handshake) when there is no name to send."""
+    if plain is not None and not server_name:
+        first = plain
+    else:
+        first = await handshake(host, port, server_name, _context(), timeout)
     if first is None:
         return TlsInfo(error="poignée de main TLS refusée avec l'indication de nom (SNI)")
     der, _protocol, cipher = first
