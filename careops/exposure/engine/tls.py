@@ -1,6 +1,7 @@
 """TLS: cheap detection with the standard library, then the analysis of each endpoint by sslyze.
 
-Detection (``is_tls``, ``peek``) is one stdlib handshake each. The analysis (``analyse``) runs
+Detection (``detect``) is one stdlib handshake without SNI; ``peek`` reads the certificate
+with SNI in a second one only when a name is known. The analysis (``analyse``) runs
 sslyze (AGPL-3.0, its own OpenSSL builds through nassl, so SSL 2.0/3.0 are tested whatever the
 system OpenSSL) with a minimal command set: certificate and chain, the cipher suites of each
 protocol from SSL 2.0 to TLS 1.3, Heartbleed, ROBOT, OpenSSL CCS injection, secure renegotiation
