@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpResponse
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 
 from careops.catalogue.models import ReferentialVersion
 from careops.core.api import (
@@ -196,6 +197,7 @@ class EligibilityOut(Schema):
 
 
 @router.get("/candidacies", response=list[CandidacyOut])
+@paginate
 def list_candidacies(request, domain: str | None = None, state: str | None = None):
     """Candidacies in the user's scope, newest first."""
     qs = _candidacies(request)

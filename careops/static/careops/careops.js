@@ -24,3 +24,10 @@ document.addEventListener("htmx:afterSwap", function (event) {
   const focus = invalid || status;
   if (focus) focus.focus();
 });
+
+// Controls that submit their form when changed (the language switch): no inline handler, so
+// that the Content-Security-Policy can forbid inline script.
+document.addEventListener("change", function (event) {
+  const control = event.target.closest("[data-submit-on-change]");
+  if (control && control.form) control.form.submit();
+});
