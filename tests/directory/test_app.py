@@ -187,7 +187,9 @@ def test_pages_render_and_tenancy(
     api = client.get(f"/api/directory/audits/{run.pk}").json()
     assert api["level"] == 5 and api["result"]["domain"] == "hop.test"
     assert [d["name"] for d in client.get("/api/directory/domains").json()["items"]] == ["hop.test"]
-    assert client.get(f"/api/directory/domains/{domain.pk}/audits").json()["items"][0]["id"] == run.pk
+    assert (
+        client.get(f"/api/directory/domains/{domain.pk}/audits").json()["items"][0]["id"] == run.pk
+    )
     outsider = make_user("es_rssi", org_tree.ej_other)
     client.logout()
     login(client, outsider)
