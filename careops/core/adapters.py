@@ -1,8 +1,61 @@
-"""allauth adapter: accounts are created by administrators, never by self sign-up."""
+"""allauth adapter: no self sign-up; password attempts throttled by careops.core.throttle."""
+
+import time
 
 from allauth.account.adapter import DefaultAccountAdapter
+from django.core.exceptions import ValidationError
+from django.utils.translation import ngettext
+
+from careops.core import throttle
+
+
+def _login(credentials) -> str:
+    return credentials.get("username") or credentials.get("email") or ""
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        """Refuse, without checking the password, an attempt made during a throttling delay."""
+        self._login_failed_rl_usage = None
+        wait = throttle.wait_seconds(request, _login(credentials))
+        if wait:
+            raise ValidationError(
+                ngettext(
+                    "Trop de tentatives de connexion : réessayez dans %(seconds)s seconde.",
+                    "Trop de tentatives de connexion : réessayez dans %(seconds)s secondes.",
+                    wait,
+                )
+                % {"seconds": wait}
+            )
+
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user is not None:
+            throttle.record_success(_login(credentials))
+        return user
+
+    def authentication_failed(self, request, **credentials) -> None:
+        throttle.record_failure(request, _login(credentials))
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """Enrolling the first authenticator within minutes of typing the password asks no
+        password again (it used to be asked twice in a row); later changes still do."""
+        request = self.request
+        if app == "allauth.mfa" and request is not None and request.user.is_authenticated:
+            from allauth.account import app_settings
+            from allauth.account.internal.flows.login import get_authentication_records
+            from allauth.mfa.models import Authenticator
+
+            records = get_authentication_records(request, request.user)
+            recent = [
+                r
+                for r in records
+                if r.get("method") == "password"
+                and time.time() - r.get("at", 0) < app_settings.REAUTHENTICATION_TIMEOUT
+            ]
+            if recent and not Authenticator.objects.filter(user=request.user).exists():
+                return False
+        return super().is_reauthentication_required(app=app, **kwargs)
