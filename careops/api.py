@@ -124,6 +124,7 @@ def _invalid_input(request, exc: NinjaValidationError):
         request, {"detail": f"Entrée invalide — {detail}.", "errors": errors}, status=422
     )
 
+
 from careops.backups.api import router as backups_router  # noqa: E402
 from careops.catalogue.api import router as catalogue_router  # noqa: E402
 from careops.compliance.api import router as compliance_router  # noqa: E402
