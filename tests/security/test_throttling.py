@@ -14,6 +14,7 @@ import sys
 import pytest
 import time_machine
 from django.conf import settings
+from django.core.management import call_command
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
@@ -111,16 +112,23 @@ def test_unknown_accounts_are_throttled_too(client, db, clock):
     assert THROTTLED in attempt(client, "personne", "x").content.decode()
 
 
-def test_throttling_state_lives_in_the_shared_cache(client, victim, clock):
-    """The counters are in the database cache table that every process reads."""
+def test_throttling_state_lives_in_the_shared_cache(client, victim, clock, settings):
+    """With the default settings, the counters are in the database table every process reads."""
     from django.db import connection
 
-    assert settings.CACHES["default"]["BACKEND"].endswith("DatabaseCache")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "careops_cache",
+        }
+    }
+    call_command("createcachetable")  # what the core migration does with these settings
     for n in range(settings.LOGIN_THROTTLE["account_free"]):
         attempt(client, victim.username, f"mauvais-{n}")
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM careops_cache WHERE cache_key LIKE %s", ["%login%"])
         assert cursor.fetchone()[0] >= 2  # the account's bucket and the address's
+    assert THROTTLED in attempt(client, victim.username, PASSWORD).content.decode()
 
 
 @pytest.mark.parametrize(
