@@ -41,21 +41,17 @@ class AccountAdapter(DefaultAccountAdapter):
         throttle.record_failure(request, _login(credentials))
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
-        """Enrolling the first authenticator within minutes of typing the password asks no
-        password again (it used to be asked twice in a row); later changes still do."""
+        """A password typed at sign-in a few minutes ago counts as the re-check that managing
+        the second factor asks for (the set-up used to ask for the password twice in a row)."""
         request = self.request
         if app == "allauth.mfa" and request is not None and request.user.is_authenticated:
             from allauth.account import app_settings
             from allauth.account.internal.flows.login import get_authentication_records
-            from allauth.mfa.models import Authenticator
 
-            records = get_authentication_records(request, request.user)
-            recent = [
-                r
-                for r in records
-                if r.get("method") == "password"
-                and time.time() - r.get("at", 0) < app_settings.REAUTHENTICATION_TIMEOUT
-            ]
-            if recent and not Authenticator.objects.filter(user=request.user).exists():
+            timeout = app_settings.REAUTHENTICATION_TIMEOUT
+            if any(
+                r.get("method") == "password" and time.time() - r.get("at", 0) < timeout
+                for r in get_authentication_records(request, request.user)
+            ):
                 return False
         return super().is_reauthentication_required(app=app, **kwargs)
