@@ -53,6 +53,23 @@ def test_out_of_bounds_paging_is_a_french_422(client, path, params, field):
     assert body["detail"].startswith("Entrée invalide") and field in body["errors"]
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/organisations/{n}",
+        "/api/evidence/{n}",
+        "/api/files/{n}",
+        "/api/exposure/runs/{n}",
+        "/api/backups/runs/{n}",
+        "/api/directory/audits/{n}",
+    ],
+)
+@pytest.mark.parametrize("n", [2**63, 10**30, -(2**63) - 1])
+def test_out_of_range_ids_are_not_found(client, path, n):
+    answer = client.get(path.format(n=n))
+    assert answer.status_code in {404, 422}, answer.content
+
+
 @pytest.mark.parametrize("path", LISTS)
 def test_every_list_has_one_shape(client, path):
     body = client.get(path, {"limit": 500, "offset": 1_000_000}).json()
@@ -126,13 +143,22 @@ schema = _schema()
 @pytest.fixture
 def fuzz_token(org_tree, make_user, tmp_path, settings):
     """An administrator's token (the widest scope) over the test tree and a referential."""
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
     from tests.api.conftest import DOMAIN, load_domain
     from tests.web.helpers import enable_totp
 
     settings.MEDIA_ROOT = tmp_path / "media"
     load_domain(DOMAIN, tmp_path)
     admin = enable_totp(make_user("administrator", org_tree.ans))
-    return tokens.issue(admin, "schemathesis")[1]
+    # schemathesis calls the WSGI application directly: keep the test's database connection
+    # (and its transaction) open between requests, as Django's test client does.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield tokens.issue(admin, "schemathesis")[1]
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
