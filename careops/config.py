@@ -36,6 +36,9 @@ DEFAULTS: dict[str, Any] = {
     # (seconds) an account can be held; a client address gets 4× the failures and 5× the delay.
     "LOGIN_FREE_FAILURES": 5,
     "LOGIN_MAX_DELAY": 60,
+    # Reverse proxies in front of careops that append the client to X-Forwarded-For (0: none,
+    # the header is ignored; 1 behind one nginx). Client addresses of throttling and the journal.
+    "TRUSTED_PROXY_COUNT": 0,
     "SECURE_COOKIES": False,
     "ENCRYPTION_KEY": "",
     "EXPOSURE_NAMESERVERS": "",  # comma-separated resolvers for exposure audits; empty: system

@@ -123,6 +123,7 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "careops.core.adapters.AccountAdapter"
 # Password attempts are throttled by careops.core.throttle (per account and per client address,
 # delays rather than a lock-out); allauth's own limits still guard the TOTP step.
+ALLAUTH_TRUSTED_PROXY_COUNT = CONFIG["TRUSTED_PROXY_COUNT"]
 LOGIN_THROTTLE = {
     "account_free": CONFIG["LOGIN_FREE_FAILURES"],
     "account_max_delay": CONFIG["LOGIN_MAX_DELAY"],

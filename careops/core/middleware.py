@@ -89,7 +89,9 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        token = audit.set_request_ip(request.META.get("REMOTE_ADDR"))
+        from careops.core.throttle import client_address
+
+        token = audit.set_request_ip(client_address(request) or None)
         try:
             return self.get_response(request)
         finally:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db.models import Q
 
 logger = logging.getLogger("careops.security")
@@ -52,7 +53,16 @@ def account_key(login: str) -> str:
 
 
 def client_address(request) -> str:
-    return (request.META.get("REMOTE_ADDR") or "") if request is not None else ""
+    """The client's address: X-Forwarded-For only through ``CAREOPS_TRUSTED_PROXY_COUNT``
+    proxies (allauth's rule, so that its own limits see the same address), else REMOTE_ADDR."""
+    if request is None:
+        return ""
+    from allauth.account.adapter import get_adapter
+
+    try:
+        return get_adapter(request).get_client_ip(request) or ""
+    except (PermissionDenied, ImproperlyConfigured):
+        return request.META.get("REMOTE_ADDR") or ""
 
 
 def _buckets(request, login: str) -> list[Bucket]:

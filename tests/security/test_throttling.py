@@ -168,3 +168,51 @@ def test_the_totp_step_keeps_its_own_limit(client, make_user, org_tree, clock):
     answers = [client.post(stage, {"code": "000000"}) for _ in range(7)]
     assert not logged_in(client)
     assert any("Too many" in a.content.decode() or "Trop" in a.content.decode() for a in answers)
+
+
+def test_forwarded_for_is_ignored_without_a_trusted_proxy(client, make_user, clock):
+    """An attacker cannot dodge the address bucket by inventing X-Forwarded-For values."""
+    conf = settings.LOGIN_THROTTLE
+    users = [make_user(username=f"xff{n}") for n in range(conf["ip_free"] + 1)]
+    for n, user in enumerate(users[:-1]):
+        client.post(
+            LOGIN,
+            {"login": user.username, "password": "faux"},
+            REMOTE_ADDR="192.0.2.70",
+            HTTP_X_FORWARDED_FOR=f"203.0.113.{n}",
+        )
+    answer = client.post(
+        LOGIN,
+        {"login": users[-1].username, "password": PASSWORD},
+        REMOTE_ADDR="192.0.2.70",
+        HTTP_X_FORWARDED_FOR="203.0.113.200",
+    )
+    assert THROTTLED in answer.content.decode()
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_bucket(client, make_user, clock, settings):
+    """Behind one reverse proxy, the clients are told apart by the address it forwards."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    conf = settings.LOGIN_THROTTLE
+    users = [make_user(username=f"proxy{n}") for n in range(conf["ip_free"] + 1)]
+    for user in users[:-1]:
+        client.post(
+            LOGIN,
+            {"login": user.username, "password": "faux"},
+            REMOTE_ADDR="10.0.0.2",
+            HTTP_X_FORWARDED_FOR="203.0.113.66",
+        )
+    sprayer = client.post(
+        LOGIN,
+        {"login": users[-1].username, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="203.0.113.66",
+    )
+    assert THROTTLED in sprayer.content.decode()
+    colleague = client.post(
+        LOGIN,
+        {"login": users[-1].username, "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="203.0.113.67",
+    )
+    assert colleague.status_code == 302 and logged_in(client)
