@@ -41,17 +41,25 @@ class AccountAdapter(DefaultAccountAdapter):
         throttle.record_failure(request, _login(credentials))
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
-        """A password typed at sign-in a few minutes ago counts as the re-check that managing
-        the second factor asks for (the set-up used to ask for the password twice in a row)."""
+        """During the first set-up of the second factor (enrolment, then its recovery codes), a
+        password typed at sign-in a few minutes ago counts as the re-check (it used to be asked
+        twice in a row); any later change of the second factor asks for it again."""
         request = self.request
         if app == "allauth.mfa" and request is not None and request.user.is_authenticated:
             from allauth.account import app_settings
             from allauth.account.internal.flows.login import get_authentication_records
+            from allauth.mfa.models import Authenticator
 
-            timeout = app_settings.REAUTHENTICATION_TIMEOUT
-            if any(
-                r.get("method") == "password" and time.time() - r.get("at", 0) < timeout
+            now, timeout = time.time(), app_settings.REAUTHENTICATION_TIMEOUT
+            recent = [
+                r
                 for r in get_authentication_records(request, request.user)
-            ):
+                if now - r.get("at", 0) < timeout
+            ]
+            signed_in = any(r.get("method") == "password" for r in recent)
+            setting_up = any(r.get("enrolled") for r in recent) or not (
+                Authenticator.objects.filter(user=request.user).exists()
+            )
+            if signed_in and setting_up:
                 return False
         return super().is_reauthentication_required(app=app, **kwargs)

@@ -24,7 +24,7 @@ def _login_failed(sender, credentials, request=None, **kwargs) -> None:
 def _authenticator_added(sender, request, user, authenticator, **kwargs) -> None:
     """Journal the enrolment; the enrolling session proved the code, so its MFA rule is met."""
     if authenticator.type == Authenticator.Type.TOTP and request is not None:
-        record_authentication(request, user, "mfa", id=authenticator.pk, type="totp")
+        record_authentication(request, user, "mfa", id=authenticator.pk, type="totp", enrolled=True)
     audit.record(
         user,
         "mfa.add",

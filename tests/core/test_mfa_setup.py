@@ -39,3 +39,15 @@ def test_cancel_is_not_the_primary_button(client, org_tree, make_user):
     )
     assert cancel and cancel.group(1) == "btn btn--tertiary"
     assert submit and submit.group(1) == "btn"
+
+
+def test_removing_the_second_factor_later_asks_for_the_password(client, org_tree, make_user):
+    """Only the first set-up skips the re-check: deactivating TOTP after a normal sign-in
+    (password then code) still asks for the password."""
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    user = enable_totp(make_user("es_rssi", org_tree.ej_b), secret)
+    client.post("/accounts/login/", {"login": user.username, "password": PASSWORD})
+    client.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+    assert client.get("/").status_code == 200
+    answer = client.get("/accounts/2fa/totp/deactivate/")
+    assert answer.status_code == 302 and "/accounts/reauthenticate/" in answer["Location"]
