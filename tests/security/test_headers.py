@@ -199,3 +199,25 @@ def test_password_never_appears_in_a_page(client, org_tree, make_user):
     user = make_user("ght_rssi", org_tree.ght)
     answer = client.post("/accounts/login/", {"login": user.username, "password": PASSWORD + "x"})
     assert PASSWORD not in answer.content.decode()
+
+
+def test_rendered_account_pages_carry_no_inline_script(client, org_tree, make_user):
+    """allauth's own templates (not only careops' overrides), as a user meets them."""
+    from tests.web.helpers import enable_totp
+
+    pages = {}
+    for path in ["/accounts/login/", "/accounts/password/reset/"]:
+        pages[path] = client.get(path)
+    user = enable_totp(make_user("administrator", org_tree.ans, username="admin.csp"))
+    client.post("/accounts/login/", {"login": user.username, "password": PASSWORD})
+    pages["/accounts/2fa/authenticate/"] = client.get("/accounts/2fa/authenticate/")
+    client.logout()
+    newcomer = make_user("ars_instructor", org_tree.ars_idf, username="ars.csp")
+    client.post("/accounts/login/", {"login": newcomer.username, "password": PASSWORD})
+    for path in ["/accounts/2fa/totp/activate/", "/accounts/2fa/"]:
+        pages[path] = client.get(path)
+    for path, answer in pages.items():
+        assert answer.status_code == 200, path
+        html = answer.content.decode()
+        assert not INLINE_SCRIPT.search(html) and not INLINE_HANDLER.search(html), path
+        assert answer["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICY
