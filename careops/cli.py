@@ -29,8 +29,15 @@ def _exposure_scan(args: list[str]) -> int:
     return scan_main(args, str(default_vulndb), prog="careops exposure")
 
 
+def _remote_access(args: list[str]) -> int:
+    """``careops remote-access check …``: the D3 engine alone (no database, no Django)."""
+    from careops.remote_access.engine.cli import main as remote_access_main
+
+    return remote_access_main(args)
+
+
 # Commands served by a Django-free engine: (first words) → runner taking the remaining words.
-ENGINE_COMMANDS = {("exposure", "scan"): _exposure_scan}
+ENGINE_COMMANDS = {("exposure", "scan"): _exposure_scan, ("remote-access", "check"): _remote_access}
 
 
 def main(argv: list[str] | None = None) -> None:

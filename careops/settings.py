@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "careops.directory",
     "careops.continuity",
     "careops.backups",
+    "careops.remote_access",
     "careops.declarations",
 ]
 

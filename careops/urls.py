@@ -14,6 +14,7 @@ urlpatterns = [
     path("annuaires/", include("careops.directory.urls")),
     path("continuite/", include("careops.continuity.urls")),
     path("sauvegardes/", include("careops.backups.urls")),
+    path("acces-distants/", include("careops.remote_access.urls")),
     path("declarations/", include("careops.declarations.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -452,6 +452,8 @@ class DomainVersion(Model):
     roles: dict[str, str] = Field(default_factory=dict)
     perimeters: dict[str, str] = Field(default_factory=dict)
     attributes: dict[str, str] = Field(default_factory=dict)
+    # Domain-specific check and scoring rules read by the domain's app (D3: remote_access).
+    scoring: dict[str, Any] = Field(default_factory=dict)
     eligibility: Eligibility = Field(default_factory=Eligibility)
     funding: Funding = Field(default_factory=Funding)
     items: list[Item] = Field(default_factory=list)
