@@ -253,6 +253,7 @@ def parse_the_bastion(text: str, name: str = "bastion.log", year: int | None = N
                 session.duration_seconds = int(end) - int(values["timestamp"])
             log.sessions.append(session)
         return log
+    explicit_year = year is not None
     year = year or dt.date.today().year
     opened: dict[str, Session] = {}
     found = False
@@ -276,6 +277,9 @@ def parse_the_bastion(text: str, name: str = "bastion.log", year: int | None = N
                 )
             except ValueError:
                 when = None
+            # classic syslog has no year: a date ahead of today belongs to last year
+            if when is not None and not explicit_year and when > dt.datetime.now() + dt.timedelta(days=1):
+                when = when.replace(year=year - 1)
         uniqid = values.get("uniqid", "")
         if kind == "open":
             opened[uniqid] = _bastion_session(values, when)

@@ -28,7 +28,7 @@ WEAK_ALGORITHMS = {
     "modp1024": "groupe DH 2 (1024 bits)",
     "modp1536": "groupe DH 5 (1536 bits)",
     "blowfish": "Blowfish",
-    "bf-cbc": "Blowfish",
+    "bf": "Blowfish",
     "des-cbc": "DES",
     "des-ede3-cbc": "3DES",
     "rc2": "RC2",
