@@ -53,8 +53,11 @@ def trend_svg(reviews) -> str:
     description = ", ".join(f"{when:%d/%m/%Y} : {score}" for when, score in points)
     dots = format_html_join(
         "",
-        '<circle cx="{:.1f}" cy="{:.1f}" r="4" fill="#000091"/><text x="{:.1f}" y="{:.1f}" text-anchor="middle" font-size="12" fill="#161616">{}</text>',
-        ((x, y, x, y - 8, score) for (x, y), (_, score) in zip(coords, points, strict=True)),
+        '<circle cx="{}" cy="{}" r="4" fill="#000091"/><text x="{}" y="{}" text-anchor="middle" font-size="12" fill="#161616">{}</text>',
+        (
+            (f"{x:.1f}", f"{y:.1f}", f"{x:.1f}", f"{y - 8:.1f}", score)
+            for (x, y), (_, score) in zip(coords, points, strict=True)
+        ),
     )
     return format_html(
         '<svg role="img" aria-labelledby="trend-title" viewBox="0 0 {} {}" class="trend" width="{}" height="{}">'

@@ -278,7 +278,11 @@ def parse_the_bastion(text: str, name: str = "bastion.log", year: int | None = N
             except ValueError:
                 when = None
             # classic syslog has no year: a date ahead of today belongs to last year
-            if when is not None and not explicit_year and when > dt.datetime.now() + dt.timedelta(days=1):
+            if (
+                when is not None
+                and not explicit_year
+                and when > dt.datetime.now() + dt.timedelta(days=1)
+            ):
                 when = when.replace(year=year - 1)
         uniqid = values.get("uniqid", "")
         if kind == "open":
