@@ -23,7 +23,7 @@ class AccountFacts:
     name: str
     found: bool
     enabled: bool = False
-    never_expires: bool = False
+    never_expires: bool | None = False  # None: the dump does not carry accountExpires
     password_never_expires: bool = False
     last_logon: str = ""
     stale: bool = False
@@ -61,7 +61,8 @@ def from_dump(dump: Dump) -> DirectoryView:
         name = entry.get("samaccountname")
         if not name:
             continue
-        expires = filetime(entry.get("accountexpires"))
+        raw_expiry = entry.get("accountexpires")
+        expires = filetime(raw_expiry)
         last = filetime(entry.get("lastlogontimestamp")) or filetime(entry.get("lastlogon"))
         created = None
         when_created = entry.get("whencreated")
@@ -74,14 +75,14 @@ def from_dump(dump: Dump) -> DirectoryView:
             name=name,
             found=True,
             enabled=entry.enabled,
-            never_expires=expires is None,
+            never_expires=None if raw_expiry is None else expires is None,
             password_never_expires=bool(entry.uac & UAC_DONT_EXPIRE),
             last_logon=last.isoformat() if last else "",
             stale=entry.enabled and (reference is None or (now - reference).days > STALE_DAYS),
             privileged=entry.key in privileged,
             generic=bool(GENERIC.match(name)),
         )
-        if facts.enabled and facts.never_expires:
+        if facts.enabled and facts.never_expires is True:
             facts.problems.append("actif sans date d'expiration")
         if facts.stale:
             facts.problems.append(f"actif et inutilisé depuis plus de {STALE_DAYS} jours")

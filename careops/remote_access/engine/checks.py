@@ -216,7 +216,7 @@ def a6(path: AccessPath, src: Sources, rules: Rules) -> CheckResult:
         permanent = [
             a
             for a in path.accounts
-            if (f := src.directory.facts(a)).found and f.enabled and f.never_expires
+            if (f := src.directory.facts(a)).found and f.enabled and f.never_expires is True
         ]
         if permanent:
             return CheckResult(
