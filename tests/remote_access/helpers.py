@@ -16,7 +16,6 @@ import json
 from careops.remote_access.engine.inventory import write_inventory
 from careops.remote_access.engine.model import AccessPath
 
-AS_OF = dt.date(2026, 12, 1)
 
 
 def vendor_path(**extra) -> AccessPath:
@@ -48,7 +47,7 @@ def vendor_path(**extra) -> AccessPath:
         log_retention_days=365,
         through_bastion=True,
         unmanaged_tools=False,
-        last_access_review="2026-10-01",
+        last_access_review=(dt.date.today() - dt.timedelta(days=60)).isoformat(),
         target_networks=["10.20.0.0/24"],
     )
     values.update(extra)

@@ -17,12 +17,12 @@ from tests.remote_access.test_engine import SWANCTL_WEAK
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _login(page, live_server, username):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Identifiant ou adresse électronique").fill(username)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(f"{live_server.url}/")
+def _login(tab, live_server, username):
+    tab.goto(f"{live_server.url}/accounts/login/")
+    tab.get_by_label("Identifiant ou adresse électronique").fill(username)
+    tab.get_by_label("Mot de passe").fill(PASSWORD)
+    tab.get_by_role("button", name="Se connecter").click()
+    tab.wait_for_url(f"{live_server.url}/")
 
 
 def test_remote_access_pages_are_accessible(page, live_server, scene):  # noqa: F811

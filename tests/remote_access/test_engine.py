@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -313,3 +314,37 @@ def test_rules_come_from_the_d3_referential_and_are_complete():
         rules.from_data(
             {"checks": {"A1": {"title": "x", "weight": 1}}, "priority_weights": {}, "bands": []}
         )
+
+
+def test_check_cli_runs_without_django_and_reports_bad_input(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.remote_access.helpers import inventory_bytes
+
+    inventory_file = tmp_path / "inventaire.xlsx"
+    inventory_file.write_bytes(inventory_bytes([vendor_path()]))
+    code = (
+        "import sys; from careops.cli import main\n"
+        "try:\n    main(['remote-access', 'check', sys.argv[1], '--json'])\n"
+        "except SystemExit as exit:\n"
+        "    assert 'django' not in sys.modules, 'Django imported'\n"
+        "    sys.exit(exit.code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(inventory_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["paths"][0]["score"] == 100
+    junk = tmp_path / "junk.xlsx"
+    junk.write_text("pas un classeur")
+    done = subprocess.run(
+        [sys.executable, "-m", "careops.cli", "remote-access", "check", str(junk)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "illisible comme classeur Excel" in done.stderr
