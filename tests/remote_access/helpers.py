@@ -17,7 +17,6 @@ from careops.remote_access.engine.inventory import write_inventory
 from careops.remote_access.engine.model import AccessPath
 
 
-
 def vendor_path(**extra) -> AccessPath:
     """A well-run vendor tele-maintenance path (every declared check passes)."""
     values = dict(
