@@ -159,10 +159,18 @@ def import_inventory(user, organisation: Organisation, data: bytes) -> tuple[int
             }
             values["last_access_review"] = row.last_access_review or None
             values["status"] = row.status if row.status in choices.PathStatus.values else "active"
-            path, was_created = AccessPath.objects.update_or_create(
-                organisation=organisation, ref=row.ref, defaults=values
-            )
-            path.full_clean()
+            path = AccessPath.objects.filter(organisation=organisation, ref=row.ref).first()
+            was_created = path is None
+            path = path or AccessPath(organisation=organisation, ref=row.ref)
+            for name, value in values.items():
+                setattr(path, name, value)
+            try:
+                path.full_clean()  # before saving: PostgreSQL would refuse an over-long value
+            except ValidationError as exc:
+                raise ValidationError(
+                    {"workbook": [f"« {row.ref} » : {m}" for m in exc.messages]}
+                ) from exc
+            path.save()
             path.targets.set([resources[c] for c in row.targets])
             created += was_created
             updated += not was_created

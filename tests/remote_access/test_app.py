@@ -286,3 +286,17 @@ def test_api_paths_reviews_and_attestations(client, scene):
     login(client, scene.es_rssi_b)
     assert client.get(f"/api/remote-access/paths/{scene.bio.pk}").status_code == 404
     assert client.get("/api/remote-access/paths").json()["count"] == 1
+
+
+def test_import_refuses_values_the_database_cannot_hold(scene):
+    rows = [vendor_path(ref="RA-LONG", name="x" * 300)]
+    with pytest.raises(ValidationError) as caught:
+        services.import_inventory(scene.rssi, scene.tree.ej_a, inventory_bytes(rows))
+    assert "« RA-LONG »" in caught.value.message_dict["workbook"][0]
+    assert not AccessPath.objects.filter(ref="RA-LONG").exists()
+
+
+def test_vendor_home_page_shows_nothing_of_the_establishment(client, scene):
+    login(client, scene.vendor)
+    page = client.get("/").content.decode()
+    assert client.get("/").status_code == 200 and "CH Alpha" not in page
