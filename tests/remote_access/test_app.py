@@ -300,3 +300,14 @@ def test_vendor_home_page_shows_nothing_of_the_establishment(client, scene):
     login(client, scene.vendor)
     page = client.get("/").content.decode()
     assert client.get("/").status_code == 200 and "CH Alpha" not in page
+
+
+def test_demo_seeds_two_paths_reaching_the_demo_bia(db):
+    from django.core.management import call_command
+
+    call_command("careops_demo", stdout=io.StringIO())
+    call_command("careops_demo", stdout=io.StringIO())  # idempotent
+    paths = {p.ref: p for p in AccessPath.objects.all()}
+    assert set(paths) == {"RA-BIO-01", "RA-TT-01"}
+    resolver = services.PriorityResolver()
+    assert resolver.path_priority(paths["RA-BIO-01"]) == "P1"
