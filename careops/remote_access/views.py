@@ -271,6 +271,8 @@ def review_detail(request, pk):
             "review": review,
             "rows": charts.heatmap(review.result),
             "codes": [(c, rules.checks[c].title) for c in CODES],
+            "rules": [rules.checks[c] for c in CODES],
+            "rules_version": rules.version,
             "remediation": review.result.get("remediation", [])[:50],
             "undeclared": review.result.get("undeclared", []),
             "history": history,

@@ -272,9 +272,22 @@ def test_the_bastion_logs_show_recording_and_unused_accounts():
             "recorded": False,
         },
     ]
+    # logs covering less than 90 days cannot say an account is unused
+    short = bastion.parse_bytes(the_bastion_json(sessions).encode(), "b.json")
+    path = vendor_path(accounts=["imagerie.dupont", "imagerie.martin"])
+    assert checks.a13(path, _sources(bastion=[short]), RULES).status == "pass"
+    sessions.append(
+        {
+            "account": "autre.compte",
+            "user": "root",
+            "ip_to": "10.20.0.14",
+            "start": recent - dt.timedelta(days=100),
+            "duration": 60,
+        }
+    )
     for text in (the_bastion_syslog(sessions), the_bastion_json(sessions)):
         log = bastion.parse_bytes(text.encode(), "bastion.log")
-        assert len(log.sessions) == 2 and [s.recorded for s in log.sessions] == [True, False]
+        assert len(log.sessions) == 3 and [s.recorded for s in log.sessions] == [True, False, True]
         path = vendor_path(accounts=["imagerie.dupont", "imagerie.martin"])
         result = checks.evaluate([path], _sources(bastion=[log]), RULES).paths[0]
         a7 = _check(result, "A7")

@@ -436,7 +436,9 @@ def a13(path: AccessPath, src: Sources, rules: Rules) -> CheckResult:
         )
         used = {s.account.lower() for s in sessions_for(path, src.bastion) if s.start >= horizon}
         unused = [a for a in path.accounts if a.lower() not in used]
-        if unused:
+        starts = [s.start for log in src.bastion for s in log.sessions]
+        covered = bool(starts) and min(starts) <= horizon  # logs reach back far enough
+        if unused and covered:
             source = "bastion"
             problems.append(
                 f"bastion : aucune session depuis {rules.unused_account_days} j pour "
