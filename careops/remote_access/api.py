@@ -111,6 +111,16 @@ class RemoteAccessReviewIn(Schema):
     bastion_logs: list[RemoteAccessFileIn] = []
 
 
+class RemoteAccessImportIn(Schema):
+    organisation: int
+    workbook_base64: str
+
+
+class RemoteAccessImportOut(Schema):
+    created: int
+    updated: int
+
+
 class RemoteAccessAttestationIn(Schema):
     contract_security_clauses: bool
     workstation_requirements: bool
@@ -191,6 +201,19 @@ def update_path(request, path_id: int, payload: RemoteAccessPathIn):
     path = visible_or_404(AccessPath.objects.all(), request, path_id, "change")
     with transaction.atomic():
         return _save_path(request, payload, path)
+
+
+@router.post("/inventory/import", response={201: RemoteAccessImportOut, **WRITE_ERRORS})
+@service_errors
+def import_paths(request, payload: RemoteAccessImportIn):
+    """Import an inventory workbook (.xlsx, base64); all or nothing, problems listed (422)."""
+    organisation = visible_or_404(
+        Organisation.objects.all(), request, payload.organisation, "change"
+    )
+    created, updated = services.import_inventory(
+        current_user(request), organisation, _decode(payload.workbook_base64, "classeur")
+    )
+    return Status(201, {"created": created, "updated": updated})
 
 
 @router.get("/reviews", response=list[RemoteAccessReviewOut])

@@ -277,6 +277,23 @@ def test_api_paths_reviews_and_attestations(client, scene):
     assert review.status_code == 201, review.content
     body = review.json()
     assert body["paths_count"] == 3 and body["result"]["paths"][0]["checks"][0]["code"] == "A1"
+    imported = client.post(
+        "/api/remote-access/inventory/import",
+        {
+            "organisation": scene.tree.ej_a.pk,
+            "workbook_base64": base64.b64encode(
+                inventory_bytes([vendor_path(ref="RA-XLSX", targets=["DPI"])])
+            ).decode(),
+        },
+        content_type="application/json",
+    )
+    assert imported.status_code == 201 and imported.json() == {"created": 1, "updated": 0}
+    refused = client.post(
+        "/api/remote-access/inventory/import",
+        {"organisation": scene.tree.ej_a.pk, "workbook_base64": base64.b64encode(b"x").decode()},
+        content_type="application/json",
+    )
+    assert refused.status_code == 422 and "illisible" in refused.json()["detail"]
     outsider = client.post(
         "/api/remote-access/reviews",
         {"organisation": scene.tree.ej_other.pk},

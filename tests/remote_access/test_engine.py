@@ -117,7 +117,11 @@ def test_undeclared_rdp_and_exposure_findings_fail_the_path():
             {
                 "address": "203.0.113.9",
                 "hostnames": [],
-                "services": [{"port": 5900, "service": "vnc"}],
+                "services": [
+                    {"port": 5900, "service": "vnc"},
+                    {"port": 5938, "service": "unknown"},  # TeamViewer's port
+                    {"port": 8080, "service": "http"},
+                ],
             },
         ],
         "findings": [
@@ -144,6 +148,7 @@ def test_undeclared_rdp_and_exposure_findings_fail_the_path():
     assert {(u.host, u.port, u.service) for u in report.undeclared} == {
         ("203.0.113.5", 3389, "rdp"),
         ("203.0.113.9", 5900, "vnc"),
+        ("203.0.113.9", 5938, "teamviewer"),
     }
     with pytest.raises(exposure.ExposureError, match="careops exposure scan"):
         exposure.load({"foo": 1})

@@ -318,7 +318,8 @@ def a9(path: AccessPath, src: Sources) -> CheckResult:
         tools = [
             s
             for s in src.exposure.services_by_host.get(src.exposure.address(path.host), [])
-            if s.get("service") in ("teamviewer", "anydesk", "vnc")
+            if s.get("service") in ("teamviewer", "anydesk", "screenconnect", "vnc")
+            or s.get("port") in exposure_mod.VENDOR_TOOL_PORTS
         ]
         if tools:
             return CheckResult(

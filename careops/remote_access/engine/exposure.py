@@ -38,6 +38,13 @@ REMOTE_SERVICES = {
     "anydesk",
     "ike",
 }
+# Well-known ports of vendor remote-control tools, when the engine could not name the service.
+VENDOR_TOOL_PORTS = {
+    5938: "teamviewer",
+    7070: "anydesk",
+    8040: "screenconnect",
+    8041: "screenconnect",
+}
 # Findings that fail A2 on a path; the others (EXP-SSH-001 info, IKE-001 low) are only listed.
 FAILING_RULES = {
     "EXP-RDP-001",
@@ -112,7 +119,9 @@ def undeclared(view: ExposureView, paths: list[AccessPath]) -> list[UndeclaredPa
         for service in services:
             name = str(service.get("service", ""))
             port = int(service.get("port", 0))
-            if name not in REMOTE_SERVICES:
+            if name in ("", "unknown") and port in VENDOR_TOOL_PORTS:
+                name = VENDOR_TOOL_PORTS[port]
+            if name not in REMOTE_SERVICES | set(VENDOR_TOOL_PORTS.values()):
                 continue
             if (address, port) in declared or (
                 address in declared_hosts and (address, None) in declared
