@@ -328,3 +328,24 @@ def test_demo_seeds_two_paths_reaching_the_demo_bia(db):
     assert set(paths) == {"RA-BIO-01", "RA-TT-01"}
     resolver = services.PriorityResolver()
     assert resolver.path_priority(paths["RA-BIO-01"]) == "P1"
+
+
+def test_review_evidence_reaches_the_d3_assessment_items_which_stay_to_confirm(client, scene):
+    from careops.catalogue import services as catalogue
+    from careops.catalogue.models import ReferentialVersion
+    from careops.compliance import services as compliance
+
+    catalogue.load_default()
+    version = ReferentialVersion.objects.get(domain="D3", version="0.1")
+    assessment = compliance.open_assessment(scene.rssi, scene.tree.ej_a, version)
+    review = services.run_review(scene.rssi, scene.tree.ej_a)
+    dossier = compliance.build_dossier(assessment)
+    kinds = [e["kind"] for e in dossier["evidence"]]
+    assert "remote_access_review" in kinds
+    statuses = {s.item_code: s for s in compliance.evaluate_assessment(assessment)}
+    assert set(statuses) >= {"D3.O1", "D3.O2"}
+    login(client, scene.rssi)
+    page = client.get(f"/evaluations/{assessment.pk}/exigences/D3.O1/").content.decode()
+    assert "La revue des accès distants de careops" in page  # expected evidence, to confirm
+    evidence_page = client.get(f"/preuves/{review.evidence_id}/").content.decode()
+    assert review.evidence.title in evidence_page and "D3.O1" in evidence_page
