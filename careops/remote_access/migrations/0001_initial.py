@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('compliance', '0001_initial'),
         ('continuity', '0001_initial'),
-        ('tenancy', '0002_initial'),
+        ('tenancy', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
