@@ -366,3 +366,30 @@ def test_check_cli_runs_without_django_and_reports_bad_input(tmp_path):
         timeout=60,
     )
     assert done.returncode == 2 and "illisible comme classeur Excel" in done.stderr
+
+
+def test_edge_device_with_a_kev_fails_the_vpn_path_it_belongs_to():
+    scan = {
+        "hosts": [
+            {
+                "address": "203.0.113.20",
+                "hostnames": ["vpn.chu-test.fr"],
+                "services": [{"port": 443, "service": "https"}],
+            }
+        ],
+        "findings": [
+            {
+                "rule": "EXP-EDGE-001",
+                "host": "203.0.113.20",
+                "port": 443,
+                "title": "Équipement de bordure exposé",
+                "kev": True,
+                "cves": ["CVE-2024-21762"],
+            }
+        ],
+    }
+    path = vendor_path(technology="tls_vpn", entry_point="vpn.chu-test.fr:443")
+    result = checks.evaluate([path], _sources(exposure=exposure.load(scan)), RULES).paths[0]
+    a2 = _check(result, "A2")
+    assert (a2.status, a2.blocking, a2.source) == ("fail", True, "exposure")
+    assert "EXP-EDGE-001" in a2.reason and a2.reason.endswith("— KEV")
