@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "careops.continuity",
     "careops.backups",
     "careops.declarations",
+    "careops.hospiconnect",
 ]
 
 MIDDLEWARE = [

@@ -337,13 +337,16 @@ class Report:
     problems: list[Problem]
     overflow: dict[str, int]
     evidence: list[dict]
+    users: list[DpiUser] = field(default_factory=list, repr=False)
 
     @property
     def blocking(self) -> bool:
         return any(problem.blocking for problem in self.problems)
 
     def as_json(self) -> dict:
-        return asdict(self) | {"blocking": self.blocking}
+        data = asdict(self)
+        del data["users"]
+        return data | {"blocking": self.blocking}
 
 
 def _bool(raw: str) -> bool | None:
@@ -498,57 +501,90 @@ def read_mfa(path: Path, mapping: dict | None, users: list[DpiUser], problems: P
     return {"columns": layout.describe(), "accounts_not_in_dpi": unknown_accounts}
 
 
-def read_rpps_extract(
-    path: Path, wanted: set[str], problems: Problems
-) -> tuple[dict[str, tuple[str, str]], dict]:
-    """Stream the Annuaire Santé extraction (pipe-separated, one line per professional and
-    activity) and keep the profession of the wanted RPPS numbers only."""
+@dataclass(frozen=True)
+class ExtractLayout:
+    encoding: str
+    id_column: int
+    code_column: int
+    label_column: int
+    national: bool
+
+    @property
+    def width(self) -> int:
+        return max(self.id_column, self.code_column, self.label_column) + 1
+
+
+def extract_layout(path: Path) -> ExtractLayout:
+    """Columns of an Annuaire Santé extraction, or a TableError saying it is not one."""
     path = Path(path)
     if not path.is_file():
         raise TableError(f"{path.name} : fichier introuvable")
     encoding = detect_encoding(path)
-    found: dict[str, tuple[str, str]] = {}
-    lines = 0
-    with path.open(encoding=encoding, newline="") as handle:
-        header = handle.readline().rstrip("\r\n").split("|")
-        folded = [normalise_header(name) for name in header]
-        id_column = next((folded.index(name) for name in RPPS_ID_HEADERS if name in folded), None)
-        if id_column is None or "code profession" not in folded:
-            raise TableError(
-                f"{path.name} : ce n'est pas une extraction RPPS de l'Annuaire Santé (colonnes "
-                "« Identifiant PP » et « Code profession » attendues, séparateur « | »)"
-            )
-        code_column = folded.index("code profession")
-        label_column = (
-            folded.index("libelle profession") if "libelle profession" in folded else code_column
-        )
-        national = folded[id_column] == "identification nationale pp"
-        last = max(id_column, code_column, label_column) + 1
-    if not wanted:
-        return found, {"lines_read": 0, "encoding": encoding}
     if encoding.startswith("utf-16"):
         raise TableError(
             f"{path.name} : extraction en UTF-16 non prise en charge (UTF-8 ou Windows-1252 attendu)"
         )
-    # The lines are split as bytes: identifiers are ASCII in UTF-8 and Windows-1252 alike, so
-    # only the lines of wanted people are decoded.
-    wanted_bytes = {identifier.encode("ascii") for identifier in wanted}
-    with path.open("rb") as raw:
-        raw.readline()
-        for lines, line in enumerate(raw, start=1):  # noqa: B007 (count kept)
-            parts = line.split(b"|", last)
-            if len(parts) < last:
+    with path.open(encoding=encoding, newline="") as handle:
+        header = handle.readline().rstrip("\r\n").split("|")
+    folded = [normalise_header(name) for name in header]
+    id_column = next((folded.index(name) for name in RPPS_ID_HEADERS if name in folded), None)
+    if id_column is None or "code profession" not in folded:
+        raise TableError(
+            f"{path.name} : ce n'est pas une extraction RPPS de l'Annuaire Santé (colonnes "
+            "« Identifiant PP » et « Code profession » attendues, séparateur « | »)"
+        )
+    code_column = folded.index("code profession")
+    label_column = (
+        folded.index("libelle profession") if "libelle profession" in folded else code_column
+    )
+    national = folded[id_column] == "identification nationale pp"
+    return ExtractLayout(encoding, id_column, code_column, label_column, national)
+
+
+def iter_extract(path: Path, wanted: set[bytes] | None = None, progress=None):
+    """(RPPS, profession code, profession label) of each line of the extraction, streamed; only
+    the lines of ``wanted`` identifiers when given. The lines are split as bytes: identifiers are
+    ASCII in UTF-8 and Windows-1252 alike, so only the lines kept are decoded. ``progress`` is
+    called with the fraction of the file read, every 64 MiB."""
+    layout = extract_layout(path)
+    width, encoding = layout.width, layout.encoding
+    id_column, code_column, label_column = layout.id_column, layout.code_column, layout.label_column
+    size = max(1, Path(path).stat().st_size)
+    step, next_report, done = 64 << 20, 64 << 20, 0
+    with Path(path).open("rb") as raw:
+        done += len(raw.readline())
+        for line in raw:
+            if progress is not None:
+                done += len(line)
+                if done >= next_report:
+                    progress(done / size)
+                    next_report += step
+            parts = line.split(b"|", width)
+            if len(parts) < width:
                 continue
             identifier = parts[id_column]
-            if national and len(identifier) == 12:
+            if layout.national and len(identifier) == 12:
                 identifier = identifier[1:]
-            if identifier in wanted_bytes:
-                key = identifier.decode("ascii")
-                if key not in found:
-                    code = parts[code_column].decode(encoding, "replace").strip()
-                    label = parts[label_column].decode(encoding, "replace").strip()
-                    found[key] = (code, label)
-    return found, {"lines_read": lines, "encoding": encoding, "found": len(found)}
+            if wanted is not None and identifier not in wanted:
+                continue
+            if len(identifier) != 11 or not identifier.isdigit():
+                continue  # ADELI-only lines carry no RPPS
+            yield (
+                identifier.decode("ascii"),
+                parts[code_column].decode(encoding, "replace").strip(),
+                parts[label_column].decode(encoding, "replace").strip(),
+            )
+
+
+def read_rpps_extract(path: Path, wanted: set[str]) -> tuple[dict[str, tuple[str, str]], dict]:
+    """The profession of the wanted RPPS numbers, read from the extraction file in one pass."""
+    layout = extract_layout(path)
+    found: dict[str, tuple[str, str]] = {}
+    if wanted:
+        wanted_bytes = {identifier.encode("ascii") for identifier in wanted}
+        for identifier, code, label in iter_extract(path, wanted_bytes):
+            found.setdefault(identifier, (code, label))
+    return found, {"encoding": layout.encoding, "found": len(found)}
 
 
 def read_dmp(path: Path, mapping: dict | None, problems: Problems):
@@ -633,6 +669,7 @@ def compute(
     dpi: Path,
     *,
     rpps_extract: Path | None = None,
+    rpps_directory=None,
     mfa: Path | None = None,
     dmp: Path | None = None,
     as_of: dt.date,
@@ -640,7 +677,9 @@ def compute(
     failing_limit: int | None = None,
 ) -> Report:
     """Read the exports and compute every indicator at ``as_of`` (raises TableError on an
-    unreadable file; gathers row problems in the report)."""
+    unreadable file; gathers row problems in the report). ``rpps_directory``, instead of an
+    extraction file: a callable taking the wanted RPPS numbers and returning {RPPS: (code, label)}
+    for those it knows (the platform's imported directory)."""
     mappings = mappings or {}
     problems = Problems()
     inputs: dict = {}
@@ -648,9 +687,13 @@ def compute(
     if mfa:
         inputs["mfa"] = read_mfa(Path(mfa), mappings.get("mfa"), users, problems)
     extract = None
-    if rpps_extract:
+    if rpps_extract or rpps_directory:
         wanted = {user.rpps for user in users if user.active and not user.rpps_problem}
-        extract, inputs["rpps"] = read_rpps_extract(Path(rpps_extract), wanted, problems)
+        if rpps_extract:
+            extract, inputs["rpps"] = read_rpps_extract(Path(rpps_extract), wanted)
+        else:  # an imported directory: a callable from the wanted numbers to what it knows
+            extract = rpps_directory(wanted)
+            inputs["rpps"] = {"source": "annuaire importé", "found": len(extract)}
         for user in users:
             if user.rpps in extract:
                 code, label = extract[user.rpps]
@@ -867,4 +910,5 @@ def compute(
         problems=problems.items,
         overflow=problems.overflow,
         evidence=evidence,
+        users=users,
     )
