@@ -3,12 +3,12 @@ by criticality, prioritised remediation plan; as a page, JSON, CSV and PDF."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from careops.core.spreadsheet import csv_writer
 from careops.exposure.engine import rules
 from careops.exposure.models import Finding, ScanRun
 
@@ -118,7 +118,7 @@ def to_csv(run: ScanRun) -> str:
     plan = data["remediation_plan"]
     info = [f for f in data["findings"] if f["severity"] == "info"]
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     for item in [*plan, *info]:
         writer.writerow(

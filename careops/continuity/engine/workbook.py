@@ -43,6 +43,7 @@ from careops.continuity.engine.model import (
     Problem,
     Resource,
 )
+from careops.core.spreadsheet import append_row, unescape_cell
 
 README = "Lisez-moi"
 PARAMETERS = "Paramètres"
@@ -212,7 +213,7 @@ def _write_sheet(wb: Workbook, title: str, columns, rows: list[list[Any]], extra
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        ws.append(row)
+        append_row(ws, row)
     ws.freeze_panes = "A2"
     for index, column in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
@@ -445,7 +446,7 @@ class _Sheet:
             return None
         value = values[position]
         if isinstance(value, str):
-            value = value.strip()
+            value = unescape_cell(value.strip())
             return value or None
         return value
 
