@@ -89,6 +89,10 @@ def grant(
             defaults={"include_subtree": include_subtree},
         )
         if not created and assignment.include_subtree != include_subtree:
+            if assignment.include_subtree and role not in grantable_roles(
+                actor, organisation, include_subtree=True
+            ):  # narrowing a grant one could not have given is a revocation one may not do
+                raise PermissionDenied(_("Vous ne pouvez pas modifier ce rôle."))
             assignment.include_subtree = include_subtree
             assignment.save(update_fields=["include_subtree"])
         audit.record(

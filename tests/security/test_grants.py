@@ -75,6 +75,14 @@ def test_node_only_rssi_cannot_revoke_a_subtree_grant(org_tree, make_user):
     assert RoleAssignment.objects.filter(pk=assignment.pk).exists()
 
 
+def test_node_only_rssi_cannot_narrow_a_subtree_grant_they_could_not_give(org_tree, make_user):
+    rssi = make_user("es_rssi", org_tree.ej_a, subtree=False)
+    colleague = make_user("reader", org_tree.ej_a, subtree=True)
+    with pytest.raises(PermissionDenied):
+        roles.grant(rssi, org_tree.ej_a, colleague.username, "reader", include_subtree=False)
+    assert RoleAssignment.objects.get(user=colleague).include_subtree is True
+
+
 def test_subtree_rssi_still_grants_the_subtree(client, org_tree, make_user):
     rssi = make_user("ght_rssi", org_tree.ght)
     make_user(username="colleague")
