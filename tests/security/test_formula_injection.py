@@ -7,6 +7,7 @@ Excel or LibreOffice (issue 11.8). Every CSV and XLSX export goes through
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 from decimal import Decimal
@@ -131,6 +132,15 @@ def test_bia_workbook_neutralises_and_round_trips_hostile_names():
     bia = example_bia()
     bia.resources[0].name = PAYLOADS[0]
     bia.resources[0].contract = PAYLOADS[2]
+    # a user-defined horizon label becomes a column header of the ratings sheet
+    first = bia.method.horizons[0]
+    renamed = dataclasses.replace(first, label="@4h")
+    horizons = (renamed, *bia.method.horizons[1:])
+    bia.method = dataclasses.replace(bia.method, horizons=horizons)
+    for activity in bia.activities:
+        for ratings in activity.ratings.values():
+            if first.label in ratings:
+                ratings["@4h"] = ratings.pop(first.label)
     data = workbook_bytes(bia)
     sheet = load_workbook(io.BytesIO(data))[RESOURCES]
     cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
@@ -140,6 +150,10 @@ def test_bia_workbook_neutralises_and_round_trips_hostile_names():
     assert not problems
     assert back.resources[0].name == PAYLOADS[0]  # the import gives the user's text back
     assert back.resources[0].contract == PAYLOADS[2]
+    assert back.method.horizons[0].label == "@4h"
+    book = load_workbook(io.BytesIO(data))
+    headers = [c for ws in book for c in ws[1] if isinstance(c.value, str)]
+    assert "'@4h" in {c.value for c in headers} and all(c.data_type == "s" for c in headers)
 
 
 def test_every_csv_writer_and_workbook_of_careops_goes_through_the_helper():

@@ -207,7 +207,7 @@ def _yes(value: bool) -> str:
 def _write_sheet(wb: Workbook, title: str, columns, rows: list[list[Any]], extra=()) -> None:
     ws = wb.create_sheet(title)
     headers = [c.header for c in columns] + list(extra)
-    ws.append(headers)
+    append_row(ws, headers)  # extra headers are user-defined (horizon labels)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
@@ -417,7 +417,7 @@ class _Sheet:
         for position, cell in enumerate(header_cells):
             if cell.value is None or str(cell.value).strip() == "":
                 continue
-            name = str(cell.value).strip()
+            name = unescape_cell(str(cell.value).strip())
             letter = get_column_letter(position + 1)
             if _norm(name) in by_norm:
                 self.index[by_norm[_norm(name)]] = position
