@@ -166,3 +166,39 @@ def test_addresses_of_a_verified_name_need_the_same_approval(
     # an approved address of a name is never a target of its own: only through the name
     assert "127.0.0.1/32" not in approved.scope["targets"]
     assert ScanRun.objects.filter(organisation=org).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ranges_approved_before_the_rule_must_be_approved_again(org_tree, make_user):
+    """The data migration: a range verified without a recorded holder (possibly by a peer)
+    goes back to "to approve"; names and ranges approved with their holder stay verified."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    rssi = make_user("ght_rssi", org_tree.ght)
+    old = Asset.objects.create(
+        organisation=org_tree.ght,
+        kind="ipv4",
+        value="193.51.24.0/28",
+        status="verified",
+        verified_by=rssi,
+    )
+    kept = Asset.objects.create(
+        organisation=org_tree.ght,
+        kind="ipv4",
+        value="193.51.25.0/28",
+        status="verified",
+        holder="RIPE : GHT",
+    )
+    name = Asset.objects.create(
+        organisation=org_tree.ght, kind="domain", value="ght.fr", status="verified"
+    )
+    executor = MigrationExecutor(connection)
+    executor.migrate([("exposure", "0002_asset_holder_and_resolved_addresses")])
+    executor = MigrationExecutor(connection)
+    executor.migrate([("exposure", "0003_reapprove_ranges_without_holder")])
+    old.refresh_from_db()
+    assert old.status == AssetStatus.ATTESTED and "à renouveler" in old.verification_note
+    assert Asset.objects.get(pk=kept.pk).status == AssetStatus.VERIFIED
+    assert Asset.objects.get(pk=name.pk).status == AssetStatus.VERIFIED
+    assert old.value not in services.verified_scope(org_tree.ght)["targets"]
