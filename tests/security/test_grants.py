@@ -100,3 +100,53 @@ def test_ght_rssi_cannot_grant_a_role_above_their_own(org_tree, make_user, role)
     make_user(username="accomplice")
     with pytest.raises(PermissionDenied):
         roles.grant(rssi, org_tree.ght, "accomplice", role, include_subtree=False)
+
+
+def api_client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_node_only_rssi_cannot_grant_the_subtree_through_the_api(org_tree, make_user):
+    rssi = make_user("ght_rssi", org_tree.ght, subtree=False)
+    make_user(username="accomplice")
+    client = api_client(rssi)
+    url = f"/api/organisations/{org_tree.ght.pk}/roles"
+    widened = client.post(
+        url,
+        {"user": "accomplice", "role": "ght_rssi", "include_subtree": True},
+        content_type="application/json",
+    )
+    assert widened.status_code == 403 and "ce nœud" in widened.json()["detail"]
+    assert not RoleAssignment.objects.filter(user__username="accomplice").exists()
+    higher = client.post(
+        url, {"user": "accomplice", "role": "administrator"}, content_type="application/json"
+    )
+    assert higher.status_code == 403
+    child = client.post(
+        f"/api/organisations/{org_tree.ej_a.pk}/roles",
+        {"user": "accomplice", "role": "reader"},
+        content_type="application/json",
+    )
+    assert child.status_code == 404  # the child node is not even visible
+    granted = client.post(
+        url, {"user": "accomplice", "role": "es_rssi"}, content_type="application/json"
+    )
+    assert granted.status_code == 201 and granted.json()["include_subtree"] is False
+    listed = client.get(url).json()
+    assert {(r["user"], r["role"]) for r in listed} >= {("accomplice", "es_rssi")}
+
+
+def test_api_revoke_follows_the_same_rule(org_tree, make_user):
+    rssi = make_user("es_rssi", org_tree.ej_a, subtree=False)
+    other = make_user("es_rssi", org_tree.ej_a, subtree=True)
+    assignment = RoleAssignment.objects.get(user=other)
+    answer = api_client(rssi).delete(f"/api/organisations/roles/{assignment.pk}")
+    assert answer.status_code == 403
+    assert RoleAssignment.objects.filter(pk=assignment.pk).exists()
+    boss = make_user("ght_rssi", org_tree.ght)
+    assert api_client(boss).delete(f"/api/organisations/roles/{assignment.pk}").status_code == 204
+    assert not RoleAssignment.objects.filter(pk=assignment.pk).exists()
