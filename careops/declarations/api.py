@@ -298,7 +298,9 @@ def download_dossier(request, candidacy_id: int):
     declaration = Declaration.objects.filter(candidacy=candidacy).first()
     if declaration is None:
         raise HttpError(404, "Aucune déclaration déposée.")
-    response = HttpResponse(exports.dossier_bytes(declaration), content_type="application/zip")
+    response = HttpResponse(
+        exports.dossier_bytes(declaration, current_user(request)), content_type="application/zip"
+    )
     response["Content-Disposition"] = (
         f'attachment; filename="dossier-{candidacy.domain}-{candidacy.candidate.finess or candidacy.pk}.zip"'
     )

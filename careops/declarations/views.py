@@ -280,7 +280,9 @@ def pay(request, pk):
 def dossier(request, pk):
     candidacy = _candidacy(request, pk)
     declaration = get_in_scope(Declaration, request.user, candidacy=candidacy)
-    response = HttpResponse(exports.dossier_bytes(declaration), content_type="application/zip")
+    response = HttpResponse(
+        exports.dossier_bytes(declaration, request.user), content_type="application/zip"
+    )
     response["Content-Disposition"] = (
         f'attachment; filename="dossier-{candidacy.domain}-{candidacy.candidate.finess or candidacy.pk}.zip"'
     )

@@ -585,11 +585,12 @@ def delete_milestone(user, milestone: ConvergenceMilestone) -> None:
 
 
 def convergence_csv(data: dict[str, Any]) -> bytes:
-    import csv
     import io
 
+    from careops.core.spreadsheet import csv_writer
+
     buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";")
+    w = csv_writer(buf)
     w.writerow(
         [
             "organisation",
@@ -621,11 +622,12 @@ def convergence_csv(data: dict[str, Any]) -> bytes:
 
 def milestones_csv(data: dict[str, Any]) -> bytes:
     """The trajectory's milestones: title, due date, state, completion date, domains."""
-    import csv
     import io
 
+    from careops.core.spreadsheet import csv_writer
+
     buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";")
+    w = csv_writer(buf)
     w.writerow(["jalon", "échéance", "état", "atteint le", "domaines", "commentaire"])
     for row in data["milestones"]:
         m = row["milestone"]

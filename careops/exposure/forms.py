@@ -23,7 +23,23 @@ class AttestationForm(forms.Form):
     attestation = forms.CharField(
         label=_("Attestation de détention de la plage"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Titulaire, référence RIPE (inetnum) ou contrat de l'opérateur."),
+        help_text=_(
+            "Titulaire, référence RIPE (inetnum) ou contrat de l'opérateur ou de l'hébergeur."
+        ),
+    )
+
+
+class ApprovalForm(forms.Form):
+    """The approver's decision on a range or address, with its holder as they saw it."""
+
+    holder = forms.CharField(
+        label=_("Titulaire constaté"),
+        max_length=255,
+        required=False,
+        help_text=_(
+            "Obligatoire pour approuver : le titulaire tel que vous l'avez vu (inetnum RIPE et "
+            "organisation, opérateur, hébergeur), pas celui que déclare l'établissement."
+        ),
     )
 
 

@@ -3,8 +3,6 @@ accounts, MIE inventory and the yearly account review."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from careops.core import spreadsheet
 from careops.hospiconnect import charts, services
 from careops.hospiconnect.forms import DecisionForm, ImportForm, MeansForm
 from careops.hospiconnect.models import (
@@ -157,11 +156,6 @@ def import_detail(request, pk: int):
     return render(request, "hospiconnect/import.html", context)
 
 
-def _safe(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @login_required
 def failing_csv(request, pk: int, indicator: str):
     run = get_in_scope(IndicatorImport, request.user, pk=pk, status=RunStatus.DONE)
@@ -173,12 +167,10 @@ def failing_csv(request, pk: int, indicator: str):
         f'attachment; filename="comptes-{indicator}-{run.as_of:%Y%m%d}.csv"'
     )
     response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
+    writer = spreadsheet.csv_writer(response)
     writer.writerow([_("compte"), _("nom"), _("motif")])
     for failing in found["failing"]:
-        writer.writerow(
-            [_safe(failing["account"]), _safe(failing["name"]), _safe(failing["reason"])]
-        )
+        writer.writerow([failing["account"], failing["name"], failing["reason"]])
     return response
 
 

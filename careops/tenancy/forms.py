@@ -54,8 +54,13 @@ class GrantForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, roles=(), **kwargs):
+    def __init__(self, *args, roles=(), subtree_allowed=True, **kwargs):
         super().__init__(*args, **kwargs)
         from careops.tenancy.choices import Role
 
         self.fields["role"].choices = [c for c in Role.choices if c[0] in roles]
+        if not subtree_allowed:
+            # a node-only granter grants on the node only (the service refuses it anyway)
+            field = self.fields["include_subtree"]
+            field.initial, field.disabled = False, True
+            field.help_text = _("Votre rôle ne porte que sur ce nœud : le rôle attribué aussi.")

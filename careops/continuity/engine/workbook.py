@@ -43,6 +43,7 @@ from careops.continuity.engine.model import (
     Problem,
     Resource,
 )
+from careops.core.spreadsheet import append_row, unescape_cell
 
 README = "Lisez-moi"
 PARAMETERS = "Paramètres"
@@ -206,13 +207,13 @@ def _yes(value: bool) -> str:
 def _write_sheet(wb: Workbook, title: str, columns, rows: list[list[Any]], extra=()) -> None:
     ws = wb.create_sheet(title)
     headers = [c.header for c in columns] + list(extra)
-    ws.append(headers)
+    append_row(ws, headers)  # extra headers are user-defined (horizon labels)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        ws.append(row)
+        append_row(ws, row)
     ws.freeze_panes = "A2"
     for index, column in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
@@ -416,7 +417,7 @@ class _Sheet:
         for position, cell in enumerate(header_cells):
             if cell.value is None or str(cell.value).strip() == "":
                 continue
-            name = str(cell.value).strip()
+            name = unescape_cell(str(cell.value).strip())
             letter = get_column_letter(position + 1)
             if _norm(name) in by_norm:
                 self.index[by_norm[_norm(name)]] = position
@@ -445,7 +446,7 @@ class _Sheet:
             return None
         value = values[position]
         if isinstance(value, str):
-            value = value.strip()
+            value = unescape_cell(value.strip())
             return value or None
         return value
 
