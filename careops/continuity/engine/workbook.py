@@ -42,6 +42,7 @@ from careops.continuity.engine.model import (
     PriorityClass,
     Problem,
     Resource,
+    column_ref,
 )
 
 README = "Lisez-moi"
@@ -426,7 +427,7 @@ class _Sheet:
                 self.error(1, f"{letter} « {name} »", "colonne inconnue")
         for column in columns:
             if column.required and column.header not in self.index:
-                self.error(1, f"« {column.header} »", "colonne obligatoire absente")
+                self.error(1, column_ref("", column.header), "colonne obligatoire absente")
         self.rows: list[tuple[int, tuple]] = []
         for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
             if any(v is not None and str(v).strip() != "" for v in values):
@@ -437,7 +438,7 @@ class _Sheet:
 
     def ref(self, header: str) -> str:
         position = self.index.get(header)
-        return f"{get_column_letter(position + 1)} « {header} »" if position is not None else header
+        return column_ref(get_column_letter(position + 1) if position is not None else "", header)
 
     def raw(self, values: tuple, header: str) -> Any:
         position = self.index.get(header)
@@ -697,7 +698,36 @@ def read_workbook(source: str | Path | IO[bytes]) -> tuple[Bia, list[Problem]]:
                     row=number,
                 )
             )
+    bia.columns = {
+        name: _letters(sheets[name], [c.header for c in SHEETS[name]] + list(labels))
+        if name == RATINGS
+        else _letters(sheets[name], [c.header for c in SHEETS[name]])
+        for name in SHEETS
+    }
     return bia, problems
+
+
+def _letters(ws, headers: list[str]) -> dict[str, str]:
+    """Header → column letter, as the sheet actually lays its columns out."""
+    by_norm = {_norm(header): header for header in headers}
+    found: dict[str, str] = {}
+    for position, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1), ())):
+        header = by_norm.get(_norm(cell.value))
+        if header is not None and header not in found:
+            found[header] = get_column_letter(position + 1)
+    return found
+
+
+def template_letters(method: Method) -> dict[str, dict[str, str]]:
+    """Header → column letter in the workbook ``write_workbook`` produces (horizons follow
+    the fixed columns of « Cotations »)."""
+    letters = {
+        name: {c.header: get_column_letter(i) for i, c in enumerate(columns, start=1)}
+        for name, columns in SHEETS.items()
+    }
+    for index, horizon in enumerate(method.horizons, start=len(RATING_FIXED) + 1):
+        letters[RATINGS][horizon.label] = get_column_letter(index)
+    return letters
 
 
 def _read_method(sheets, problems: list[Problem]) -> Method:
