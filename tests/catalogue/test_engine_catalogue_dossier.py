@@ -100,7 +100,7 @@ def test_unknown_kind_fact_and_entity_are_all_reported(d2):
             "facts": {"dedicated_backup_ad": "oui", "moon_phase": True},
             "evidence": [
                 {"id": "x", "kind": "horoscope", "date": "2026-01-01"},
-                {"id": "y", "kind": "pssi", "date": "2026-01-01", "entities": ["370000999"]},
+                {"id": "y", "kind": "pssi", "date": "2026-01-01", "entities": ["370000994"]},
             ],
         }
     )
@@ -110,7 +110,7 @@ def test_unknown_kind_fact_and_entity_are_all_reported(d2):
     assert any("type de preuve inconnu pour D2 « horoscope »" in m for m in messages)
     assert any("fait inconnu pour D2 : « moon_phase »" in m for m in messages)
     assert any("le fait « dedicated_backup_ad » attend true ou false" in m for m in messages)
-    assert any("établissement non déclaré dans entities : 370000999" in m for m in messages)
+    assert any("établissement non déclaré dans entities : 370000994" in m for m in messages)
 
 
 def test_dossier_for_another_domain_is_refused(referential):
@@ -150,7 +150,49 @@ def test_invalid_finess_and_candidate_kind():
         )
     messages = " | ".join(problem.message for problem in raised.value.problems)
     assert "valeur non admise : « clinic »" in messages
-    assert "numéro FINESS invalide : « 12 »" in messages
+    assert "Numéro FINESS « 12 » invalide : il doit compter 9 caractères" in messages
+
+
+@pytest.mark.parametrize(
+    "number, reason",
+    [
+        ("370000480", "la clé de contrôle (9e caractère) ne correspond pas"),
+        ("000000000", "le préfixe départemental « 00 » n'existe pas"),
+        ("620000011", "la clé de contrôle (9e caractère) ne correspond pas"),
+    ],
+)
+def test_dossier_finess_uses_the_apps_validator(tmp_path, number, reason):
+    """Issue 13.10: a dossier refuses the FINESS numbers the app refuses (wrong check key,
+    unknown département), with the app's message and the line."""
+    from careops.tenancy import finess
+
+    with pytest.raises(finess.FinessError) as app:
+        finess.validate(number)
+    path = tmp_path / "dossier.yaml"
+    path.write_text(
+        "domain: D1\ncandidate: {name: CH, kind: ej}\nas_of: 2025-01-01\n"
+        f'entities:\n  - {{finess: "{number}", level: EJ, weight: 1}}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DossierError) as raised:
+        load_dossier(path)
+    (problem,) = raised.value.problems
+    assert problem.message.endswith(str(app.value)) and reason in problem.message
+    assert problem.line == 5
+    # a number the app accepts (right key, " 37 0000 481 " normalised) is accepted
+    entity = {"finess": " 37 0000 481 ", "level": "EJ", "weight": 1}
+    dossier = {"domain": "D1", "candidate": {"name": "CH", "kind": "ej"}, "as_of": "2025-01-01"}
+    assert parse_dossier({**dossier, "entities": [entity]}).entities[0].finess == "370000481"
+
+
+def test_shipped_examples_use_valid_finess_numbers():
+    from careops.tenancy import finess
+
+    for path in EXAMPLES.iterdir():
+        dossier = load_dossier(path)
+        for number in [dossier.candidate.finess, *(e.finess for e in dossier.entities)]:
+            if number is not None:
+                assert finess.validate(number) == number, path.name
 
 
 def test_json_dossier(tmp_path, d2):

@@ -7,28 +7,28 @@ objective, evidence kind or fact stops everything with a French message.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, model_validator
 
+from careops.tenancy import finess
+
 from .dates import fmt_date
 from .schema import CalendarDate, CandidateKind, DomainVersion, ItemId, Model
 from .source import Problem, SourceDoc, problems_from_validation, read_file
 
-_FINESS_RE = re.compile(r"^(\d{2}|2A|2B)\d{7}$")
-
-
 def _finess(value: Any) -> Any:
-    if isinstance(value, int):
+    """The app's validator (prefix, nine characters, check key), so that a dossier and the
+    web app accept and refuse the same numbers."""
+    if isinstance(value, int) and not isinstance(value, bool):
         value = f"{value:09d}"
     if isinstance(value, str):
-        text = value.strip().upper()
-        if not _FINESS_RE.match(text):
-            raise ValueError(f"numéro FINESS invalide : « {value} » (9 caractères attendus)")
-        return text
+        try:
+            return finess.validate(value)
+        except finess.FinessError as exc:
+            raise ValueError(str(exc)) from None
     return value
 
 
