@@ -107,7 +107,9 @@ DOMAIN = DomainVersion.model_validate(
 
 def coverage_status(weights: list[int], covered: set[int]) -> str:
     entities = [
-        Entity(finess=finess.with_key(f"37{index:06d}"), name=f"EJ {index}", level="EJ", weight=weight)
+        Entity(
+            finess=finess.with_key(f"37{index:06d}"), name=f"EJ {index}", level="EJ", weight=weight
+        )
         for index, weight in enumerate(weights)
     ]
     evidence = [

@@ -19,6 +19,7 @@ from .dates import fmt_date
 from .schema import CalendarDate, CandidateKind, DomainVersion, ItemId, Model
 from .source import Problem, SourceDoc, problems_from_validation, read_file
 
+
 def _finess(value: Any) -> Any:
     """The app's validator (prefix, nine characters, check key), so that a dossier and the
     web app accept and refuse the same numbers."""
