@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, model_validator
 
-from careops.tenancy import finess
+from careops.tenancy import finess as finess_number
 
 from .dates import fmt_date
 from .schema import CalendarDate, CandidateKind, DomainVersion, ItemId, Model
@@ -27,8 +27,8 @@ def _finess(value: Any) -> Any:
         value = f"{value:09d}"
     if isinstance(value, str):
         try:
-            return finess.validate(value)
-        except finess.FinessError as exc:
+            return finess_number.validate(value)
+        except finess_number.FinessError as exc:
             raise ValueError(str(exc)) from None
     return value
 
