@@ -62,7 +62,8 @@ def test_to_json_shape_and_determinism(d2):
     assert first == second
     assert json.dumps(first, ensure_ascii=False)
     assert {"domain", "version", "candidate", "results", "progress"} <= set(first)
-    assert first["domain"] == "D2" and first["version"] == "1"
+    assert first["domain"] == "D2" and first["version"] == "1.1"
+    assert first["eligibility"]["eligible"] is True
     assert first["candidate"]["name"] == "GHT Exemple Val-de-Loire"
     assert {"id", "status", "reasons"} <= set(first["results"][0])
 
@@ -87,7 +88,7 @@ def test_unknown_objective_is_a_french_error_naming_it(tmp_path, d2):
     (problem,) = raised.value.problems
     assert problem.file == str(path)
     assert problem.line == line_of(path, "D2.O9.Z")
-    assert "élément inconnu dans D2 version 1 : « D2.O9.Z »" in problem.message
+    assert "élément inconnu dans D2 version 1.1 : « D2.O9.Z »" in problem.message
     assert "test-restauration" in problem.message
 
 
@@ -223,10 +224,14 @@ def test_as_of_is_named_in_reasons(d2):
         candidate=Candidate(name="CH", kind="ej"),
         as_of="2026-02-01",
         evidence=[
-            Evidence(kind="restore_test", date="2025-09-01", attributes={"business_referent": "x"})
+            Evidence(
+                kind="restore_test",
+                date="2025-09-01",
+                attributes={"business_referent": "x", "scope": "DPI"},
+            )
         ],
     )
-    (reason,) = evaluate(d2, dossier).result("D2.O4").reasons
+    reason = evaluate(d2, dossier).result("D2.O4").reasons[0]
     assert "la date d'évaluation (01/02/2026)" in reason
 
 

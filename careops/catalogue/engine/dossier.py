@@ -16,7 +16,7 @@ from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, model
 from careops.tenancy import finess as finess_number
 
 from .dates import fmt_date
-from .schema import CalendarDate, CandidateKind, DomainVersion, ItemId, Model
+from .schema import CalendarDate, CandidateKind, DomainVersion, ItemId, LegalStatus, Model
 from .source import Problem, SourceDoc, problems_from_validation, read_file
 
 
@@ -34,6 +34,7 @@ def _finess(value: Any) -> Any:
 
 
 Finess = Annotated[str, BeforeValidator(_finess)]
+FinessCategory = Annotated[str, BeforeValidator(lambda value: str(value).strip())]
 
 
 class DossierError(Exception):
@@ -48,6 +49,12 @@ class Candidate(Model):
     name: str
     finess: Finess | None = None
     kind: CandidateKind
+    #: Legal status, checked against the domain's ``eligibility.legal_statuses``.
+    legal_status: LegalStatus | None = None
+    #: FINESS category of the candidate itself (D1 bis: 146).
+    finess_category: FinessCategory | None = None
+    #: Name of the GHT the candidate is party to (an EJ of a GHT applies through its GHT).
+    ght: str | None = None
 
 
 class Entity(Model):
@@ -59,6 +66,8 @@ class Entity(Model):
     weight: float = Field(ge=0)
     unit: str = "activité combinée"
     parent: Finess | None = None
+    #: FINESS category of the establishment (eligibility: D1 bis' 146, mixed structures).
+    finess_category: FinessCategory | None = None
 
     @property
     def display(self) -> str:
