@@ -33,13 +33,18 @@ class FundingShare:
 
 
 def mandatory_reason(domain: DomainVersion, item_id: str) -> str:
-    """« D1.O1.A (Audit ADS…) non atteint : obligatoire pour percevoir tout financement du
-    domaine D1 (source S14) »."""
+    """« D1.O1.A « Audit ADS… » non atteint : obligatoire pour percevoir tout financement du
+    domaine D1 (source S14, S22) »."""
     item = domain.item(item_id)
-    sources = f" (source {', '.join(item.sources)})" if item.sources else ""
+    return mandatory_text(domain.domain, item.id, item.title, item.sources)
+
+
+def mandatory_text(domain_code: str, item_id: str, title: str, sources: list[str]) -> str:
+    """The reason a mandatory item not met gives, from plain data (the dashboards)."""
+    cited = f" (source {', '.join(sources)})" if sources else ""
     return (
-        f"{item.id} « {item.title} » non atteint : obligatoire pour percevoir tout financement "
-        f"du domaine {domain.domain}{sources}"
+        f"{item_id} « {title} » non atteint : obligatoire pour percevoir tout financement "
+        f"du domaine {domain_code}{cited}"
     )
 
 
