@@ -254,3 +254,12 @@ def test_cli_needs_no_database(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["valid"] is True
+
+
+def test_threshold_out_of_scale_names_its_row_and_column():
+    wb = example_workbook()
+    ws = wb["Paramètres"]
+    row = find_row(ws, "Seuil d'acceptabilité")
+    ws[f"B{row}"] = 9
+    found = messages(to_bytes(wb))
+    assert f"Paramètres, ligne {row}, colonne B « Valeur » : seuil 9 hors de l'échelle" in found

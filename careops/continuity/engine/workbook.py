@@ -733,14 +733,14 @@ def template_letters(method: Method) -> dict[str, dict[str, str]]:
 def _read_method(sheets, problems: list[Problem]) -> Method:
     default = Method()
     threshold = default.threshold
-    for number, r in _Sheet(sheets[PARAMETERS], PARAMETER_COLUMNS, problems).records():
+    parameters = _Sheet(sheets[PARAMETERS], PARAMETER_COLUMNS, problems)
+    threshold_row = None
+    for number, r in parameters.records():
         if _norm(r["Paramètre"]) == _norm(THRESHOLD_KEY) and r["Valeur"] is not None:
-            threshold = int(r["Valeur"])
+            threshold, threshold_row = int(r["Valeur"]), number
         elif r["Paramètre"]:
-            problems.append(
-                Problem(
-                    f"paramètre « {r['Paramètre']} » inconnu", PARAMETERS, number, "A « Paramètre »"
-                )
+            parameters.error(
+                number, parameters.ref("Paramètre"), f"paramètre « {r['Paramètre']} » inconnu"
             )
     horizons = []
     sheet = _Sheet(sheets[HORIZONS], HORIZON_COLUMNS, problems)
@@ -771,8 +771,8 @@ def _read_method(sheets, problems: list[Problem]) -> Method:
         problems.append(Problem("l'échelle doit numéroter les niveaux 0, 1, 2… sans trou", SCALE))
         levels = list(enumerate(default.levels))
     if not 0 < threshold <= len(levels) - 1:
-        problems.append(
-            Problem(f"seuil {threshold} hors de l'échelle", PARAMETERS, None, "B « Valeur »")
+        parameters.error(
+            threshold_row, parameters.ref("Valeur"), f"seuil {threshold} hors de l'échelle"
         )
         threshold = default.threshold
     classes = []
