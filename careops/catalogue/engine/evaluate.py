@@ -211,7 +211,8 @@ def _evaluate_item(domain: DomainVersion, dossier: Dossier, item: Item) -> ItemR
     context = _Context(domain, dossier, item)
     criteria = [evaluate_criterion(criterion, context) for criterion in item.criteria]
     status = aggregate(result.status for result in criteria)
-    reasons = [reason for result in criteria for reason in _flat_reasons(result)]
+    # two criteria on the same missing evidence give the same sentence: say it once
+    reasons = list(dict.fromkeys(r for result in criteria for r in _flat_reasons(result)))
     if item.to_confirm:
         reasons.append(f"règle à confirmer : {open_question}")
     return ItemResult(
