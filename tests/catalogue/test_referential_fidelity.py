@@ -382,6 +382,9 @@ def test_eligibility_legal_status_and_ght_membership(referential):
     assert medico["eligible"] is False and "statut juridique non admis" in medico["reasons"][0]
     member = check(legal_status="public", ght="GHT Val-de-Seine")
     assert member["eligible"] is False and "c'est le GHT qui candidate" in member["reasons"][0]
+    esms = check(kind="esms", name="EHPAD Test")
+    assert esms["eligible"] is False
+    assert "n'est pas un type de candidat admis au domaine D2" in esms["reasons"][0]
     unknown = check()
     assert unknown["eligible"] is True
     assert any("statut juridique non renseigné" in note for note in unknown["notes"])
