@@ -91,3 +91,22 @@ def test_exposure_scan_starts_without_django():
     hosts = json.loads(result.stdout)["hosts"]
     assert [h["address"] for h in hosts] == ["127.0.0.1"]
     assert hosts[0]["services"] == []  # port 1 is closed on loopback
+
+
+def test_evaluate_says_non_eligible_before_any_status(tmp_path):
+    """Issue 13.11 (PP): a mixed structure cannot apply to D1 bis; evaluate says so first."""
+    dossier = tmp_path / "mixte.yaml"
+    dossier.write_text(
+        "domain: D1BIS\ncandidate: {name: Clinique mixte, kind: ej}\nas_of: 2026-03-02\n"
+        "entities:\n"
+        '  - {finess: "930000013", level: EG, weight: 1, finess_category: "146"}\n'
+        '  - {finess: "930000021", level: EG, weight: 1, finess_category: "365"}\n',
+        encoding="utf-8",
+    )
+    result = careops("evaluate", str(dossier), env_extra=NO_DB)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("Éligibilité : NON ÉLIGIBLE — « non éligible »")
+    assert "structure mixte (catégories 146 et 365)" in lines[2]
+    assert "Part de financement indicative : 0%" in result.stdout
+    assert "part nulle : candidat non éligible au domaine" in result.stdout

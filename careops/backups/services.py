@@ -33,6 +33,7 @@ from careops.backups.models import (
 )
 from careops.backups.objectives import ObjectiveResolver
 from careops.compliance import services as compliance
+from careops.continuity.engine.compute import reachable
 from careops.core import audit, crypto
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation, RoleAssignment
@@ -605,6 +606,20 @@ def _today() -> dt.date:
     return compliance.today_in_paris()
 
 
+def supported_activities(system: ProtectedSystem) -> list[str]:
+    """Codes of the BIA activities that need the resource the system is linked to, directly
+    or through other resources (the D2.O1.C activities a restore test of it serves)."""
+    resource = system.resource
+    if resource is None:
+        return []
+    campaign = resource.campaign
+    graph: dict[str, list[str]] = {}
+    for source, target in campaign.dependencies.values_list("source", "target__code"):
+        graph.setdefault(source, []).append(target)
+    codes = campaign.activities.values_list("code", flat=True)
+    return sorted(code for code in codes if resource.code in reachable(graph, code))
+
+
 def restore_test_evidence(user, run: VerificationRun):
     """A successful restore test with its business referent → evidence of D2.O4."""
     if run.kind != choices.RunKind.RESTORE or run.outcome != "ok":
@@ -625,6 +640,8 @@ def restore_test_evidence(user, run: VerificationRun):
             attributes={
                 "business_referent": run.business_referent,
                 "scope": f"{run.protected_system.name} depuis {run.repository.name}",
+                # D2.O4 (referential 1.1): the BIA activities the restored IS supports
+                "activities": supported_activities(run.protected_system),
                 "restore_seconds": run.restore_seconds,
                 "files": check["details"].get("files"),
                 "checksums": check["message"],

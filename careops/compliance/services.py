@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from careops.catalogue import bridge
+from careops.catalogue.engine.eligibility import LEGAL_STATUSES
 from careops.compliance import uploads
 from careops.compliance.models import (
     Assessment,
@@ -182,6 +183,7 @@ def candidate_entities(candidate: Organisation) -> list[dict[str, Any]]:
             "level": "EG" if node.kind == OrgKind.EG else "EJ",
             "weight": float(node.activity_weight),
             "unit": node.activity_unit or "activité combinée",
+            "finess_category": node.finess_category or None,
         }
         for node in _unit_nodes(candidate)
     ]
@@ -242,6 +244,12 @@ def build_dossier(assessment: Assessment, as_of: dt.date | None = None) -> dict[
             "name": candidate.name,
             "finess": candidate.finess,
             "kind": candidate.kind,
+            # eligibility (docs/dossier-format.md): the same facts the candidacy was checked on
+            "legal_status": candidate.category if candidate.category in LEGAL_STATUSES else None,
+            "finess_category": candidate.finess_category or None,
+            "ght": candidate.parent.name
+            if candidate.parent is not None and candidate.parent.kind == OrgKind.GHT
+            else None,
         },
         "entities": candidate_entities(candidate),
         "candidacy_date": assessment.candidacy_date.isoformat()

@@ -109,8 +109,9 @@ def test_bad_workbook_imports_nothing_and_lists_every_error(scene, client_for):
     response = client.post(
         url("campaign_import", campaign.pk), {"workbook": upload(to_bytes(outside))}
     )
-    assert f"Activités, ligne 2, colonne Entité : FINESS « {scene.tree.ej_b.finess} » hors de" in (
-        response.content.decode()
+    assert (
+        f"Activités, ligne 2, colonne D « Entité » : FINESS « {scene.tree.ej_b.finess} » hors de"
+        in (response.content.decode())
     )
     assert not campaign.activities.filter(code="NEW").exists()
     assert (

@@ -152,6 +152,14 @@ class DocumentCriterion(_Criterion):
     period: Period | None = None
     valid_at: Bound | None = None
     required_attributes: list[str] = Field(default_factory=list)
+    #: A validation must be declared, by any role (the validating role is not published).
+    validated: bool = False
+
+    @model_validator(mode="after")
+    def _one_validation_rule(self) -> DocumentCriterion:
+        if self.validated and self.validated_by:
+            raise ValueError("validated et validated_by s'excluent : gardez validated_by")
+        return self
 
 
 class AuditLevelCriterion(_Criterion):
@@ -194,6 +202,11 @@ class CoverageCriterion(_Criterion):
     unit_level: Literal["auto", "EJ", "EG"] = "auto"
     required_perimeters: list[str] = Field(default_factory=list)
     period: Period | None = None
+    #: Attributes the covering evidence must fill (D2.O1.C: the list of critical activities).
+    required_attributes: list[str] = Field(default_factory=list)
+    #: When set, a perimeter declared in ``perimeters_absent`` counts only with its reason in
+    #: this attribute (a text, or a mapping perimeter → text).
+    absence_reason_attribute: str | None = None
 
 
 class EventInPeriodCriterion(_Criterion):
@@ -214,6 +227,20 @@ class IndicatorCriterion(_Criterion):
     numerator: str = "numerator"
     denominator: str = "denominator"
     aggregation: Literal["sum", "latest"] = "sum"
+    period: Period | None = None
+
+
+class RelatedEvidenceCriterion(_Criterion):
+    """Evidence of a kind, in a period, whose ``attribute`` names one of the values that
+    evidence of ``related_kind`` lists in ``related_attribute`` (D2.O4: the restore test is
+    on an IS supporting a critical activity of a BIA). When no evidence of the related kind
+    lists any value, the link cannot be checked: the criterion is met and says so."""
+
+    type: Literal["related_evidence"]
+    evidence_kind: str
+    attribute: str
+    related_kind: str
+    related_attribute: str
     period: Period | None = None
 
 
@@ -271,7 +298,8 @@ Criterion = Annotated[
     | IndicatorCriterion
     | ConditionalCriterion
     | AttestationCriterion
-    | TrajectoryCriterion,
+    | TrajectoryCriterion
+    | RelatedEvidenceCriterion,
     Field(discriminator="type"),
 ]
 CRITERION_TYPES = (
@@ -284,6 +312,7 @@ CRITERION_TYPES = (
     "conditional",
     "attestation",
     "trajectory",
+    "related_evidence",
 )
 ConditionalCriterion.model_rebuild()
 
@@ -311,12 +340,18 @@ class Item(Model):
     confidence: Confidence | None = None
     to_confirm: bool = False
     open_question: str | None = None
+    #: Without this item met, nothing of the domain's funding is due (D1: the ADS audit).
+    mandatory_for_funding: bool = False
     criteria: list[Criterion] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _criteria_shape(self) -> Item:
         if self.kind == "group" and self.criteria:
             raise ValueError("un groupe n'a pas de critères : son statut se déduit de ses enfants")
+        if self.kind == "group" and self.mandatory_for_funding:
+            raise ValueError(
+                "mandatory_for_funding porte sur un prérequis ou un objectif, pas sur un groupe"
+            )
         if self.kind != "group" and not self.criteria and not self.to_confirm:
             raise ValueError(
                 f"l'élément {self.id} n'a aucun critère : ajoutez-en ou marquez-le to_confirm"
@@ -397,8 +432,13 @@ class Windows(Model):
     payment: Window | None = None
 
 
+LegalStatus = Literal["public", "private_nonprofit", "private_forprofit", "medico_social"]
+
+
 class Eligibility(Model):
     candidate_kinds: list[CandidateKind] = Field(default_factory=list)
+    #: Legal statuses admitted (checked when the candidate's is known; a GHT has none).
+    legal_statuses: list[LegalStatus] = Field(default_factory=list)
     categories: list[str] = Field(default_factory=list)
     finess_categories: list[Annotated[str, BeforeValidator(str)]] = Field(default_factory=list)
     exclusions: list[str] = Field(default_factory=list)

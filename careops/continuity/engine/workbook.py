@@ -42,6 +42,7 @@ from careops.continuity.engine.model import (
     PriorityClass,
     Problem,
     Resource,
+    column_ref,
 )
 from careops.core.spreadsheet import append_row, unescape_cell
 
@@ -427,7 +428,7 @@ class _Sheet:
                 self.error(1, f"{letter} « {name} »", "colonne inconnue")
         for column in columns:
             if column.required and column.header not in self.index:
-                self.error(1, f"« {column.header} »", "colonne obligatoire absente")
+                self.error(1, column_ref("", column.header), "colonne obligatoire absente")
         self.rows: list[tuple[int, tuple]] = []
         for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
             if any(v is not None and str(v).strip() != "" for v in values):
@@ -438,7 +439,7 @@ class _Sheet:
 
     def ref(self, header: str) -> str:
         position = self.index.get(header)
-        return f"{get_column_letter(position + 1)} « {header} »" if position is not None else header
+        return column_ref(get_column_letter(position + 1) if position is not None else "", header)
 
     def raw(self, values: tuple, header: str) -> Any:
         position = self.index.get(header)
@@ -698,20 +699,49 @@ def read_workbook(source: str | Path | IO[bytes]) -> tuple[Bia, list[Problem]]:
                     row=number,
                 )
             )
+    bia.columns = {
+        name: _letters(sheets[name], [c.header for c in SHEETS[name]] + list(labels))
+        if name == RATINGS
+        else _letters(sheets[name], [c.header for c in SHEETS[name]])
+        for name in SHEETS
+    }
     return bia, problems
+
+
+def _letters(ws, headers: list[str]) -> dict[str, str]:
+    """Header → column letter, as the sheet actually lays its columns out."""
+    by_norm = {_norm(header): header for header in headers}
+    found: dict[str, str] = {}
+    for position, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1), ())):
+        header = by_norm.get(_norm(cell.value))
+        if header is not None and header not in found:
+            found[header] = get_column_letter(position + 1)
+    return found
+
+
+def template_letters(method: Method) -> dict[str, dict[str, str]]:
+    """Header → column letter in the workbook ``write_workbook`` produces (horizons follow
+    the fixed columns of « Cotations »)."""
+    letters = {
+        name: {c.header: get_column_letter(i) for i, c in enumerate(columns, start=1)}
+        for name, columns in SHEETS.items()
+    }
+    for index, horizon in enumerate(method.horizons, start=len(RATING_FIXED) + 1):
+        letters[RATINGS][horizon.label] = get_column_letter(index)
+    return letters
 
 
 def _read_method(sheets, problems: list[Problem]) -> Method:
     default = Method()
     threshold = default.threshold
-    for number, r in _Sheet(sheets[PARAMETERS], PARAMETER_COLUMNS, problems).records():
+    parameters = _Sheet(sheets[PARAMETERS], PARAMETER_COLUMNS, problems)
+    threshold_row = None
+    for number, r in parameters.records():
         if _norm(r["Paramètre"]) == _norm(THRESHOLD_KEY) and r["Valeur"] is not None:
-            threshold = int(r["Valeur"])
+            threshold, threshold_row = int(r["Valeur"]), number
         elif r["Paramètre"]:
-            problems.append(
-                Problem(
-                    f"paramètre « {r['Paramètre']} » inconnu", PARAMETERS, number, "A « Paramètre »"
-                )
+            parameters.error(
+                number, parameters.ref("Paramètre"), f"paramètre « {r['Paramètre']} » inconnu"
             )
     horizons = []
     sheet = _Sheet(sheets[HORIZONS], HORIZON_COLUMNS, problems)
@@ -742,8 +772,8 @@ def _read_method(sheets, problems: list[Problem]) -> Method:
         problems.append(Problem("l'échelle doit numéroter les niveaux 0, 1, 2… sans trou", SCALE))
         levels = list(enumerate(default.levels))
     if not 0 < threshold <= len(levels) - 1:
-        problems.append(
-            Problem(f"seuil {threshold} hors de l'échelle", PARAMETERS, None, "B « Valeur »")
+        parameters.error(
+            threshold_row, parameters.ref("Valeur"), f"seuil {threshold} hors de l'échelle"
         )
         threshold = default.threshold
     classes = []
