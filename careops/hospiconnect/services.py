@@ -356,7 +356,7 @@ def complete_review(user, review: AccountReview):
             compliance.RevisionInput(
                 effective_date=today,
                 attributes={
-                    "automatic": review.automatic,
+                    "automatic_review": review.automatic,
                     "accounts": total,
                     "revoked": revoked,
                     "review_id": review.pk,

@@ -183,8 +183,8 @@ def test_account_review_from_an_export_becomes_evidence(
     evidence = Evidence.objects.get(pk=review.evidence_id)
     revision = evidence.revisions.get()
     assert evidence.kind == "access_review"
-    assert {k: revision.attributes[k] for k in ("automatic", "accounts", "revoked")} == {
-        "automatic": True,
+    assert {k: revision.attributes[k] for k in ("automatic_review", "accounts", "revoked")} == {
+        "automatic_review": True,
         "accounts": 9,
         "revoked": 1,
     }

@@ -37,7 +37,17 @@ from careops.hospiconnect.engine.tables import (
 )
 
 DATA_FILE = Path(__file__).with_name("hospiconnect.yaml")
-REFERENTIAL_FILE = Path(__file__).parents[2] / "catalogue" / "referential" / "hospiconnect-v1.yaml"
+REFERENTIAL_DIR = Path(__file__).parents[2] / "catalogue" / "referential"
+
+
+def referential_file() -> Path:
+    """The newest HospiConnect version of the shipped referential (hospiconnect-v1.1.yaml > v1)."""
+
+    def version(path: Path) -> tuple[int, ...]:
+        return tuple(int(part) for part in path.stem.split("-v", 1)[1].split("."))
+
+    return max(REFERENTIAL_DIR.glob("hospiconnect-v*.yaml"), key=version)
+
 
 DPI_COLUMNS = [
     Column(
@@ -235,7 +245,7 @@ def data() -> dict:
 @cache
 def referential_targets() -> dict[str, tuple[str, float, int]]:
     """item id → (evidence kind, target, year) of every indicator criterion of the referential."""
-    document = _load_yaml(REFERENTIAL_FILE)
+    document = _load_yaml(referential_file())
     targets = {}
     for item in document.get("items", []):
         for criterion in item.get("criteria", []) or []:
