@@ -75,6 +75,7 @@ def create_measurement(
     dpi: File[UploadedFile],
     mfa: File[UploadedFile] = None,
     dmp: File[UploadedFile] = None,
+    ad: File[UploadedFile] = None,
 ):
     """Upload the exports (multipart) and queue the computation; poll the measurement for its
     status. The remembered column mapping of each export is used."""
@@ -82,14 +83,15 @@ def create_measurement(
         Organisation.objects.all(), request, form.organisation_id, "change"
     )
     mappings = {
-        source: services.remembered_mapping(organisation, source) for source in Source.values
+        source: services.remembered_mapping(organisation, source)
+        for source in services.COLUMN_SOURCES
     }
     with transaction.atomic():
         run = services.start_import(
             current_user(request),
             organisation,
             form.as_of,
-            {Source.DPI: dpi, Source.MFA: mfa, Source.DMP: dmp},
+            {Source.DPI: dpi, Source.MFA: mfa, Source.DMP: dmp, Source.AD: ad},
             mappings,
             create_review=form.create_review,
             review_automatic=form.review_automatic,

@@ -42,6 +42,14 @@ class ImportForm(forms.Form):
             "Mois, compte, consultations TD3.1 ; lignes sans compte : consentements et file active du mois."
         ),
     )
+    ad = forms.FileField(
+        label=_("Collecte Active Directory"),
+        required=False,
+        help_text=_(
+            "Fichier de careops ad collect (.json.gz) : les comptes dont l'ouverture de session "
+            "exige une carte à puce comptent comme équipés d'un MIE."
+        ),
+    )
     create_review = forms.BooleanField(
         label=_("Ouvrir la revue annuelle des comptes à partir de cet export"), required=False
     )
@@ -78,7 +86,7 @@ class ImportForm(forms.Form):
     def file_fields(self):
         return [
             self[name]
-            for name in ("as_of", "dpi", "mfa", "dmp", "create_review", "review_automatic")
+            for name in ("as_of", "dpi", "mfa", "dmp", "ad", "create_review", "review_automatic")
         ]
 
     def mapping_fields(self):

@@ -12,6 +12,7 @@ class Source(models.TextChoices):
     DPI = "dpi", _("export des utilisateurs du DPI")
     MFA = "mfa", _("export de l'IdP ou de l'annuaire (2FA)")
     DMP = "dmp", _("activité DMP mensuelle")
+    AD = "ad", _("collecte Active Directory (cartes à puce)")
 
 
 class RunStatus(models.TextChoices):

@@ -36,8 +36,9 @@ from careops.hospiconnect.models import (
 from careops.tenancy import scope
 
 logger = logging.getLogger("careops.hospiconnect")
+COLUMN_SOURCES = (Source.DPI, Source.MFA, Source.DMP)  # exports whose columns are mapped
 FAILING_KEPT = 5000  # accounts listed per indicator in a stored result (all are counted)
-ALLOWED_EXTENSIONS = {"csv", "txt", "xlsx"}
+ALLOWED_EXTENSIONS = {"csv", "txt", "xlsx", "gz", "json"}
 
 
 def pending_dir() -> Path:
@@ -164,11 +165,12 @@ def run_import(import_id: int) -> IndicatorImport:
             )
         _progress(run, 10, _("lecture des exports"))
         mappings = {
-            source: remembered_mapping(run.organisation, source) for source in Source.values
+            source: remembered_mapping(run.organisation, source) for source in COLUMN_SOURCES
         }
         report = engine.compute(
             paths[Source.DPI],
             mfa=paths.get(Source.MFA),
+            ad=paths.get(Source.AD),
             dmp=paths.get(Source.DMP),
             rpps_directory=_directory_lookup(),
             as_of=run.as_of,

@@ -122,7 +122,9 @@ def organisation(request, pk: int):
 @login_required
 def import_new(request, pk: int):
     node = get_in_scope(Organisation, request.user, "change", pk=pk)
-    remembered = {source: services.remembered_mapping(node, source) for source in Source.values}
+    remembered = {
+        source: services.remembered_mapping(node, source) for source in services.COLUMN_SOURCES
+    }
     form = ImportForm(request.POST or None, request.FILES or None, mappings=remembered)
     if request.method == "POST" and form.is_valid():
         uploads = {source: form.cleaned_data.get(source) for source in Source.values}

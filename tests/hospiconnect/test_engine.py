@@ -324,3 +324,39 @@ def test_rpps_line_has_the_extract_width():
     from tests.hospiconnect.synthetic import RPPS_HEADER
 
     assert rpps_line(1, "10", "Médecin").count("|") == len(RPPS_HEADER)
+
+
+def test_ad_collection_smart_card_logon_counts_as_a_mie(tmp_path):
+    from careops.directory.engine.dump import Dump, save_dump
+
+    def user(name, uac):
+        return {
+            "dn": f"CN={name},CN=Users,DC=chu,DC=test",
+            "a": {
+                "objectclass": ["top", "person", "organizationalPerson", "user"],
+                "samaccountname": [name],
+                "useraccountcontrol": [str(uac)],
+            },
+        }
+
+    dump = Dump(
+        domain="chu.test",
+        domain_sid="S-1-5-21-1-2-3",
+        collected_at="2027-11-29T10:00:00+00:00",
+        naming_contexts={"default": "DC=chu,DC=test"},
+        objects=[user("d2", 0x200 | 0x40000), user("n2", 0x200), user("a1", 0x200 | 0x40000)],
+    )
+    save_dump(dump, tmp_path / "ad.json.gz")
+    report = compute(write_csv(tmp_path / "dpi.csv"), ad=tmp_path / "ad.json.gz", as_of=AS_OF)
+    indicators = by_id(report)
+    # d2 (SMS in the DPI) logs on with a smart card: 4 / 5 doctors and nurses; n2 still fails
+    assert (
+        indicators["mfa_doctors_nurses"].numerator,
+        indicators["mfa_doctors_nurses"].denominator,
+    ) == (4, 5)
+    assert report.inputs["ad"] == {"domain": "chu.test", "smart_card_accounts": 2, "applied": 2}
+    assert "a1" not in {f.account for f in indicators["mfa_all"].failing}
+    broken = tmp_path / "broken.json.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00garbage")
+    with pytest.raises(TableError, match="broken.json.gz : Fichier de collecte"):
+        compute(write_csv(tmp_path / "dpi.csv"), ad=broken, as_of=AS_OF)

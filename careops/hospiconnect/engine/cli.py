@@ -91,6 +91,11 @@ def main(argv: list[str] | None = None, prog: str = "careops hospiconnect") -> i
         "--mfa", type=Path, help="export de l'IdP ou de l'annuaire : comptes et moyen 2FA"
     )
     indicators.add_argument(
+        "--ad",
+        type=Path,
+        help="collecte Active Directory (careops ad collect) : comptes à carte à puce obligatoire",
+    )
+    indicators.add_argument(
         "--dmp",
         type=Path,
         help="activité DMP mensuelle : consultations TD3.1, consentements, file active",
@@ -122,6 +127,7 @@ def main(argv: list[str] | None = None, prog: str = "careops hospiconnect") -> i
             args.dpi,
             rpps_extract=args.rpps,
             mfa=args.mfa,
+            ad=args.ad,
             dmp=args.dmp,
             as_of=args.as_of or dt.date.today(),
             mappings=_mapping(args.colonnes),

@@ -597,6 +597,33 @@ def read_rpps_extract(path: Path, wanted: set[str]) -> tuple[dict[str, tuple[str
     return found, {"encoding": layout.encoding, "found": len(found)}
 
 
+def read_ad(path: Path, users: list[DpiUser], problems: Problems) -> dict:
+    """An AD collection (``careops ad collect``): accounts whose logon requires a smart card
+    (userAccountControl SMARTCARD_REQUIRED) hold a smart-card MIE, unless the exports already
+    name an accepted two-factor means for them."""
+    from careops.directory.engine.dump import DumpError, load_dump
+    from careops.directory.engine.model import UAC_SMARTCARD_REQUIRED, Entry
+
+    try:
+        dump = load_dump(path)
+    except DumpError as exc:
+        raise TableError(f"{Path(path).name} : {exc}") from exc
+    by_account = {user.account.lower(): user for user in users}
+    methods = mfa_methods()
+    smart_cards = matched = 0
+    for obj in dump.objects:
+        entry = Entry(obj["dn"], obj["a"], obj.get("sd"))
+        if "user" not in entry.classes or not entry.uac & UAC_SMARTCARD_REQUIRED:
+            continue
+        smart_cards += 1
+        user = by_account.get((entry.get("samaccountname") or "").lower())
+        if user is None or (user.mfa and methods[user.mfa]["accepted"]):
+            continue
+        matched += 1
+        user.mfa_raw, user.mfa, user.source_mfa = "carte à puce (AD)", "smart_card", Path(path).name
+    return {"domain": dump.domain, "smart_card_accounts": smart_cards, "applied": matched}
+
+
 def read_dmp(path: Path, mapping: dict | None, problems: Problems):
     layout, rows = read_table(path, DMP_COLUMNS, mapping)
     consultations: dict[str, dict[str, int]] = defaultdict(dict)
@@ -681,6 +708,7 @@ def compute(
     rpps_extract: Path | None = None,
     rpps_directory=None,
     mfa: Path | None = None,
+    ad: Path | None = None,
     dmp: Path | None = None,
     as_of: dt.date,
     mappings: dict[str, dict] | None = None,
@@ -696,6 +724,8 @@ def compute(
     users, inputs["dpi"] = read_dpi(Path(dpi), mappings.get("dpi"), problems)
     if mfa:
         inputs["mfa"] = read_mfa(Path(mfa), mappings.get("mfa"), users, problems)
+    if ad:
+        inputs["ad"] = read_ad(Path(ad), users, problems)
     extract = None
     if rpps_extract or rpps_directory:
         wanted = {user.rpps for user in users if user.active and not user.rpps_problem}
