@@ -103,6 +103,8 @@ def organisation(request, pk: int):
         pending=Count("lines", filter=Q(lines__decision=Decision.PENDING)), total=Count("lines")
     )
     labels = dict(IdentificationMeans._meta.get_field("kind").choices)
+    year = timezone.localdate().year
+    review_due = not reviews.filter(year=year, status="done").exists()
     return render(
         request,
         "hospiconnect/organisation.html",
@@ -114,6 +116,8 @@ def organisation(request, pk: int):
             "charts": charts_html,
             "means_counts": [(labels[row["kind"]], row["n"]) for row in means_counts],
             "reviews": reviews,
+            "review_due": review_due,
+            "year": year,
             "can_change": scope.can(request.user, "change", node),
         },
     )

@@ -10,3 +10,12 @@ def pct(value) -> str:
         return "—"
     text = f"{float(value) * 100:.1f}".replace(".", ",").removesuffix(",0")
     return f"{text}\u00a0%"
+
+
+@register.filter
+def gap(ratio, target) -> str:
+    """Points missing to reach ``target`` (« 12,5 points »), or « » when reached or unknown."""
+    if ratio is None or target is None or ratio >= target:
+        return ""
+    text = f"{(float(target) - float(ratio)) * 100:.1f}".replace(".", ",").removesuffix(",0")
+    return f"{text}\u00a0points"
