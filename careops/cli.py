@@ -29,8 +29,18 @@ def _exposure_scan(args: list[str]) -> int:
     return scan_main(args, str(default_vulndb), prog="careops exposure")
 
 
+def _hospiconnect(args: list[str]) -> int:
+    """``careops hospiconnect indicators …``: the indicators engine alone, without Django."""
+    from careops.hospiconnect.engine.cli import main as hospiconnect_main
+
+    return hospiconnect_main(args, prog="careops hospiconnect")
+
+
 # Commands served by a Django-free engine: (first words) → runner taking the remaining words.
-ENGINE_COMMANDS = {("exposure", "scan"): _exposure_scan}
+ENGINE_COMMANDS = {
+    ("exposure", "scan"): _exposure_scan,
+    ("hospiconnect", "indicators"): _hospiconnect,
+}
 
 
 def main(argv: list[str] | None = None) -> None:

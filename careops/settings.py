@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "careops.identity",
     "careops.core",
     "careops.tenancy",
     "careops.catalogue",
@@ -42,6 +44,7 @@ INSTALLED_APPS = [
     "careops.continuity",
     "careops.backups",
     "careops.declarations",
+    "careops.hospiconnect",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +124,36 @@ ACCOUNT_ADAPTER = "careops.core.adapters.AccountAdapter"
 ACCOUNT_RATE_LIMITS = {"login_failed": CONFIG["LOGIN_FAILURES_LIMIT"]}
 ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+
+# Federated sign-in (Pro Santé Connect, ProConnect): see careops/identity and docs/identity.md.
+# A federated identity never signs up nor links itself to an account by its e-mail: it is linked
+# by its owner once signed in, or by an administrator (careops identity link).
+SOCIALACCOUNT_ADAPTER = "careops.identity.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "careops_oidc": {
+        "APPS": [
+            {
+                "provider_id": provider["id"],
+                "name": provider["name"],
+                "client_id": provider["client_id"],
+                "secret": provider["secret"],
+                "settings": {
+                    "server_url": provider["issuer"],
+                    "scope": provider["scope"],
+                    "auth_params": {"acr_values": provider["acr"]} if provider["acr"] else {},
+                    "accepted_acr": provider["accepted_acr"],
+                    "counts_as_mfa": provider["mfa"],
+                    "uid_field": provider["uid_claim"],
+                },
+            }
+            for provider in _config.oidc_providers()
+        ]
+    }
+}
 MFA_TOTP_ISSUER = "careops"
 MFA_REQUIRED_ROLES = _config.split(CONFIG["MFA_REQUIRED_ROLES"])
 

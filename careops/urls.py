@@ -15,6 +15,7 @@ urlpatterns = [
     path("continuite/", include("careops.continuity.urls")),
     path("sauvegardes/", include("careops.backups.urls")),
     path("declarations/", include("careops.declarations.urls")),
+    path("hospiconnect/", include("careops.hospiconnect.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,5 +1,7 @@
 """Template context shared by every page."""
 
+from django.conf import settings
+
 from careops.tenancy import scope
 
 
@@ -9,4 +11,7 @@ def navigation(request) -> dict:
     return {
         "user_roles": roles,
         "is_programme_admin": "administrator" in roles,
+        "OIDC_FEDERATIONS": bool(
+            settings.SOCIALACCOUNT_PROVIDERS.get("careops_oidc", {}).get("APPS")
+        ),
     }
