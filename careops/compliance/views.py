@@ -46,7 +46,20 @@ def assessment_detail(request, pk):
             "rows": rows,
             "counts": counts,
             "can_change": scope.can(request.user, "change", assessment),
+            "candidacies": _candidacies_of(request.user, assessment),
         },
+    )
+
+
+def _candidacies_of(user, assessment: Assessment) -> list:
+    """The candidacy (and its declaration) filed with this assessment, in the user's scope."""
+    from django.apps import apps  # declarations builds on compliance, not the reverse
+
+    candidacy = apps.get_model("declarations", "Candidacy")
+    return list(
+        scope.restrict(candidacy.objects.filter(assessment=assessment), user).only(
+            "pk", "state", "domain"
+        )
     )
 
 

@@ -26,3 +26,12 @@ def isodate(value):
         except ValueError:
             return value
     return value
+
+
+@register.inclusion_tag("includes/breadcrumb.html")
+def breadcrumb(*parts):
+    """The breadcrumb of a page: ``{% breadcrumb "Déclarations" url "Dossier" url "Revue" %}``
+    — label/URL pairs of the ancestors, then the current page's label (Accueil comes first)."""
+    pairs = list(parts[:-1])
+    ancestors = [(pairs[i], pairs[i + 1]) for i in range(0, len(pairs) - 1, 2)]
+    return {"ancestors": ancestors, "current": parts[-1] if parts else ""}
