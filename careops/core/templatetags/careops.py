@@ -52,5 +52,5 @@ def fed_objectives(app: str):
     from careops.core.modules import objectives_fed_by
 
     items = Item.objects.filter(version__is_current=True).exclude(kind="group")
-    items = items.select_related("version").only("code", "title", "version__pk")
+    items = items.only("code", "title", "version_id", "position")
     return {"items": objectives_fed_by(app, items.order_by("version__domain", "position"))}
