@@ -182,7 +182,8 @@ def review_all(
     wanted: dict[str, dict[str, Any]] = {}
     for code, opinion in opinions.items():
         if opinion.get("verdict"):
-            wanted[code] = opinion
+            due = opinion.get("due_date") if opinion["verdict"] == Verdict.COMPLEMENT else None
+            wanted[code] = {**opinion, "due_date": due}
     if rest_compliant:
         for item in services.reviewable_items(declaration):
             if item["id"] not in wanted and item["id"] not in current:

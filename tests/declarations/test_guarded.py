@@ -162,3 +162,26 @@ def test_instruction_page_without_an_open_step(declared, people):
     with time_machine.travel(dt.datetime(2027, 1, 2, 9, tzinfo=dt.UTC), tick=False):
         page = client_for(people.ars).get(f"/declarations/{declared.pk}/instruction/")
     assert "Aucune instruction n'est ouverte" in page.content.decode()
+
+
+def test_one_page_review_records_only_what_changed(declared, people):
+    url = f"/declarations/{declared.pk}/instruction/"
+    client = client_for(people.ars)
+    with time_machine.travel(REVIEW_AT, tick=False):
+        client.post(url, {"rest_compliant": "on"})
+        # the page sends every field back, pre-filled (a due date included): nothing changes
+        again = client.post(
+            url,
+            {
+                f"{field}-{code}": value
+                for code in ("D2.P1", "D2.O1.A", "D2.O1.B")
+                for field, value in (
+                    ("verdict", Verdict.COMPLIANT),
+                    ("message", ""),
+                    ("due", "2026-06-16"),
+                )
+            },
+            follow=True,
+        )
+    assert "0 avis enregistré(s)." in again.content.decode()
+    assert ItemReview.objects.count() == 3
