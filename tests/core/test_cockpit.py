@@ -220,3 +220,41 @@ def catalogue_version(domain: str):
     from careops.catalogue.models import ReferentialVersion
 
     return ReferentialVersion.objects.get(domain=domain, is_current=True)
+
+
+def test_every_section_page_has_a_breadcrumb_home(declared, people, org_tree):
+    client = client_for(people.rssi)
+    for url in (
+        "/sauvegardes/",
+        "/exposition/",
+        "/annuaires/",
+        "/continuite/",
+        "/organisations/",
+        "/referentiel/",
+        "/journal/",
+        "/preuves/",
+        "/declarations/",
+        f"/declarations/{declared.pk}/",
+        f"/declarations/{declared.pk}/instruction/",
+        f"/evaluations/{declared.assessment_id}/",
+        f"/evaluations/{declared.assessment_id}/modifier/",
+        f"/organisations/{org_tree.ght.pk}/",
+    ):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        crumbs = page.content.decode().split('class="breadcrumb"')
+        assert len(crumbs) == 2, url  # exactly one breadcrumb
+        assert 'href="/"' in crumbs[1].split("</nav>")[0], url
+
+
+def test_forms_have_a_way_back(declared, people, org_tree):
+    client = client_for(people.rssi)
+    for url, back in (
+        (
+            f"/evaluations/{declared.assessment_id}/modifier/",
+            f"/evaluations/{declared.assessment_id}/",
+        ),
+        (f"/organisations/{org_tree.ght.pk}/modifier/", f"/organisations/{org_tree.ght.pk}/"),
+    ):
+        body = client.get(url).content.decode()
+        assert f'href="{back}">Annuler</a>' in body, url
