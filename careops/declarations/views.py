@@ -253,6 +253,18 @@ def file(request, pk):
     return redirect("declarations:detail", pk=candidacy.pk)
 
 
+def _declaration_or_none(request, candidacy: Candidacy) -> Declaration | None:
+    """The filed declaration, or None with a message saying the dossier is not there yet."""
+    declaration = Declaration.objects.filter(candidacy=candidacy).first()
+    if declaration is None:
+        messages.info(
+            request,
+            _("Aucune déclaration déposée pour ce dossier : il est à l'étape « %(state)s ».")
+            % {"state": candidacy.get_state_display()},
+        )
+    return declaration
+
+
 def _opinions_from(post) -> dict[str, dict]:
     opinions = {}
     for key, verdict in post.items():
@@ -277,7 +289,9 @@ def instruction(request, pk):
     """The one-page instruction: every item's opinion at the dossier's level (ARS or ANS),
     with « conforme » for every item left without one."""
     candidacy = _candidacy(request, pk)
-    declaration = get_in_scope(Declaration, request.user, candidacy=candidacy)
+    declaration = _declaration_or_none(request, candidacy)
+    if declaration is None:
+        return redirect("declarations:detail", pk=candidacy.pk)
     actions = services.actions_for(request.user, candidacy)
     level = Level.ARS if actions["review_ars"] else Level.ANS if actions["review_ans"] else None
     if request.method == "POST":
@@ -381,7 +395,9 @@ def decide(request, pk):
     """The ANS's decision step: what it decides on (each item's ARS and ANS opinions, the
     funding), then an explicit confirmation; refused while an ANS opinion is missing."""
     candidacy = _candidacy(request, pk)
-    declaration = get_in_scope(Declaration, request.user, candidacy=candidacy)
+    declaration = _declaration_or_none(request, candidacy)
+    if declaration is None:
+        return redirect("declarations:detail", pk=candidacy.pk)
     actions = services.actions_for(request.user, candidacy)
     if request.method == "POST":
         try:

@@ -185,3 +185,14 @@ def test_one_page_review_records_only_what_changed(declared, people):
         )
     assert "0 avis enregistré(s)." in again.content.decode()
     assert ItemReview.objects.count() == 3
+
+
+def test_instruction_and_decision_before_filing_lead_back_to_the_dossier(validated, people):
+    for url in ("instruction", "decision"):
+        answer = client_for(people.ars).get(f"/declarations/{validated.pk}/{url}/", follow=True)
+        assert answer.redirect_chain[-1][0] == f"/declarations/{validated.pk}/"
+        assert "Aucune déclaration déposée pour ce dossier" in answer.content.decode()
+    assert (
+        client_for(people.ars_other).get(f"/declarations/{validated.pk}/decision/").status_code
+        == 404
+    )
