@@ -304,11 +304,12 @@ def ars_queue(user, now: dt.datetime) -> list[dict[str, Any]]:
     )
     rows = []
     for c in found:
-        domain = services.domain_of(c.referential_version)
+        # a declaration is instructed inside the ARS window; the validation of a candidacy has
+        # no published window (docs/declarations.md)
         window = (
-            domain.windows.ars_instruction
+            services.domain_of(c.referential_version).windows.ars_instruction
             if c.state == State.DECLARED
-            else domain.windows.candidacy
+            else None
         )
         closes = window.closes if window is not None else None
         rows.append(

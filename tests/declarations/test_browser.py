@@ -231,6 +231,7 @@ def test_each_roles_day_in_the_browser(browser, live_server, cast):  # noqa: F81
         ans.get_by_role("button", name="Rendre la décision").click()
         ans.get_by_text(re.compile("Décision impossible : avis ANS")).first.wait_for()
         ans.get_by_role("link", name="les donner sur la page d'instruction").click()
+        check(ans, "ANS one-page instruction")
         ans.get_by_label("Toutes les exigences encore sans avis : conforme").check()
         ans.get_by_role("button", name="Enregistrer les avis").click()
         ans.get_by_text("3 avis enregistré(s).").wait_for()
