@@ -83,6 +83,7 @@ def test_whole_workflow_through_the_api(apis, org_tree, version, evidence):
             {"representative_name": "Mme Martin", "representative_title": "DG", "attested": True},
         )
         assert unreviewed.status_code == 422 and "Relisez la revue" in unreviewed.json()["detail"]
+        assert apis["ars_other"].get(f"/candidacies/{pk}/prefiling-review").status_code == 404
         review = apis["rssi"].get(f"/candidacies/{pk}/prefiling-review").json()
         assert review["missing_evidence"] == ["D2.O1.B"]
         assert {i["id"]: i["status"] for i in review["items"]}["D2.P1"] == "met"
