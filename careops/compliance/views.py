@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 
 from careops.catalogue import bridge
 from careops.catalogue.models import Item, ReferentialVersion
-from careops.compliance import services
+from careops.compliance import library, services
 from careops.compliance.forms import AssessmentForm, EvidenceForm, RevisionForm
-from careops.compliance.models import Assessment, Evidence, EvidenceFile
+from careops.compliance.models import Assessment, Evidence, EvidenceFile, EvidenceRevision
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation
 from careops.tenancy.shortcuts import get_in_scope
@@ -46,7 +46,20 @@ def assessment_detail(request, pk):
             "rows": rows,
             "counts": counts,
             "can_change": scope.can(request.user, "change", assessment),
+            "candidacies": _candidacies_of(request.user, assessment),
         },
+    )
+
+
+def _candidacies_of(user, assessment: Assessment) -> list:
+    """The candidacy (and its declaration) filed with this assessment, in the user's scope."""
+    from django.apps import apps  # declarations builds on compliance, not the reverse
+
+    candidacy = apps.get_model("declarations", "Candidacy")
+    return list(
+        scope.restrict(candidacy.objects.filter(assessment=assessment), user).only(
+            "pk", "state", "domain"
+        )
     )
 
 
@@ -244,3 +257,35 @@ def file_download(request, pk):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+def evidence_library(request):
+    """Every evidence of the organisations in scope, filtered and paginated."""
+    from django.core.paginator import Paginator
+
+    found, notes = library.search(request.user, request.GET, services.today_in_paris())
+    page = Paginator(found, 25).get_page(request.GET.get("page"))
+    revisions: dict[int, list] = {}
+    for r in EvidenceRevision.objects.filter(evidence__in=[e.pk for e in page]).order_by(
+        "evidence_id", "-number"
+    ):
+        revisions.setdefault(r.evidence_id, []).append(r)
+    labels = dict(library.kind_choices())
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "compliance/library.html",
+        {
+            "page": page,
+            "rows": [(e, labels.get(e.kind, e.kind), revisions.get(e.pk, [])) for e in page],
+            "kinds": labels.items(),
+            "entities": library.entity_choices(request.user),
+            "expiry_choices": library.EXPIRY_CHOICES.items(),
+            "params": request.GET,
+            "query": query.urlencode(),
+            "errors": notes["errors"],
+            "today": services.today_in_paris(),
+        },
+    )

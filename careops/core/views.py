@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from careops.compliance.models import Assessment
+from careops.core import cockpit
 from careops.core.models import AuditEvent
 from careops.tenancy import scope
 from careops.tenancy.choices import OrgKind
@@ -13,7 +14,9 @@ from careops.tenancy.models import Organisation
 
 @login_required
 def home(request):
-    """The user's candidates (GHT, EJ, ESMS in scope) and their assessments' progress."""
+    """The cockpit: what to do next for the user's roles, then their candidates' assessments."""
+    data = cockpit.build(request.user)
+    # the candidates' assessments, for every role (an instructor reaches them from here too)
     candidates = scope.restrict(
         Organisation.objects.filter(kind__in=[OrgKind.GHT, OrgKind.EJ, OrgKind.ESMS]),
         request.user,
@@ -25,10 +28,16 @@ def home(request):
     for a in assessments:
         by_candidate.setdefault(a.candidate_id, []).append(a)
     rows = [(c, by_candidate.get(c.pk, [])) for c in candidates[:200]]
+    candidate_count, assessment_count = candidates.count(), len(assessments)
     return render(
         request,
         "core/home.html",
-        {"rows": rows, "candidate_count": candidates.count(), "assessment_count": len(assessments)},
+        {
+            "rows": rows,
+            "candidate_count": candidate_count,
+            "assessment_count": assessment_count,
+            "cockpit": data,
+        },
     )
 
 

@@ -70,6 +70,20 @@ def summary_pdf(html: str) -> bytes | None:
     return HTML(string=html).write_pdf()
 
 
+def _no_fetch(url: str, *args, **kwargs):
+    raise ValueError(f"ressource externe refusée : {url}")
+
+
+def prefiling_pdf(candidacy: Candidacy, review: dict[str, Any]) -> bytes:
+    """The pre-filing review as PDF (WeasyPrint, no network access)."""
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "declarations/prefiling_pdf.html", {"candidacy": candidacy, "review": review}
+    )
+    return HTML(string=html, base_url=None, url_fetcher=_no_fetch).write_pdf()
+
+
 def write_dossier(declaration: Declaration, out, user) -> dict[str, str]:
     """Write the dossier ZIP to ``out`` (a path or a binary file); return path → SHA-256.
 

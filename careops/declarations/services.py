@@ -429,9 +429,12 @@ def file_declaration(
     representative_title: str,
     attested: bool,
     now=None,
+    review_fingerprint: str | None = None,
 ) -> Declaration:
     """File the declaration of attainment inside the declaration window: the statuses and the
-    evidence are frozen in a hashed snapshot, attested by the legal representative."""
+    evidence are frozen in a hashed snapshot, attested by the legal representative. The web and
+    the API pass the fingerprint of the pre-filing review the user saw (``review.py``): filing
+    is refused when it is missing or when the situation changed since."""
     now = _now(now)
     _require(user, candidacy.candidate, CANDIDATE_ROLES, "déposer la déclaration")
     errors = {}
@@ -448,6 +451,10 @@ def file_declaration(
         _require_state(candidacy, {State.CANDIDACY_VALIDATED}, "déposer la déclaration")
         domain = domain_of(candidacy)
         _require_window(domain, "declaration", now)
+        if review_fingerprint is not None:
+            from careops.declarations.review import require_reviewed  # builds on this module
+
+            require_reviewed(candidacy, review_fingerprint, now)
         text = ATTESTATION.format(
             name=representative_name.strip(),
             title=representative_title.strip(),
@@ -788,6 +795,13 @@ def decide(user, candidacy: Candidacy, comment: str = "", now=None) -> Candidacy
             raise ValidationError(
                 "Des compléments demandés par l'ANS restent à instruire : "
                 + ", ".join(open_requests)
+                + "."
+            )
+        pending = pending_items(declaration, Level.ANS)
+        if pending:
+            raise ValidationError(
+                "Décision impossible : avis ANS conforme ou non conforme attendu sur "
+                + ", ".join(pending)
                 + "."
             )
         computation = funding.compute(

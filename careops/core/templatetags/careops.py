@@ -26,3 +26,31 @@ def isodate(value):
         except ValueError:
             return value
     return value
+
+
+@register.inclusion_tag("includes/breadcrumb.html")
+def breadcrumb(*parts):
+    """The breadcrumb of a page: ``{% breadcrumb "Déclarations" url "Dossier" url "Revue" %}``
+    — label/URL pairs of the ancestors, then the current page's label (Accueil comes first)."""
+    pairs = list(parts[:-1])
+    ancestors = [(pairs[i], pairs[i + 1]) for i in range(0, len(pairs) - 1, 2)]
+    return {"ancestors": ancestors, "current": parts[-1] if parts else ""}
+
+
+@register.inclusion_tag("includes/producers.html")
+def producers(code: str):
+    """Links from an objective to the modules that produce its evidence (core.modules)."""
+    from careops.core.modules import producers_for
+
+    return {"producers": producers_for(code)}
+
+
+@register.inclusion_tag("includes/fed_objectives.html")
+def fed_objectives(app: str):
+    """Links from a module page back to the objectives it feeds, in the current referentials."""
+    from careops.catalogue.models import Item
+    from careops.core.modules import objectives_fed_by
+
+    items = Item.objects.filter(version__is_current=True).exclude(kind="group")
+    items = items.only("code", "title", "version_id", "position")
+    return {"items": objectives_fed_by(app, items.order_by("version__domain", "position"))}
