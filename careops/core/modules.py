@@ -72,6 +72,13 @@ PRODUCERS: tuple[Producer, ...] = (
         _("Convergence des annuaires du GHT et ses jalons"),
         ("D1.O6", "D1.O6.*", "D1BIS.O6", "D1BIS.O6.*"),
     ),
+    Producer(
+        "hospiconnect",
+        "hospiconnect:index",
+        _("HospiConnect"),
+        _("Indicateurs mesurés depuis les exports (DPI, IdP, DMP) et revue annuelle des comptes"),
+        ("HC.202[78].1.[123]", "HC.202[78].2.*", "HC.2028.1.4"),
+    ),
 )
 
 
