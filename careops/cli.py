@@ -36,8 +36,25 @@ def _hospiconnect(args: list[str]) -> int:
     return hospiconnect_main(args, prog="careops hospiconnect")
 
 
+def _maturity(args: list[str]) -> int:
+    """``careops maturity score|list …``: the questionnaire engine alone, without Django."""
+    from careops.maturity.engine.cli import maturity_main
+
+    return maturity_main(args, prog="careops maturity")
+
+
+def _awareness(args: list[str]) -> int:
+    """``careops awareness phishing …``: GoPhish results, without Django."""
+    from careops.maturity.engine.cli import awareness_main
+
+    return awareness_main(args, prog="careops awareness")
+
+
 # Commands served by a Django-free engine: (first words) → runner taking the remaining words.
 ENGINE_COMMANDS = {
+    ("maturity", "score"): _maturity,
+    ("maturity", "list"): _maturity,
+    ("awareness", "phishing"): _awareness,
     ("exposure", "scan"): _exposure_scan,
     ("hospiconnect", "indicators"): _hospiconnect,
 }
