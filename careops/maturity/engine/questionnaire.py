@@ -166,7 +166,10 @@ def parse(document: dict, where: str = "questionnaire") -> Questionnaire:
                 )
             )
         levels = sorted(
-            (Level(int(lv["level"]), str(lv["label"]), float(lv["min"])) for lv in document["levels"]),
+            (
+                Level(int(lv["level"]), str(lv["label"]), float(lv["min"]))
+                for lv in document["levels"]
+            ),
             key=lambda level: level.minimum,
         )
         questionnaire = Questionnaire(
