@@ -54,6 +54,7 @@ def _awareness(args: list[str]) -> int:
 ENGINE_COMMANDS = {
     ("maturity", "score"): _maturity,
     ("maturity", "list"): _maturity,
+    ("maturity", "nis2"): _maturity,
     ("awareness", "phishing"): _awareness,
     ("exposure", "scan"): _exposure_scan,
     ("hospiconnect", "indicators"): _hospiconnect,

@@ -274,3 +274,32 @@ def test_cli_without_django(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "clic 100 %" in done.stdout and "signalement 100 %" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("sector", "employees", "turnover", "balance", "expected", "size"),
+    [
+        ("sante_es", 1200, 90e6, 80e6, "essentielle", "grande"),
+        ("sante_es", 249, 51e6, 44e6, "essentielle", "grande"),  # both financial thresholds
+        ("sante_es", 249, 51e6, 40e6, "importante", "moyenne"),  # balance under 43 M€
+        ("sante_es", 50, 0, 0, "importante", "moyenne"),
+        ("sante_es", 49, 9e6, 9e6, "hors_champ", "petite"),
+        ("dispositifs_medicaux", 300, 0, 0, "importante", "grande"),
+        ("esms", 400, 20e6, 20e6, "hors_champ", "grande"),
+    ],
+)
+def test_nis2_classification(sector, employees, turnover, balance, expected, size):
+    from careops.maturity.engine.nis2 import classify
+
+    result = classify(sector, employees, turnover, balance)
+    assert (result.category, result.size) == (expected, size)
+    assert result.reason
+    if sector == "esms":
+        assert "non confirmée" in result.to_confirm
+
+
+def test_nis2_unknown_sector_is_refused():
+    from careops.maturity.engine.nis2 import classify
+
+    with pytest.raises(ValueError, match="secteur inconnu « banque »"):
+        classify("banque", 10)

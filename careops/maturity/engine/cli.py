@@ -26,7 +26,28 @@ def maturity_main(argv: list[str], prog: str = "careops maturity") -> int:
     )
     score.add_argument("--json", action="store_true")
     sub.add_parser("list", help="questionnaires livrés")
+    nis2 = sub.add_parser(
+        "nis2", help="classe NIS 2 (essentielle, importante, hors champ) et sa raison"
+    )
+    nis2.add_argument(
+        "--secteur", required=True, help="sante_es, esms, laboratoire, dispositifs_medicaux"
+    )
+    nis2.add_argument("--effectif", type=int, required=True, help="nombre de salariés")
+    nis2.add_argument("--ca", type=float, default=0, help="chiffre d'affaires annuel, en euros")
+    nis2.add_argument("--bilan", type=float, default=0, help="total du bilan annuel, en euros")
     args = parser.parse_args(argv)
+    if args.action == "nis2":
+        from careops.maturity.engine.nis2 import classify
+
+        try:
+            result = classify(args.secteur, args.effectif, args.ca, args.bilan)
+        except ValueError as exc:
+            print(f"Erreur : {exc}", file=sys.stderr)
+            return 2
+        print(f"{result.label[:1].upper()}{result.label[1:]} : {result.reason}")
+        if result.to_confirm:
+            print(f"À confirmer : {result.to_confirm}")
+        return 0
 
     from careops.maturity.engine import questionnaire as engine
 
