@@ -52,9 +52,30 @@ class RevisionInput:
     files: list[UploadedFile] = field(default_factory=list)
 
 
-def _check_revision(organisation: Organisation, data: RevisionInput) -> list[uploads.CheckedFile]:
-    """Validate everything before any write, so that a rejected upload saves nothing."""
+def _check_revision(
+    organisation: Organisation, data: RevisionInput, kind: str = "", source: str = "upload"
+) -> list[uploads.CheckedFile]:
+    """Validate everything before any write, so that a rejected upload saves nothing.
+
+    A manual upload of a kind that criteria judge as a document needs a file; evidence made by
+    a module needs a file or data: an empty piece of evidence never counts.
+    """
     errors: dict[str, list[str]] = {}
+    if not data.files:
+        if source == "upload" and kind and bridge.file_required(kind):
+            errors.setdefault("files", []).append(
+                _(
+                    "Joignez au moins un fichier : ce type de preuve est un document, une preuve "
+                    "sans fichier n'est pas retenue. Un fichier refusé n'est jamais enregistré : "
+                    "choisissez-le à nouveau une fois corrigé."
+                )
+            )
+        elif source != "upload" and not any(
+            value not in (None, "", [], {}) for value in data.attributes.values()
+        ):
+            errors.setdefault("attributes", []).append(
+                _("Preuve vide : ni fichier ni donnée ; elle n'est pas enregistrée.")
+            )
     if data.expires_on and data.expires_on < data.effective_date:
         errors.setdefault("expires_on", []).append(
             _("La date d'expiration précède la date d'effet.")
@@ -122,7 +143,7 @@ def create_evidence(
         raise PermissionDenied(_("Vous ne pouvez pas déposer de preuve pour cette organisation."))
     if not kind:
         raise ValidationError({"kind": [_("Le type de preuve est obligatoire.")]})
-    checked = _check_revision(organisation, data)
+    checked = _check_revision(organisation, data, kind, source)
     with transaction.atomic():
         evidence = Evidence.objects.create(
             organisation=organisation,
@@ -149,7 +170,7 @@ def add_revision(user, evidence: Evidence, data: RevisionInput) -> EvidenceRevis
     """Add a revision to a piece of evidence; earlier revisions stay untouched."""
     if user is not None and not scope.can(user, "change", evidence):
         raise PermissionDenied(_("Vous ne pouvez pas modifier cette preuve."))
-    checked = _check_revision(evidence.organisation, data)
+    checked = _check_revision(evidence.organisation, data, evidence.kind, evidence.source)
     with transaction.atomic():
         revision = _write_revision(evidence, user, data, checked)
         audit.record(

@@ -56,15 +56,25 @@ def assessment_edit(request, pk):
     initial = {
         "candidacy_date": assessment.candidacy_date,
         "filing_date": assessment.filing_date,
-        "facts": bridge.to_json_text(assessment.facts),
     }
-    form = AssessmentForm(request.POST or None, initial=initial)
+    form = AssessmentForm(
+        request.POST or None,
+        initial=initial,
+        fact_specs=bridge.fact_fields(assessment.referential_version),
+        facts=assessment.facts,
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_assessment(request.user, assessment, **form.cleaned_data)
+            services.update_assessment(
+                request.user,
+                assessment,
+                candidacy_date=form.cleaned_data["candidacy_date"],
+                filing_date=form.cleaned_data["filing_date"],
+                facts=form.cleaned_data["facts"],
+            )
         except ValidationError as exc:
             assessment.refresh_from_db()
-            form.add_error("facts", exc.messages)
+            form.add_error(None, exc.messages)
         else:
             messages.success(request, _("L'évaluation a été mise à jour et recalculée."))
             return redirect("compliance:assessment", pk=assessment.pk)
@@ -104,7 +114,7 @@ def _item_context(request, assessment: Assessment, item: Item, form=None):
     )
     can_change = scope.can(request.user, "change", assessment)
     if form is None and can_change and kinds:
-        form = EvidenceForm(kinds=kinds, organisation=assessment.candidate)
+        form = _evidence_form(assessment, kinds)
     history = assessment.history.filter(item_code=item.code)[:20]
     return {
         "assessment": assessment,
@@ -117,6 +127,16 @@ def _item_context(request, assessment: Assessment, item: Item, form=None):
         "can_change": can_change,
         "children": assessment.referential_version.items.filter(parent_code=item.code),
     }
+
+
+def _evidence_form(assessment: Assessment, kinds, *args) -> EvidenceForm:
+    version = assessment.referential_version
+    return EvidenceForm(
+        *args,
+        kinds=kinds,
+        organisation=assessment.candidate,
+        attribute_specs={kind: bridge.attribute_fields(version, kind) for kind, _label in kinds},
+    )
 
 
 @login_required
@@ -149,7 +169,7 @@ def evidence_upload(request, pk, code):
     )
     item = get_item(assessment, code)
     kinds = bridge.evidence_kinds(item.data)
-    form = EvidenceForm(request.POST, request.FILES, kinds=kinds, organisation=assessment.candidate)
+    form = _evidence_form(assessment, kinds, request.POST, request.FILES)
     template = "compliance/_item_live.html" if request.htmx else "compliance/item.html"
     if form.is_valid():
         data = services.RevisionInput(
@@ -194,8 +214,14 @@ def evidence_detail(request, pk):
     can_change = scope.can(request.user, "change", evidence)
     form = None
     if can_change:
+        latest = revisions.first()
         form = RevisionForm(
-            request.POST or None, request.FILES or None, organisation=evidence.organisation
+            request.POST or None,
+            request.FILES or None,
+            organisation=evidence.organisation,
+            kind=evidence.kind,
+            attribute_specs={evidence.kind: bridge.current_attribute_fields(evidence.kind)},
+            previous=latest.attributes if latest is not None else {},
         )
         if request.method == "POST" and form.is_valid():
             data = services.RevisionInput(

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from .dates import add_years, day_in, fmt_date, fmt_number, fmt_pct, parse_date
 from .dossier import Dossier, DossierError, Entity, Evidence, check_dossier
 from .schema import (
+    BUILTIN_ATTRIBUTES,
     BUILTIN_FACTS,
     DOSSIER_BOUNDS,
     AttestationCriterion,
@@ -288,7 +289,8 @@ class _Context:
         return self.domain.evidence_kinds[kind].the
 
     def attribute_label(self, name: str) -> str:
-        return self.domain.attributes.get(name, name)
+        definition = self.domain.attributes.get(name)
+        return definition.label if definition is not None else BUILTIN_ATTRIBUTES.get(name, name)
 
     def evidence(self, kind: str) -> list[Evidence]:
         """Usable evidence of a kind for this item, oldest first: dated no later than the
