@@ -10,13 +10,12 @@ from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 from typing import Any
 
-from careops.catalogue.engine.dates import fmt_pct
+from careops.catalogue.engine.dates import fmt_eur, fmt_pct
 from careops.catalogue.engine.schema import DomainVersion
 
 
 def _eur(value: Decimal) -> str:
-    text = f"{value:,.2f}".replace(",", " ").replace(".", ",")
-    return f"{text} €"
+    return fmt_eur(value)
 
 
 def compute(

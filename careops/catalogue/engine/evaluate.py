@@ -187,7 +187,8 @@ def _evaluate_item(domain: DomainVersion, dossier: Dossier, item: Item) -> ItemR
     context = _Context(domain, dossier, item)
     criteria = [evaluate_criterion(criterion, context) for criterion in item.criteria]
     status = aggregate(result.status for result in criteria)
-    reasons = [reason for result in criteria for reason in _flat_reasons(result)]
+    # one reason once: two criteria missing the same evidence say it one time
+    reasons = list(dict.fromkeys(r for result in criteria for r in _flat_reasons(result) if r))
     if item.to_confirm:
         reasons.append(f"règle à confirmer : {open_question}")
     return ItemResult(
@@ -362,7 +363,10 @@ def _result(
         type=criterion.type,
         label=criterion.label,
         status=status,
-        reasons=[f"{STATUS_LABELS[status]} : {reason}" for reason in reasons],
+        reasons=[
+            f"{STATUS_LABELS[status]} : {reason}" if reason.strip() else STATUS_LABELS[status]
+            for reason in reasons
+        ],
         evidence=[item.display for item in evidence],
     )
 

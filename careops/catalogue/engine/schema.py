@@ -298,6 +298,18 @@ CRITERION_TYPES = (
     "attestation",
     "trajectory",
 )
+#: French names of the criterion types, shown when a criterion has no label of its own.
+CRITERION_TYPE_LABELS = {
+    "document": "document",
+    "audit_level": "niveau d'audit",
+    "audit_series": "série d'audits",
+    "coverage": "couverture de l'activité",
+    "event_in_period": "événement dans la période",
+    "indicator": "indicateur",
+    "conditional": "condition",
+    "attestation": "attestation",
+    "trajectory": "trajectoire",
+}
 ConditionalCriterion.model_rebuild()
 
 

@@ -26,3 +26,32 @@ def isodate(value):
         except ValueError:
             return value
     return value
+
+
+@register.filter
+def criterion_label(criterion) -> str:
+    """A criterion result's label, else the French name of its type (never "document")."""
+    from careops.catalogue.engine.schema import CRITERION_TYPE_LABELS
+
+    label = criterion.get("label") if isinstance(criterion, dict) else None
+    if label:
+        return label
+    kind = criterion.get("type", "") if isinstance(criterion, dict) else ""
+    text = CRITERION_TYPE_LABELS.get(kind, kind)
+    return text[:1].upper() + text[1:]
+
+
+@register.filter
+def criterion_type(code: str) -> str:
+    """The French name of a criterion type ("event_in_period" → "événement dans la période")."""
+    from careops.catalogue.engine.schema import CRITERION_TYPE_LABELS
+
+    return CRITERION_TYPE_LABELS.get(code, code)
+
+
+@register.filter
+def euros(value) -> str:
+    """An amount in French format: 250000 → « 250 000,00 € »."""
+    from careops.catalogue.engine.dates import fmt_eur
+
+    return fmt_eur(value)
