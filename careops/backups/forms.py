@@ -124,6 +124,7 @@ class RepositoryForm(_ScopedForm):
             "data_cycle",
             "append_only_expected",
         ]
+        labels = {"system": _("Système de sauvegarde")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -187,6 +188,7 @@ class ProtectedSystemForm(_ScopedForm):
         ]
         widgets = {"manifest": forms.Textarea(attrs={"rows": 4})}
         field_classes = {"resource": ResourceChoiceField}
+        labels = {"repository": _("Dépôt de sauvegarde")}
 
     def __init__(self, *args, **kwargs):
         from careops.backups.objectives import objectives_of

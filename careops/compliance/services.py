@@ -349,6 +349,30 @@ def open_assessment(
     return assessment
 
 
+_CHANGE_LABELS = {
+    "candidacy_date": "date de candidature",
+    "filing_date": "date de dépôt",
+    "facts": "faits déclarés",
+}
+
+
+def _describe_changes(changes: dict[str, list[str]]) -> str:
+    """French summary of an assessment change for the journal."""
+
+    def shown(value: str) -> str:
+        if value in ("None", "", "{}"):
+            return "vide"
+        try:
+            return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+
+    return " ; ".join(
+        f"{_CHANGE_LABELS.get(name, name)} : {shown(before)} → {shown(after)}"
+        for name, (before, after) in changes.items()
+    )
+
+
 def update_assessment(user, assessment: Assessment, **fields) -> Assessment:
     """Change an assessment's dates or declared facts, then recompute it."""
     if user is not None and not scope.can(user, "change", assessment):
@@ -361,6 +385,13 @@ def update_assessment(user, assessment: Assessment, **fields) -> Assessment:
     if changes:
         with transaction.atomic():
             assessment.save()
-            audit.record(user, "assessment.update", assessment, assessment.candidate, "", changes)
+            audit.record(
+                user,
+                "assessment.update",
+                assessment,
+                assessment.candidate,
+                _describe_changes(changes),
+                changes,
+            )
             evaluate_assessment(assessment, cause="dates ou faits déclarés modifiés")
     return assessment

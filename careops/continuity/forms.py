@@ -167,6 +167,7 @@ class NeedForm(base.ModelForm):
     class Meta:
         model = Need
         fields = ["activity", "kind", "item", "quantity", "per", "location", "ready"]
+        labels = {"activity": _("Activité")}
 
     def __init__(self, *args, campaign=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -235,6 +236,7 @@ class RetexActionForm(base.ModelForm):
     class Meta:
         model = RetexAction
         fields = ["exercise", "description", "owner", "due_on", "status"]
+        labels = {"exercise": _("Exercice")}
 
     def __init__(self, *args, campaign=None, **kwargs):
         super().__init__(*args, **kwargs)

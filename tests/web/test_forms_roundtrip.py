@@ -77,6 +77,24 @@ def test_every_date_field_round_trips_in_french(form_class):
             assert field.clean(field.widget.value_from_datadict({name: value}, {}, name)) == day
 
 
+ENGLISH_LABELS = {
+    "Repository",
+    "System",
+    "Activity",
+    "Exercise",
+    "Resource",
+    "Campaign",
+    "Supplier",
+}
+
+
+@pytest.mark.parametrize("form_class", FORMS, ids=lambda f: f"{f.__module__}.{f.__name__}")
+def test_no_field_label_is_left_in_english(form_class):
+    with translation.override("fr"):
+        labels = {str(field.label) for field in form_class.base_fields.values()}
+    assert not labels & ENGLISH_LABELS, f"{form_class.__name__}: {labels & ENGLISH_LABELS}"
+
+
 class _FormReader(HTMLParser):
     """What a browser submits for the first POST form of a page with nothing touched."""
 

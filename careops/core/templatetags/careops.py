@@ -55,3 +55,27 @@ def euros(value) -> str:
     from careops.catalogue.engine.dates import fmt_eur
 
     return fmt_eur(value)
+
+
+@register.filter
+def action_label(code: str) -> str:
+    """The French label of an audit action code."""
+    from careops.core.audit import action_label as label
+
+    return label(code)
+
+
+@register.filter
+def region_name(code: str) -> str:
+    """The region's name from its INSEE code ("11" → "Île-de-France")."""
+    from careops.tenancy.choices import REGIONS
+
+    return dict(REGIONS).get(code or "", code or "—")
+
+
+@register.filter
+def resource_kind(code: str) -> str:
+    """The French label of a BIA resource kind ("supplier" → "Fournisseur")."""
+    from careops.continuity.models import ResourceKind
+
+    return dict(ResourceKind.choices).get(code, code)
