@@ -46,3 +46,17 @@ function careopsKindFields(root) {
 }
 document.addEventListener("DOMContentLoaded", function () { careopsKindFields(document); });
 document.addEventListener("htmx:afterSwap", function (event) { careopsKindFields(event.detail.target); });
+
+// A table or drawing wider than its box scrolls inside it: make it reachable by the keyboard.
+function careopsScrollables() {
+  document.querySelectorAll("table.table, figure.drawing, pre").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      if (!box.hasAttribute("tabindex")) box.setAttribute("tabindex", "0");
+    } else if (box.getAttribute("tabindex") === "0" && box.dataset.keepTab === undefined && box.tagName === "TABLE") {
+      box.removeAttribute("tabindex");
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", careopsScrollables);
+window.addEventListener("resize", careopsScrollables);
+document.addEventListener("htmx:afterSwap", careopsScrollables);
