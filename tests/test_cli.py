@@ -91,3 +91,33 @@ def test_exposure_scan_starts_without_django():
     hosts = json.loads(result.stdout)["hosts"]
     assert [h["address"] for h in hosts] == ["127.0.0.1"]
     assert hosts[0]["services"] == []  # port 1 is closed on loopback
+
+
+def test_run_on_a_busy_port_says_so_in_french_and_fails(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = careops(
+            "run",
+            "--port",
+            str(port),
+            "--no-demo",
+            env_extra={"CAREOPS_DATA_DIR": str(tmp_path), "CAREOPS_QUEUE_URL": "immediate"},
+        )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "écoute sur" not in result.stdout
+    assert f"Impossible d'écouter sur 127.0.0.1:{port}" in result.stderr
+    assert f"--port {port + 1}" in result.stderr
+    assert "No directory at" not in result.stderr
+
+
+def test_show_speaks_french(tmp_path):
+    result = careops("catalogue", "show", "D2", env_extra=NO_DB)
+    assert result.returncode == 0, result.stderr
+    assert "[published]" not in result.stdout and "(publiée)" in result.stdout
+    assert "guichet candidacy" not in result.stdout
+    assert "guichet de candidature" in result.stdout
