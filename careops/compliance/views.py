@@ -244,6 +244,13 @@ def evidence_detail(request, pk):
     elif request.method == "POST":
         raise PermissionDenied
     labels = dict(bridge.kind_labels(evidence.kind))
+    specs = {spec.name: spec for spec in bridge.current_attribute_fields(evidence.kind)}
+    revisions = list(revisions)
+    for revision in revisions:
+        revision.shown_attributes = [
+            _shown_attribute(specs.get(name), name, value)
+            for name, value in (revision.attributes or {}).items()
+        ]
     return render(
         request,
         "compliance/evidence.html",
@@ -255,6 +262,33 @@ def evidence_detail(request, pk):
         },
         status=422 if form is not None and form.errors else 200,
     )
+
+
+def _shown_attribute(spec, name: str, value) -> tuple[str, str]:
+    """(French label, French text) of a stored attribute for the revision table."""
+    from careops.catalogue.engine.dates import fmt_date
+    from careops.catalogue.engine.schema import BUILTIN_ATTRIBUTES
+
+    label = spec.label if spec is not None else BUILTIN_ATTRIBUTES.get(name, name)
+    choices = dict(spec.choices) if spec is not None else {}
+
+    def text(item) -> str:
+        if item is True:
+            return _("oui")
+        if item is False:
+            return _("non")
+        if isinstance(item, dict):
+            return " ".join(text(v) for v in item.values() if v not in (None, ""))
+        if isinstance(item, list):
+            return " ; ".join(text(v) for v in item)
+        if isinstance(item, str):
+            try:
+                return fmt_date(dt.date.fromisoformat(item))
+            except ValueError:
+                return str(choices.get(item, item))
+        return str(item)
+
+    return label[:1].upper() + label[1:], text(value)
 
 
 @login_required

@@ -230,7 +230,11 @@ def test_evidence_attributes_are_typed_fields_and_a_revision_round_trips(
     revision = evidence.revisions.get()
     assert revision.attributes == {"status": "implemented", "proof": "capture de la console"}
     detail = reverse("compliance:evidence", args=[evidence.pk])
-    data = submitted(rssi_client.get(detail).content.decode())
+    shown = rssi_client.get(detail).content.decode()
+    table = shown.split("<tbody>")[1].split("</tbody>")[0]
+    assert "<dt>Option retenue</dt><dd>2FA mise en œuvre</dd>" in table
+    assert "{" not in table  # no raw JSON
+    data = submitted(shown)
     assert data["effective_date"] == [""]  # a new revision gets its own date
     data["effective_date"] = ["2025-12-01"]
     assert rssi_client.post(detail, data).status_code == 302
