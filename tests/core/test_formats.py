@@ -72,3 +72,15 @@ def test_windows_with_unknown_dates_are_said_plainly():
 def test_de_is_elided_before_a_vowel():
     assert _of("enregistrer") == "d'enregistrer"
     assert _of("déposer") == "de déposer"
+
+
+def test_chart_labels_wrap_instead_of_being_cut():
+    from careops.declarations.dashboards import bars
+
+    label = "Établissements de santé privés d'intérêt collectif"
+    chart = bars([(label, 66.5), ("ESMS", 100.0)], " %")
+    first = chart["rows"][0]
+    assert len(first["lines"]) > 1
+    assert " ".join(line["text"] for line in first["lines"]) == label
+    assert first["text"] == "66,5 %" and chart["rows"][1]["text"] == "100 %"
+    assert chart["rows"][1]["y"] > first["y"] + 16 * len(first["lines"])
