@@ -121,3 +121,39 @@ def test_show_speaks_french(tmp_path):
     assert "[published]" not in result.stdout and "(publiée)" in result.stdout
     assert "guichet candidacy" not in result.stdout
     assert "guichet de candidature" in result.stdout
+
+
+def test_run_starts_quietly_each_log_line_once(tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "CAREOPS_DATA_DIR": str(tmp_path), "CAREOPS_QUEUE_URL": "immediate"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "careops.cli", "run", "--port", str(port), "--no-demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    lines = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line.rstrip("\n"))
+            if "écoute sur" in line:
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    output = "\n".join(lines)
+    assert f"careops écoute sur http://127.0.0.1:{port}" in output, output
+    assert "No directory at" not in output
+    logged = [line.split(" ", 2)[2] for line in lines if line[:2] == "20"]  # without the time
+    assert logged and len(logged) == len(set(logged)), output

@@ -44,7 +44,8 @@ class Command(BaseCommand):
         settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns otherwise
         server = _listen(options["host"], options["port"], options["threads"])
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("catalogue", "load", verbosity=options["verbosity"])
+        # the load is logged once (careops.catalogue); the command itself stays quiet here
+        call_command("catalogue", "load", verbosity=0)
         if not options["no_demo"]:
             call_command("careops_demo")
         consumer = None
