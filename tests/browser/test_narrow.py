@@ -110,3 +110,17 @@ def test_bia_graph_is_not_clipped_at_1280px(page, live_server, scene):
     )
     assert sizes["content"] <= sizes["box"], sizes
     assert horizontal_overflow(page) == 0
+
+
+def test_evidence_form_shows_the_fields_of_the_chosen_kind(page, live_server, scene):
+    login(page, live_server, "rssi.ght")
+    page.goto(f"{live_server.url}/evaluations/{scene['assessment'].pk}/exigences/D2.O3.A/")
+    kind = page.get_by_label("Type de preuve")
+    kind.select_option("backup_2fa")
+    option = page.locator("select[name=attr_status]")
+    assert option.is_visible()
+    option.select_option("implemented")
+    kind.select_option("backup_roles")
+    assert not option.is_visible()
+    assert page.locator("textarea, input[type=text]").filter(has_text="{").count() == 0
+    assert_accessible(page, "objective page with typed attribute fields")
