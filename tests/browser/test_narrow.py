@@ -123,4 +123,7 @@ def test_evidence_form_shows_the_fields_of_the_chosen_kind(page, live_server, sc
     kind.select_option("backup_roles")
     assert not option.is_visible()
     assert page.locator("textarea, input[type=text]").filter(has_text="{").count() == 0
+    page.screenshot(path="/tmp/careops-typed-evidence-form.png", full_page=True)
     assert_accessible(page, "objective page with typed attribute fields")
+    page.goto(f"{live_server.url}/evaluations/{scene['assessment'].pk}/modifier/")
+    page.screenshot(path="/tmp/careops-assessment-form.png", full_page=True)
