@@ -146,7 +146,7 @@ def test_workflow_across_roles_in_the_browser(browser, live_server, cast):  # no
         ans.get_by_label("Motivation de la décision").fill("Conforme à l'avis de l'ARS.")
         ans.get_by_role("button", name="Rendre la décision").click()
         assert state(ans) == "Décision rendue"
-        assert ans.locator("#amount").inner_text() == "100000,00 €"
+        assert ans.locator("#amount").inner_text() == "100\u202f000,00\u00a0€"
         assert "à confirmer" in ans.locator("#funding").inner_text()
         ans.get_by_label("Référence du paiement").fill("VIR-2026-001")
         ans.get_by_role("button", name="Enregistrer le paiement").click()
