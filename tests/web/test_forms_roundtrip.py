@@ -452,3 +452,13 @@ def test_every_model_form_round_trips_with_every_field_filled(form_class, form_w
     saved.save()
     again.save_m2m()
     assert _stored(saved, names) == before
+
+
+def test_an_empty_backup_plan_is_not_evidence(rssi_client, org_tree, d2):
+    response = rssi_client.post(
+        reverse("backups:org_evidence", args=["plan"]),
+        {"organisation": org_tree.ght.pk},
+        follow=True,
+    )
+    assert "Preuve vide" in response.content.decode()
+    assert not Evidence.objects.filter(kind="backup_plan").exists()
