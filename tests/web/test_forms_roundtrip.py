@@ -462,3 +462,16 @@ def test_an_empty_backup_plan_is_not_evidence(rssi_client, org_tree, d2):
     )
     assert "Preuve vide" in response.content.decode()
     assert not Evidence.objects.filter(kind="backup_plan").exists()
+
+
+def test_criteria_rows_speak_french_and_show_nested_criteria(rssi_client, org_tree, d2):
+    assessment = services.open_assessment(
+        None, org_tree.ght, d2, CANDIDACY, facts={"dedicated_backup_ad": True}
+    )
+    page = rssi_client.get(reverse("compliance:item", args=[assessment.pk, "D2.O3.A"]))
+    html = page.content.decode()
+    rows = re.findall(r"<tr><td[^>]*>([^<]*)</td>", html)
+    assert rows, html[:500]
+    assert not {"document", "trajectory", "conditional", "audit_level"} & {r.strip() for r in rows}
+    assert any(r.startswith("↳") for r in rows)
+    assert "sans objet : </li>" not in html
