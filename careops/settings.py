@@ -226,9 +226,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        "careops": {"handlers": ["console"], "level": "INFO"},
-        "django.request": {"handlers": ["console"], "level": "WARNING"},
-        "huey": {"handlers": ["console"], "level": "INFO"},
+        # propagate=False: a root handler (added by huey or waitress) must not print lines twice
+        "careops": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -15,13 +15,12 @@ from careops.backups.models import (
     Repository,
     Trajectory,
 )
+from careops.core import forms as base
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
-
-class _ScopedForm(forms.ModelForm):
+class _ScopedForm(base.ModelForm):
     """Limits the organisation (and related objects) to what the user may change."""
 
     def __init__(self, *args, user=None, **kwargs):
@@ -32,8 +31,6 @@ class _ScopedForm(forms.ModelForm):
                 Organisation.objects.all(), user, "change"
             ).order_by("path")
         for name, field in self.fields.items():
-            if isinstance(field.widget, forms.DateInput):
-                field.widget = DATE
             if name in ("system", "repository"):
                 field.queryset = scope.restrict(field.queryset, user, "change")
 
@@ -127,6 +124,7 @@ class RepositoryForm(_ScopedForm):
             "data_cycle",
             "append_only_expected",
         ]
+        labels = {"system": _("Système de sauvegarde")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -190,6 +188,7 @@ class ProtectedSystemForm(_ScopedForm):
         ]
         widgets = {"manifest": forms.Textarea(attrs={"rows": 4})}
         field_classes = {"resource": ResourceChoiceField}
+        labels = {"repository": _("Dépôt de sauvegarde")}
 
     def __init__(self, *args, **kwargs):
         from careops.backups.objectives import objectives_of
@@ -218,7 +217,7 @@ class ProtectedSystemForm(_ScopedForm):
         return data
 
 
-class RestoreForm(forms.Form):
+class RestoreForm(base.Form):
     protected_system = forms.ModelChoiceField(
         label=_("Système à restaurer"), queryset=ProtectedSystem.objects.none()
     )
@@ -235,13 +234,13 @@ class RestoreForm(forms.Form):
         )
 
 
-class AcknowledgeForm(forms.Form):
+class AcknowledgeForm(base.Form):
     comment = forms.CharField(
         label=_("Commentaire"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
 
 
-class JobImportForm(forms.Form):
+class JobImportForm(base.Form):
     organisation = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organisation.objects.none()
     )
@@ -258,7 +257,7 @@ class JobImportForm(forms.Form):
         ).order_by("path")
 
 
-class OrganisationForm(forms.Form):
+class OrganisationForm(base.Form):
     organisation = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organisation.objects.none()
     )

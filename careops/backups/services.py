@@ -15,6 +15,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from careops.backups import choices
 from careops.backups.engine import errors as engine_errors
@@ -743,6 +744,15 @@ def monitoring_report_evidence(user, organisation: Organisation, days: int = 30)
     runs = VerificationRun.objects.filter(organisation__in=subtree, created_at__gte=since)
     alerts = Alert.objects.filter(organisation__in=subtree, opened_at__gte=since)
     systems = ProtectedSystem.objects.filter(organisation__in=subtree)
+    if not systems.exists() and not runs.exists():
+        raise ValidationError(
+            _(
+                "Rien à rapporter : aucun système protégé et aucune vérification sur les "
+                "%(days)s derniers jours. Un rapport de supervision vide n'est pas une preuve : "
+                "déclarez d'abord les systèmes protégés et leurs vérifications."
+            )
+            % {"days": days}
+        )
     attributes = {
         "period_days": days,
         "runs": runs.count(),

@@ -434,9 +434,14 @@ def organisation_evidence(request, kind):
     if not form.is_valid():
         raise PermissionDenied
     organisation = form.cleaned_data["organisation"]
-    if kind == "supervision":
-        services.monitoring_report_evidence(request.user, organisation)
-    else:
-        services.backup_plan_evidence(request.user, organisation)
+    try:
+        if kind == "supervision":
+            services.monitoring_report_evidence(request.user, organisation)
+        else:
+            services.backup_plan_evidence(request.user, organisation)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+        return redirect("backups:index")
     messages.success(request, _("Preuve produite pour %(org)s.") % {"org": organisation.name})
     return redirect("backups:index")

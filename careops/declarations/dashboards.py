@@ -233,20 +233,30 @@ def _funding_gates(domain: str, objectives: dict[str, dict[str, int]]) -> list[d
 
 def bars(rows: list[tuple[str, float]], unit: str = "") -> dict[str, Any]:
     """Geometry of a horizontal bar chart (server-side SVG, 640 px wide): one bar per row."""
+    import textwrap
+
     top = max((value for _, value in rows), default=0) or 1
-    height = 26
+    line, gap = 16, 10
     result = []
-    for i, (label, value) in enumerate(rows):
+    y = 4
+    for label, value in rows:
         width = round(340 * value / top, 1)
+        # labels are wrapped over several lines, never cut
+        lines = textwrap.wrap(str(label), 28) or [""]
+        block = max(20, line * len(lines))
         result.append(
             {
                 "label": label,
+                "lines": [
+                    {"text": text, "dy": 0 if i == 0 else line} for i, text in enumerate(lines)
+                ],
                 "value": value,
                 "text": f"{value:g}{unit}".replace(".", ","),
                 "width": width,
                 "tx": 224 + width,
-                "y": 4 + i * height,
-                "ty": 4 + i * height + 15,
+                "y": y,
+                "ty": y + 15,
             }
         )
-    return {"height": height * len(rows) + 8, "rows": result}
+        y += block + gap
+    return {"height": y + 4, "rows": result}

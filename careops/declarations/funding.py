@@ -9,14 +9,13 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from careops.catalogue.engine.dates import fmt_pct
+from careops.catalogue.engine.dates import fmt_eur, fmt_pct
 from careops.catalogue.engine.funding import funding_share
 from careops.catalogue.engine.schema import DomainVersion
 
 
 def _eur(value: Decimal) -> str:
-    text = f"{value:,.2f}".replace(",", " ").replace(".", ",")
-    return f"{text} €"
+    return fmt_eur(value)
 
 
 def compute(

@@ -5,20 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from careops.core.forms import DateInput, Form, ModelForm
 from careops.hospiconnect.engine.indicators import DMP_COLUMNS, DPI_COLUMNS, MFA_COLUMNS
 from careops.hospiconnect.models import IdentificationMeans, Source
 
 COLUMNS = {Source.DPI: DPI_COLUMNS, Source.MFA: MFA_COLUMNS, Source.DMP: DMP_COLUMNS}
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class ImportForm(forms.Form):
+class ImportForm(Form):
     """The exports of one measurement and, for each, how its columns are named (remembered)."""
 
     as_of = forms.DateField(label=_("Date de la mesure"), widget=DateInput())
@@ -93,14 +87,14 @@ class ImportForm(forms.Form):
         return [self[name] for name in self.fields if name.startswith("map_")]
 
 
-class MeansForm(forms.ModelForm):
+class MeansForm(ModelForm):
     class Meta:
         model = IdentificationMeans
         fields = ["kind", "holder_account", "holder_name", "serial", "issued_on"]
         widgets = {"issued_on": DateInput()}
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(Form):
     decision = forms.ChoiceField(
         label=_("Décision"),
         choices=[("confirmed", _("confirmer")), ("revoked", _("révoquer"))],

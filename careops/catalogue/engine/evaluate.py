@@ -20,6 +20,7 @@ from .eligibility import Applicant, EligibilityResult
 from .eligibility import check as check_eligibility
 from .funding import funding_share
 from .schema import (
+    BUILTIN_ATTRIBUTES,
     BUILTIN_FACTS,
     DOSSIER_BOUNDS,
     AttestationCriterion,
@@ -211,8 +212,8 @@ def _evaluate_item(domain: DomainVersion, dossier: Dossier, item: Item) -> ItemR
     context = _Context(domain, dossier, item)
     criteria = [evaluate_criterion(criterion, context) for criterion in item.criteria]
     status = aggregate(result.status for result in criteria)
-    # two criteria on the same missing evidence give the same sentence: say it once
-    reasons = list(dict.fromkeys(r for result in criteria for r in _flat_reasons(result)))
+    # one reason once: two criteria missing the same evidence say it one time
+    reasons = list(dict.fromkeys(r for result in criteria for r in _flat_reasons(result) if r))
     if item.to_confirm:
         reasons.append(f"règle à confirmer : {open_question}")
     return ItemResult(
@@ -305,7 +306,8 @@ class _Context:
         return self.domain.evidence_kinds[kind].the
 
     def attribute_label(self, name: str) -> str:
-        return self.domain.attributes.get(name, name)
+        definition = self.domain.attributes.get(name)
+        return definition.label if definition is not None else BUILTIN_ATTRIBUTES.get(name, name)
 
     def evidence(self, kind: str) -> list[Evidence]:
         """Usable evidence of a kind for this item, oldest first: dated no later than the
@@ -377,7 +379,10 @@ def _result(
         type=criterion.type,
         label=criterion.label,
         status=status,
-        reasons=[f"{STATUS_LABELS[status]} : {reason}" for reason in reasons],
+        reasons=[
+            f"{STATUS_LABELS[status]} : {reason}" if reason.strip() else STATUS_LABELS[status]
+            for reason in reasons
+        ],
         evidence=[item.display for item in evidence],
     )
 

@@ -32,6 +32,19 @@ WINDOW_NAMES = ("candidacy", "declaration", "ars_instruction", "ans_instruction"
 #: Facts every domain understands, read from the dossier itself rather than from ``facts``.
 BUILTIN_FACTS = {"candidate_kind": "type de candidat"}
 
+#: French labels of the attribute names criteria use by default, when a domain does not declare them.
+BUILTIN_ATTRIBUTES = {
+    "level": "niveau",
+    "status": "option retenue",
+    "numerator": "numérateur",
+    "denominator": "dénominateur",
+    "target_date": "date cible",
+    "milestones": "jalons",
+    "target_reached": "cible déjà atteinte",
+    "perimeters": "périmètres couverts",
+    "perimeters_absent": "périmètres absents de l'établissement",
+}
+
 DOSSIER_BOUNDS = {
     "candidacy_date": "la date de candidature",
     "filing_date": "la date de dépôt",
@@ -314,6 +327,18 @@ CRITERION_TYPES = (
     "trajectory",
     "related_evidence",
 )
+#: French names of the criterion types, shown when a criterion has no label of its own.
+CRITERION_TYPE_LABELS = {
+    "document": "document",
+    "audit_level": "niveau d'audit",
+    "audit_series": "série d'audits",
+    "coverage": "couverture de l'activité",
+    "event_in_period": "événement dans la période",
+    "indicator": "indicateur",
+    "conditional": "condition",
+    "attestation": "attestation",
+    "trajectory": "trajectoire",
+}
 ConditionalCriterion.model_rebuild()
 
 
@@ -375,9 +400,34 @@ class EvidenceKind(Model):
         return self.noun or f"la preuve « {self.label} »"
 
 
+FieldType = Literal["bool", "text", "number", "date", "choice", "lines", "choices"]
+
+
 class FactDefinition(Model):
+    """A dossier fact the candidate declares: its French label, type and help for the form."""
+
     label: str
-    type: Literal["bool", "text", "number"] = "bool"
+    type: Literal["bool", "text", "number", "date", "choice"] = "bool"
+    help: str = ""
+    choices: dict[str, str] = Field(default_factory=dict)
+
+
+def _attribute_definition(value: Any) -> Any:
+    return {"label": value} if isinstance(value, str) else value
+
+
+class AttributeDefinition(Model):
+    """An evidence attribute: its French label, and optionally its form type and help.
+
+    Written either as a bare label (``scenario: "scénario de test"``) or as a mapping
+    (``{label: …, type: bool, help: …}``); without a type, the criteria reading the attribute
+    decide it (a level is a number, a target a date…), else it is text.
+    """
+
+    label: str
+    type: FieldType | None = None
+    help: str = ""
+    choices: dict[str, str] = Field(default_factory=dict)
 
 
 class Event(Model):
@@ -491,7 +541,9 @@ class DomainVersion(Model):
     facts: dict[str, FactDefinition] = Field(default_factory=dict)
     roles: dict[str, str] = Field(default_factory=dict)
     perimeters: dict[str, str] = Field(default_factory=dict)
-    attributes: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[
+        str, Annotated[AttributeDefinition, BeforeValidator(_attribute_definition)]
+    ] = Field(default_factory=dict)
     eligibility: Eligibility = Field(default_factory=Eligibility)
     funding: Funding = Field(default_factory=Funding)
     items: list[Item] = Field(default_factory=list)
