@@ -217,20 +217,9 @@ def _load(run: Audit, now: dt.datetime):
 
 
 def _oradad(path: str):
-    """ORADAD output arrives as a ZIP of its cleartext TSV folder."""
-    import zipfile
-
-    folder = tempfile.mkdtemp(prefix="oradad-")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for member in archive.infolist():
-                target = os.path.realpath(os.path.join(folder, member.filename))
-                if not target.startswith(os.path.realpath(folder) + os.sep):
-                    raise DumpError("Archive ORADAD refusée : chemin hors du dossier.")
-            archive.extractall(folder)  # noqa: S202 - member paths checked above
-    except zipfile.BadZipFile as exc:
-        raise DumpError("Archive ORADAD illisible (ZIP attendu).") from exc
-    return imports.load_oradad(folder)
+    """ORADAD output arrives as a ZIP (or tar) of its cleartext TSV folder; extracted within
+    bounds into a temporary folder that is always removed (``careops.archives``)."""
+    return imports.load_oradad(path)
 
 
 def execute_audit(audit_id: int, now: dt.datetime | None = None) -> Audit | None:
