@@ -14,6 +14,7 @@ ALIASES = {
     "run": "careops_run",
     "demo": "careops_demo",
     "token": "careops_token",
+    "secrets": "careops_secrets",
 }
 
 

@@ -108,7 +108,7 @@ def _lines(path: Path, name: str) -> list[str]:
 
 
 # ORADAD archives are extracted within these bounds (careops.archives).
-ORADAD_LIMITS = Limits(max_total=2 * 1024**3, max_ratio=100, max_files=50_000)
+ORADAD_LIMITS = archives.Limits(max_total=2 * 1024**3, max_ratio=100, max_files=50_000)
 
 
 def _unpack(source: Path, workdir: Path) -> Path:
