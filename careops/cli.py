@@ -15,6 +15,7 @@ ALIASES = {
     "demo": "careops_demo",
     "token": "careops_token",
     "secrets": "careops_secrets",
+    "egress": "careops_egress",
 }
 
 
