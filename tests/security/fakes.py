@@ -113,7 +113,9 @@ def self_signed(folder: Path, name: str) -> tuple[Path, Path]:
 
 
 @contextlib.contextmanager
-def fake_ldaps(folder: Path, name: str = "dc.attaquant.test") -> Iterator[tuple[int, str, Recorder]]:
+def fake_ldaps(
+    folder: Path, name: str = "dc.attaquant.test"
+) -> Iterator[tuple[int, str, Recorder]]:
     """A TLS listener on 127.0.0.1 that records the clear bytes an LDAP client sends
     (a simple bind carries the password); yields (port, CA PEM, recorder)."""
     cert, key = self_signed(folder, name)

@@ -42,7 +42,7 @@ TABLE = [
     ("239.255.255.250", "multicast", True, True),
     ("::ffff:224.0.0.251", "multicast", True, True),
     ("ff02::1", "multicast", True, True),
-    ("0.0.0.0", "unspecified", True, True),
+    ("0.0.0.0", "unspecified", True, True),  # noqa: S104 - an address under test
     ("::", "unspecified", True, True),
     ("240.0.0.1", "reserved", True, True),
     ("255.255.255.255", "reserved", True, True),

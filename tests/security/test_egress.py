@@ -21,11 +21,15 @@ from careops.core import egress as org_egress
 from careops.core.models import AuditEvent
 from careops.egress import EgressPolicy, EgressRefused, egress_proxy
 from careops.tenancy.models import Organisation
+from tests.backups import conftest as backups_fixtures
 from tests.backups.conftest import PASSWORD as REPO_PASSWORD
-from tests.backups.conftest import backup_world, world  # noqa: F401 - fixtures
 from tests.backups.test_app import login
 from tests.security.fakes import fake_s3
 from tests.web.helpers import enable_totp
+
+# real restic/borg repositories of the backup tests
+backup_world = backups_fixtures.backup_world
+world = backups_fixtures.world
 
 
 def _declare(client, org, location, **extra):
@@ -68,7 +72,11 @@ def test_a_rest_repository_on_loopback_receives_nothing(
 
 @pytest.mark.django_db
 def test_an_s3_endpoint_on_loopback_receives_nothing_until_an_administrator_allows_it(
-    client, org_tree, make_user, world, django_capture_on_commit_callbacks  # noqa: F811
+    client,
+    org_tree,
+    make_user,
+    world,
+    django_capture_on_commit_callbacks,
 ):
     login(client, make_user("es_rssi", org_tree.ej_b))
     with fake_s3() as (url, recorder):
@@ -124,7 +132,8 @@ def test_only_a_platform_administrator_opens_internal_targets_and_it_is_journall
 
 
 @pytest.mark.parametrize(
-    "address", ["169.254.169.254", "fd00:ec2::254", "::ffff:169.254.169.254", "224.0.0.1", "0.0.0.0"]
+    "address",
+    ["169.254.169.254", "fd00:ec2::254", "::ffff:169.254.169.254", "224.0.0.1", "0.0.0.0"],  # noqa: S104
 )
 def test_metadata_multicast_and_unspecified_are_refused_even_when_internal_is_allowed(address):
     with pytest.raises(EgressRefused):

@@ -17,8 +17,8 @@ from careops.backups.engine.config import parse_config
 from careops.backups.engine.errors import ConfigError
 from careops.backups.models import Repository, VerificationRun
 from careops.tenancy.models import Organisation
+from tests.backups import conftest as backups_fixtures
 from tests.backups.conftest import PASSWORD as REPO_PASSWORD
-from tests.backups.conftest import backup_world, world  # noqa: F401 - fixtures
 from tests.backups.test_app import login
 from tests.security.fakes import fake_s3
 
@@ -26,13 +26,17 @@ VICTIM_VALUE = "valeur-secrète-d-une-variable-du-serveur-4242"
 ENTERED_ACCESS = "AKIACAREOPSSAISIE01"
 ENTERED_SECRET = "clé-secrète-saisie-pour-ce-dépôt"
 
+# real restic/borg repositories of the backup tests
+backup_world = backups_fixtures.backup_world
+world = backups_fixtures.world
 
-def _declare(client, org, world, endpoint, **extra):  # noqa: F811 - world is a path here
+
+def _declare(client, org, folder, endpoint, **extra):
     data = {
         "organisation": org.pk,
         "name": "restic-dpi",
         "driver": "restic",
-        "location": str(world / "restic"),
+        "location": str(folder / "restic"),
         "password": REPO_PASSWORD,
         "data_cycle": 1,
         "s3_bucket": "seau-de-l-attaquant",
@@ -58,7 +62,12 @@ def _object_lock(run) -> dict:
 
 @pytest.mark.django_db
 def test_probe_never_sends_a_server_variable_only_the_keys_entered_for_the_repository(
-    client, org_tree, make_user, world, monkeypatch, django_capture_on_commit_callbacks  # noqa: F811
+    client,
+    org_tree,
+    make_user,
+    world,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
 ):
     monkeypatch.setenv("CAREOPS_TEST_VICTIM", VICTIM_VALUE)
     monkeypatch.setenv("CAREOPS_SECRET_KEY", settings.SECRET_KEY)
@@ -118,7 +127,10 @@ def test_a_web_configuration_refuses_any_server_variable_or_file():
 
 @pytest.mark.django_db
 def test_changing_the_endpoint_clears_the_s3_keys_and_is_journalled(
-    client, org_tree, make_user, world  # noqa: F811
+    client,
+    org_tree,
+    make_user,
+    world,
 ):
     from careops.core.models import AuditEvent
 
