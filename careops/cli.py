@@ -46,7 +46,13 @@ def main(argv: list[str] | None = None) -> None:
         args[0] = ALIASES[args[0]]
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["careops", *args])
+    from careops.config import ConfigError
+
+    try:
+        execute_from_command_line(["careops", *args])
+    except ConfigError as exc:  # a configuration refused while loading the settings
+        sys.stderr.write(f"careops : configuration refusée : {exc}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":
