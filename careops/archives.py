@@ -66,20 +66,20 @@ class _Budget:
         self.files += 1
         if self.files > self.limits.max_files:
             raise ArchiveError(
-                f"{self.what} refusé : plus de {self.limits.max_files} fichiers dans l'archive."
+                f"{self.what} : import refusé, plus de {self.limits.max_files} fichiers dans l'archive."
             )
 
     def add(self, count: int) -> None:
         self.total += count
         if self.total > self.limits.max_total:
             raise ArchiveError(
-                f"{self.what} refusé : plus de {self.limits.max_total // MIB} Mio une fois "
+                f"{self.what} : import refusé, plus de {self.limits.max_total // MIB} Mio une fois "
                 "décompressé."
             )
         # below 1 MiB the ratio says nothing (a small, very regular file compresses well)
         if self.total > MIB and self.total / self.compressed > self.limits.max_ratio:
             raise ArchiveError(
-                f"{self.what} refusé : taux de compression anormal (plus de "
+                f"{self.what} : import refusé, taux de compression anormal (plus de "
                 f"{self.limits.max_ratio:g} fois), archive piégée probable."
             )
 
@@ -94,7 +94,7 @@ def check_zip(source: str | Path | IO[bytes], limits: Limits, what: str = "Fichi
                 budget.add_file()
                 budget.add(info.file_size)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ArchiveError(f"{what} illisible : archive ZIP attendue.") from exc
+        raise ArchiveError(f"{what} : archive ZIP illisible.") from exc
     finally:
         if hasattr(source, "seek"):
             source.seek(0)
@@ -103,7 +103,7 @@ def check_zip(source: str | Path | IO[bytes], limits: Limits, what: str = "Fichi
 def _safe_target(root: Path, name: str, what: str) -> Path:
     target = (root / name).resolve()
     if not target.is_relative_to(root):
-        raise ArchiveError(f"{what} refusé : chemin hors du dossier ({name}).")
+        raise ArchiveError(f"{what} : import refusé, chemin hors du dossier ({name}).")
     return target
 
 
@@ -153,7 +153,7 @@ def extract(source: str | Path, destination: str | Path, limits: Limits, what: s
     except ArchiveError:
         raise
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
-        raise ArchiveError(f"{what} illisible ou tronqué (archive zip ou tar attendue).") from exc
+        raise ArchiveError(f"{what} : archive illisible ou tronquée (zip ou tar attendu).") from exc
 
 
 def read_gzip(raw: bytes, limits: Limits, what: str = "Fichier") -> bytes:
@@ -174,7 +174,7 @@ def read_gzip(raw: bytes, limits: Limits, what: str = "Fichier") -> bytes:
             if not chunk and not data:
                 raise EOFError("truncated")
     except (zlib.error, EOFError) as exc:
-        raise ArchiveError(f"{what} tronqué ou corrompu (archive gzip incomplète).") from exc
+        raise ArchiveError(f"{what} : archive gzip tronquée ou corrompue.") from exc
     return b"".join(parts)
 
 

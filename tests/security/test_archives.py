@@ -101,7 +101,7 @@ def test_xlsx_bomb_is_refused_before_openpyxl_reads_it():
     bomb = _zip_bomb(100, name="xl/worksheets/sheet1.xml")
     with pytest.raises(WorkbookError) as caught:
         read_workbook(io.BytesIO(bomb))
-    assert "Classeur refusé" in str(caught.value)
+    assert "Classeur Excel (.xlsx) : import refusé" in str(caught.value)
 
 
 def test_bia_import_in_the_app_reports_the_bomb_in_french(org_tree, make_user):

@@ -524,19 +524,16 @@ class _Sheet:
         return out
 
 
-MAX_UNCOMPRESSED = 64 * 1024 * 1024
-# An xlsx is a zip: bounded before openpyxl reads it (careops.archives).
-WORKBOOK_LIMITS = Limits(max_total=MAX_UNCOMPRESSED, max_ratio=100, max_files=2000)
+MAX_UNCOMPRESSED = 64 * 1024 * 1024  # an xlsx is a zip: bounded before openpyxl reads it
 
 
 def _check_size(source) -> None:
     """Refuse a file that is not a zip or that expands beyond the limits (zip bomb)."""
     try:
-        check_zip(source, WORKBOOK_LIMITS, "Classeur")
+        limits = Limits(max_total=MAX_UNCOMPRESSED, max_ratio=100, max_files=2000)
+        check_zip(source, limits, "Classeur Excel (.xlsx)")
     except ArchiveError as exc:
-        raise WorkbookError(
-            str(exc).replace("illisible :", "illisible comme classeur Excel (.xlsx) :")
-        ) from exc
+        raise WorkbookError(str(exc)) from exc
 
 
 def read_workbook(source: str | Path | IO[bytes]) -> tuple[Bia, list[Problem]]:
