@@ -165,6 +165,7 @@ class RepositoryForm(_ScopedForm):
 
     def clean_location(self):
         from careops.backups.engine.config import destinations, is_local_location
+        from careops.backups.engine.errors import ConfigError
 
         value = self.cleaned_data["location"].strip()
         driver = self.data.get(self.add_prefix("driver")) or self.instance.driver or "restic"
@@ -177,7 +178,7 @@ class RepositoryForm(_ScopedForm):
         else:
             try:
                 destinations(driver, value)
-            except Exception as exc:  # ConfigError: a backend careops refuses
+            except ConfigError as exc:  # a backend careops refuses (rclone)
                 raise forms.ValidationError(str(exc)) from exc
         return value
 

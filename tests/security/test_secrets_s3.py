@@ -164,3 +164,42 @@ def test_changing_the_endpoint_clears_the_s3_keys_and_is_journalled(
     event = AuditEvent.objects.filter(action="backups.repository_save").latest("pk")
     assert event.changes["s3_endpoint"] == ["https://s3.hopital.test", "https://s3.attaquant.test"]
     assert "nouvelle" not in str(event.changes) and "AKIANOUVELLE" not in event.summary
+
+
+@pytest.mark.django_db
+def test_changing_the_location_needs_the_rssi_and_the_password_again(
+    client, org_tree, make_user, world
+):
+    from careops.core.models import AuditEvent
+
+    rssi = make_user("es_rssi", org_tree.ej_b)
+    login(client, rssi)
+    _declare(client, org_tree.ej_b, world, "", s3_bucket="")
+    repo = Repository.objects.get()
+    stored = repo.password_encrypted
+    form = {
+        "organisation": org_tree.ej_b.pk,
+        "name": "restic-dpi",
+        "driver": "restic",
+        "location": "rest:https://depot.attaquant.test/dpi/",
+        "data_cycle": 1,
+    }
+    client.logout()
+    login(client, make_user("contributor", org_tree.ej_b))
+    url = reverse("backups:repository_edit", args=[repo.pk])
+    assert client.post(url, form).status_code == 404
+    client.logout()
+    login(client, rssi)
+    refused = client.post(url, form)
+    assert refused.status_code == 200
+    assert "saisissez de nouveau le mot de passe" in refused.content.decode()
+    repo.refresh_from_db()
+    assert repo.location == str(world / "restic") and repo.password_encrypted == stored
+    form["password"] = "nouveau-mot-de-passe"
+    assert client.post(url, form).status_code == 302
+    event = AuditEvent.objects.filter(action="backups.repository_save").latest("pk")
+    assert event.changes["location"] == [str(world / "restic"), form["location"]]
+    assert "nouveau-mot-de-passe" not in str(event.changes) + event.summary
+    for relative in ("depots/restic", "rclone:remote:x"):
+        bad = client.post(url, {**form, "location": relative})
+        assert bad.status_code == 200 and "location" in bad.context["form"].errors
