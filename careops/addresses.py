@@ -21,10 +21,13 @@ METADATA = "metadata"
 MULTICAST = "multicast"
 UNSPECIFIED = "unspecified"
 RESERVED = "reserved"
+DOCUMENTATION = "documentation"
 
 # Categories an administrator may open for an organisation ("internal targets"); metadata,
 # multicast, unspecified and reserved addresses are never reachable through careops.
-INTERNAL = frozenset({LOOPBACK, PRIVATE, LINK_LOCAL})
+# Documentation and benchmarking ranges never route on the internet; the exposure lab uses them
+# as stand-ins for internet addresses, so they count as internal, not forbidden.
+INTERNAL = frozenset({LOOPBACK, PRIVATE, LINK_LOCAL, DOCUMENTATION})
 
 LABELS = {
     PUBLIC: "adresse publique",
@@ -35,6 +38,7 @@ LABELS = {
     MULTICAST: "adresse de multidiffusion",
     UNSPECIFIED: "adresse non spécifiée",
     RESERVED: "adresse réservée ou non routable sur internet",
+    DOCUMENTATION: "adresse de documentation ou de test (non routée sur internet)",
 }
 
 # Cloud instance metadata services (AWS, GCP, Azure, OpenStack; AWS IPv6; Alibaba).
@@ -103,15 +107,11 @@ def _category(address: IPAddress) -> str:
         return PRIVATE
     if address.version == 6 and address in _NAT64_LOCAL:
         return PRIVATE
-    documentation = any(address.version == n.version and address in n for n in _DOCUMENTATION)
-    if address.is_private and not address.is_reserved and not documentation:
+    if any(address.version == n.version and address in n for n in _DOCUMENTATION):
+        return DOCUMENTATION
+    if address.is_private and not address.is_reserved:
         return PRIVATE
-    if (
-        documentation
-        or address.is_reserved
-        or getattr(address, "is_site_local", False)
-        or not address.is_global
-    ):
+    if address.is_reserved or getattr(address, "is_site_local", False) or not address.is_global:
         return RESERVED
     return PUBLIC
 

@@ -46,8 +46,9 @@ TABLE = [
     ("::", "unspecified", True, True),
     ("240.0.0.1", "reserved", True, True),
     ("255.255.255.255", "reserved", True, True),
-    ("192.0.2.10", "reserved", True, True),  # documentation
-    ("2001:db8::1", "reserved", True, True),  # documentation
+    ("192.0.2.10", "documentation", True, False),  # the exposure lab's stand-in addresses
+    ("198.18.0.1", "documentation", True, False),  # benchmarking
+    ("2001:db8::1", "documentation", True, False),
 ]
 
 
