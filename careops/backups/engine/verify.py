@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
+import shlex
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from careops.backups.engine import errors, immutability, integrity, restore
 from careops.backups.engine.borg import BorgRepository
@@ -87,11 +90,13 @@ def open_repository(
     """A driver for ``repo``; the password comes from ``password`` or the configured source.
 
     With ``egress``, every destination of the location is resolved and checked first
-    (EgressRefused otherwise) and HTTP backends (rest:, s3:) go through the checking proxy.
+    (EgressRefused otherwise); HTTP backends (rest:, s3:) go through the checking proxy and ssh
+    backends (borg ssh://, restic sftp:) are told to connect to the checked address.
     """
+    pins: list[tuple[str, int, str]] = []
     if egress is not None:
         for host, port in destinations(repo.driver, repo.location):
-            egress.policy.resolve(host, port)
+            pins.append((host, port, egress.policy.resolve(host, port)[0]))
     if password is None:
         password = read_secret(config, repo.password_file, repo.password_env, repo.name)
     env = dict(repo.env)
@@ -103,11 +108,42 @@ def open_repository(
         env["NO_PROXY"] = env["no_proxy"] = ""
     cache = config.path(repo.cache_dir)
     location = config.location(repo)
+    options: list[str] = []
+    ssh = [(host, port, address) for host, port, address in pins if host != address]
+    if ssh and repo.driver == "borg":
+        env["BORG_RSH"] = " ".join([env.get("BORG_RSH", "ssh"), *_ssh_pin(*ssh[0])])
+    elif ssh and repo.driver == "restic" and location.startswith("sftp:"):
+        options = ["-o", "sftp.command=" + _sftp_command(location, *ssh[0])]
     if repo.driver == "restic":
         return ResticRepository(
-            location, password, cache_dir=cache, env=env, timeout=repo.timeout_s
+            location, password, cache_dir=cache, env=env, timeout=repo.timeout_s, options=options
         )
     return BorgRepository(location, password, base_dir=cache, env=env, timeout=repo.timeout_s)
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def _ssh_pin(host: str, port: int, address: str) -> list[str]:
+    """ssh options that connect to the checked address while the name still selects the
+    ssh configuration and the known host key (no second DNS lookup by ssh)."""
+    if not _SAFE_NAME.match(host):
+        raise EgressRefused(f"Nom d'hôte ssh refusé : « {host} ».")
+    return ["-o", f"HostName={address}", "-o", f"HostKeyAlias={host}"]
+
+
+def _sftp_command(location: str, host: str, port: int, address: str) -> str:
+    """The ssh command restic runs for an sftp: location, pinned to the checked address."""
+    rest = location.removeprefix("sftp:")
+    if rest.startswith("//"):
+        parts = urlsplit("sftp:" + rest)
+        user = parts.username or ""
+    else:
+        user = rest.split("@", 1)[0] if "@" in rest.split(":", 1)[0] else ""
+    command = ["ssh", *_ssh_pin(host, port, address), "-p", str(port)]
+    if user:
+        command += ["-l", user]
+    return shlex.join([*command, host, "-s", "sftp"])
 
 
 def _timed(name: str, func) -> CheckResult:
