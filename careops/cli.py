@@ -14,6 +14,8 @@ ALIASES = {
     "run": "careops_run",
     "demo": "careops_demo",
     "token": "careops_token",
+    "secrets": "careops_secrets",
+    "egress": "careops_egress",
 }
 
 
@@ -72,7 +74,13 @@ def main(argv: list[str] | None = None) -> None:
         args[0] = ALIASES[args[0]]
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["careops", *args])
+    from careops.config import ConfigError
+
+    try:
+        execute_from_command_line(["careops", *args])
+    except ConfigError as exc:  # a configuration refused while loading the settings
+        sys.stderr.write(f"careops : configuration refusée : {exc}\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ secret is read from that file, so that no secret has to sit in the environment o
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -15,6 +16,7 @@ PREFIX = "CAREOPS_"
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
+    "ENV": "development",  # "production" requires a dedicated encryption key (and more checks)
     "DEBUG": False,
     "DATA_DIR": str(BASE_DIR / "var"),
     "SECRET_KEY": "",
@@ -107,6 +109,46 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
     return config
 
 
+def check_encryption_key(config: dict[str, Any]) -> None:
+    """Every configured encryption key is a Fernet key; production requires one (dedicated,
+    not derived from the Django secret key)."""
+    keys = split(config["ENCRYPTION_KEY"] or "")
+    if not keys and str(config.get("ENV", "")).lower() == "production":
+        raise ConfigError(
+            "CAREOPS_ENV=production : une clé de chiffrement dédiée est obligatoire "
+            "(CAREOPS_ENCRYPTION_KEY_FILE, générée par « careops secrets generate-key »)."
+        )
+    for number, key in enumerate(keys, 1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ConfigError(
+                f"CAREOPS_ENCRYPTION_KEY : la clé n° {number} n'est pas une clé Fernet "
+                "(32 octets en base64 url, « careops secrets generate-key »)."
+            )
+
+
+def private_folder(path: Path) -> Path:
+    """Create (or tighten) a folder readable by the service account only (0700)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create (or tighten) a file readable by the service account only (0600)."""
+    if not path.parent.is_dir():
+        return path
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o600)
+    return path
+
+
 def secret_key(config: dict[str, Any]) -> str:
     """Return the configured secret key, or one generated once and kept in the data folder."""
     if config["SECRET_KEY"]:
@@ -115,8 +157,9 @@ def secret_key(config: dict[str, Any]) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     key_file = data_dir / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(64), encoding="utf-8")
-        key_file.chmod(0o600)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(64))
     return key_file.read_text(encoding="utf-8").strip()
 
 

@@ -11,8 +11,8 @@ from careops import config as _config
 
 CONFIG = _config.load()
 BASE_DIR = _config.BASE_DIR
-DATA_DIR = Path(CONFIG["DATA_DIR"])
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+_config.check_encryption_key(CONFIG)
+DATA_DIR = _config.private_folder(Path(CONFIG["DATA_DIR"]))
 
 DEBUG = CONFIG["DEBUG"]
 SECRET_KEY = _config.secret_key(CONFIG)
@@ -88,6 +88,8 @@ if CONFIG["DATABASE_URL"]:
 else:
     _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "careops.sqlite3")}
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db["NAME"] != ":memory:" and not str(_db["NAME"]).startswith("file:"):
+        _config.private_file(Path(_db["NAME"]))  # WAL and journal files inherit its mode
     _db.setdefault("OPTIONS", {}).update(
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -168,6 +170,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "careops" / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
+FILE_UPLOAD_PERMISSIONS = 0o600  # evidence and imports: service account only
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 WHITENOISE_USE_FINDERS = True
 
 UPLOAD_MAX_BYTES = CONFIG["UPLOAD_MAX_BYTES"]
@@ -194,6 +198,7 @@ elif _queue.startswith(("redis://", "rediss://", "unix://")):
     }
 else:
     _queue_file = _queue.removeprefix("sqlite:///") if _queue else str(DATA_DIR / "queue.sqlite3")
+    _config.private_file(Path(_queue_file))
     HUEY = {
         "huey_class": "huey.SqliteHuey",
         "name": CONFIG["QUEUE_NAME"],

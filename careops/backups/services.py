@@ -36,6 +36,7 @@ from careops.backups.objectives import ObjectiveResolver
 from careops.compliance import services as compliance
 from careops.continuity.engine.compute import reachable
 from careops.core import audit, crypto
+from careops.core.egress import policy_for
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation, RoleAssignment
 
@@ -148,6 +149,59 @@ def set_repository_password(repository: Repository, password: str) -> None:
     repository.password_encrypted = crypto.encrypt(password)
 
 
+def save_repository(
+    user,
+    repository: Repository,
+    organisation: Organisation,
+    *,
+    password: str = "",
+    s3_access_key: str = "",
+    s3_secret_key: str = "",
+) -> Repository:
+    """Create or update a repository (RSSI only), its secrets encrypted.
+
+    Where a secret is sent is part of the secret: when the location changes the stored password
+    is cleared, when the S3 endpoint changes the S3 keys are cleared, unless new ones are given
+    in the same change. Both changes are journalled with their old and new values.
+    """
+    _require(user, "manage", organisation)
+    old = Repository.objects.filter(pk=repository.pk).first() if repository.pk else None
+    changes: dict = {}
+    if old is not None:
+        if old.organisation_id != organisation.pk:
+            _require(user, "manage", old.organisation)
+        if old.location != repository.location:
+            changes["location"] = [old.location, repository.location]
+            repository.password_encrypted = ""
+        old_endpoint = (old.s3_lock or {}).get("endpoint", "")
+        new_endpoint = (repository.s3_lock or {}).get("endpoint", "")
+        if old_endpoint != new_endpoint:
+            changes["s3_endpoint"] = [old_endpoint, new_endpoint]
+            repository.s3_access_key_encrypted = repository.s3_secret_key_encrypted = ""
+    if password:
+        set_repository_password(repository, password)
+        changes["password_changed"] = True
+    if s3_access_key and s3_secret_key:
+        repository.s3_access_key_encrypted = crypto.encrypt(s3_access_key)
+        repository.s3_secret_key_encrypted = crypto.encrypt(s3_secret_key)
+        changes["s3_keys_changed"] = True
+    if not repository.password_encrypted:
+        raise ValidationError({"password": ["Saisir le mot de passe du dépôt."]})
+    repository.full_clean()
+    repository.save()
+    summary = f"dépôt « {repository.name} » ({repository.driver})"
+    if "location" in changes:
+        summary += f" ; emplacement {changes['location'][0]} → {changes['location'][1]}"
+    if "s3_endpoint" in changes:
+        summary += f" ; point d'accès S3 {changes['s3_endpoint'][0] or '—'} → " + (
+            changes["s3_endpoint"][1] or "—"
+        )
+    audit.record(
+        user, "backups.repository_save", repository, organisation, summary, changes=changes
+    )
+    return repository
+
+
 # ---------------------------------------------------------------- runs
 
 
@@ -208,21 +262,11 @@ def build_config(run: VerificationRun, scratch: str):
         checks["data"] = {"cycle": max(1, repo.data_cycle)}
         checks["append_only"] = repo.append_only_expected and repo.driver == choices.Driver.BORG
         if repo.s3_lock.get("bucket"):
+            # credentials never come from the configuration: the run passes the stored keys
             checks["object_lock"] = {
                 k: v
                 for k, v in repo.s3_lock.items()
-                if k
-                in (
-                    "bucket",
-                    "endpoint",
-                    "region",
-                    "access_key_env",
-                    "secret_key_env",
-                    "access_key_file",
-                    "secret_key_file",
-                    "min_retention_days",
-                    "probe_delete",
-                )
+                if k in ("bucket", "endpoint", "region", "min_retention_days", "probe_delete")
             }
     else:
         checks["structure"] = False
@@ -259,7 +303,8 @@ def build_config(run: VerificationRun, scratch: str):
         ],
         "systems": [_system_config(s, resolver) for s in systems],
     }
-    return parse_config(data, base_dir=scratch, require_passwords=False), systems
+    config = parse_config(data, base_dir=scratch, require_passwords=False, server_secrets=False)
+    return config, systems
 
 
 def execute_run(run_id: int) -> VerificationRun | None:
@@ -281,6 +326,12 @@ def execute_run(run_id: int) -> VerificationRun | None:
     try:
         try:
             password = crypto.decrypt(repo.password_encrypted)
+            s3_keys = None
+            if repo.s3_access_key_encrypted:
+                s3_keys = (
+                    crypto.decrypt(repo.s3_access_key_encrypted),
+                    crypto.decrypt(repo.s3_secret_key_encrypted),
+                )
         except crypto.SecretUnreadable as exc:
             return _finish_error(run, str(exc))
         config, systems = build_config(run, scratch)
@@ -292,7 +343,12 @@ def execute_run(run_id: int) -> VerificationRun | None:
             )
 
         report = run_verification(
-            config, passwords={f"r{repo.pk}": password}, progress=progress, state=state
+            config,
+            passwords={f"r{repo.pk}": password},
+            progress=progress,
+            state=state,
+            s3_keys={f"r{repo.pk}": s3_keys or ("", "")},
+            egress=policy_for(repo.organisation),
         )
     except engine_errors.ConfigError as exc:
         return _finish_error(run, str(exc))

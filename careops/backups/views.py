@@ -214,15 +214,13 @@ def repository_edit(request, pk=None):
     if request.method == "POST" and form.is_valid():
         repository = form.save(commit=False)
         repository.s3_lock = form.cleaned_data["s3_lock"]
-        if form.cleaned_data["password"]:
-            services.set_repository_password(repository, form.cleaned_data["password"])
-        services.save_with_audit(
+        services.save_repository(
             request.user,
             repository,
             form.cleaned_data["organisation"],
-            "repository_save",
-            f"dépôt « {repository.name} » ({repository.driver})",
-            action="manage",
+            password=form.cleaned_data["password"],
+            s3_access_key=form.cleaned_data["s3_access_key"],
+            s3_secret_key=form.cleaned_data["s3_secret_key"],
         )
         return redirect("backups:repository", pk=repository.pk)
     return _form_page(request, form, _("Dépôt de sauvegarde"), "backups:index")

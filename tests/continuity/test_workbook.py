@@ -63,7 +63,7 @@ def test_zip_bomb_is_refused(monkeypatch):
     from careops.continuity.engine import workbook
 
     monkeypatch.setattr(workbook, "MAX_UNCOMPRESSED", 1000)
-    with pytest.raises(WorkbookError, match="64 Mio"):
+    with pytest.raises(WorkbookError, match="import refusé"):
         read_workbook(io.BytesIO(workbook_bytes(example_bia())))
 
 

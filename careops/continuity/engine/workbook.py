@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from careops.archives import ArchiveError, Limits, check_zip
 from careops.continuity.engine.compute import (
     ACTIVITIES,
     DEPENDENCIES,
@@ -526,21 +526,16 @@ class _Sheet:
         return out
 
 
-MAX_UNCOMPRESSED = 64 * 1024 * 1024
+MAX_UNCOMPRESSED = 64 * 1024 * 1024  # an xlsx is a zip: bounded before openpyxl reads it
 
 
 def _check_size(source) -> None:
-    """Refuse a file that is not a zip or that expands beyond ``MAX_UNCOMPRESSED`` (zip bomb)."""
+    """Refuse a file that is not a zip or that expands beyond the limits (zip bomb)."""
     try:
-        with zipfile.ZipFile(source) as archive:
-            total = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise WorkbookError(f"fichier illisible comme classeur Excel (.xlsx) : {exc}") from exc
-    finally:
-        if hasattr(source, "seek"):
-            source.seek(0)
-    if total > MAX_UNCOMPRESSED:
-        raise WorkbookError("classeur refusé : plus de 64 Mio une fois décompressé")
+        limits = Limits(max_total=MAX_UNCOMPRESSED, max_ratio=100, max_files=2000)
+        check_zip(source, limits, "Classeur Excel (.xlsx)")
+    except ArchiveError as exc:
+        raise WorkbookError(str(exc)) from exc
 
 
 def read_workbook(source: str | Path | IO[bytes]) -> tuple[Bia, list[Problem]]:

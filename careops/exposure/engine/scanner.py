@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from careops.addresses import classify
 from careops.exposure.engine import probes, rules, targets, tls, udp, web
 from careops.exposure.engine.portscan import PortScanOptions, scan_ports
 from careops.exposure.engine.results import HostResult, ScanResult, Service
@@ -238,6 +239,9 @@ async def expand_targets(
             candidate = resolution.a + resolution.aaaa
         for address in candidate:
             ip = ipaddress.ip_address(address)
+            if targets.is_forbidden(ip):
+                errors.append(f"Adresse {address} refusée : {classify(ip).label}.")
+                continue
             if targets.is_restricted(ip) and not options.allow_private:
                 errors.append(
                     f"Adresse {address} privée, de bouclage ou locale refusée : "
