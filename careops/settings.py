@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "careops.backups",
     "careops.declarations",
     "careops.hospiconnect",
+    "careops.maturity",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ SECTIONS = {
     "backups": (_("Sauvegardes"), "backups:index"),
     "declarations": (_("Déclarations"), "declarations:index"),
     "hospiconnect": (_("HospiConnect"), "hospiconnect:index"),
+    "maturity": (_("Maturité"), "maturity:index"),
     "core": (_("Journal"), "core:audit"),
     "mfa": (_("Double authentification"), "mfa_index"),
 }

@@ -79,6 +79,13 @@ PRODUCERS: tuple[Producer, ...] = (
         _("Indicateurs mesurés depuis les exports (DPI, IdP, DMP) et revue annuelle des comptes"),
         ("HC.202[78].1.[123]", "HC.202[78].2.*", "HC.2028.1.4"),
     ),
+    Producer(
+        "maturity",
+        "maturity:index",
+        _("Maturité"),
+        _("Auto-évaluation de la maturité (diagnostic, NIS 2) validée comme preuve"),
+        ("D1.O4", "D1BIS.O4", "AAPMS.O1", "AAPMS.O5"),
+    ),
 )
 
 

@@ -107,3 +107,12 @@ def resource_kind(code: str) -> str:
     from careops.continuity.models import ResourceKind
 
     return dict(ResourceKind.choices).get(code, code)
+
+
+@register.filter
+def pct(value) -> str:
+    """0.775 → « 77,5 % » (French format, no useless decimal); None → « — »."""
+    if value is None or value == "":
+        return "—"
+    text = f"{float(value) * 100:.1f}".replace(".", ",").removesuffix(",0")
+    return f"{text}\u00a0%"

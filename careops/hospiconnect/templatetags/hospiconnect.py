@@ -1,15 +1,9 @@
 from django import template
 
+from careops.core.templatetags.careops import pct as core_pct
+
 register = template.Library()
-
-
-@register.filter
-def pct(value) -> str:
-    """0.775 → « 77,5 % » (French format); None → « — »."""
-    if value is None or value == "":
-        return "—"
-    text = f"{float(value) * 100:.1f}".replace(".", ",").removesuffix(",0")
-    return f"{text}\u00a0%"
+register.filter("pct", core_pct)  # the shared French percentage
 
 
 @register.filter

@@ -92,6 +92,8 @@ class Questionnaire:
     levels: list[Level]
     to_confirm: str = ""
     sources: list[str] = field(default_factory=list)
+    evidence_kind: str = "maturity_questionnaire"
+    evidence_items: list[str] = field(default_factory=list)
 
     def question(self, ident: str) -> Question | None:
         return next((q for q in self.questions if q.id == ident), None)
@@ -183,6 +185,10 @@ def parse(document: dict, where: str = "questionnaire") -> Questionnaire:
             levels=levels,
             to_confirm=str(document.get("to_confirm", "")),
             sources=[str(s) for s in document.get("sources", [])],
+            evidence_kind=str(
+                (document.get("evidence") or {}).get("kind", "maturity_questionnaire")
+            ),
+            evidence_items=[str(i) for i in (document.get("evidence") or {}).get("items", [])],
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise _error(where, f"structure invalide ({exc.__class__.__name__} : {exc})") from exc
