@@ -49,6 +49,12 @@ def run_and_finding(org, days_ago: int, severity="critical", seen_days_ago: int 
     return run
 
 
+def pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("preuve.pdf", b"%PDF-1.4\ncontenu", "application/pdf")
+
+
 def expiring(org, title: str, days: int):
     return compliance.create_evidence(
         None,
@@ -58,6 +64,7 @@ def expiring(org, title: str, days: int):
         compliance.RevisionInput(
             effective_date=dt.date(2025, 1, 1),
             expires_on=compliance.today_in_paris() + dt.timedelta(days=days),
+            files=[pdf()],
         ),
     )
 
@@ -78,7 +85,9 @@ def test_rssi_cockpit_lists_what_to_do_next(declared, people, org_tree):
     compliance.add_revision(
         None,
         renewed,
-        compliance.RevisionInput(effective_date=today, expires_on=today + dt.timedelta(days=900)),
+        compliance.RevisionInput(
+            effective_date=today, expires_on=today + dt.timedelta(days=900), files=[pdf()]
+        ),
     )
     run_and_finding(org_tree.ej_a, 50)
     run_and_finding(org_tree.ej_other, 50)  # another region: never shown
@@ -154,7 +163,7 @@ def test_evidence_library_filters_and_isolation(org_tree, people, version):
         org_tree.ght,
         "pca",
         "Plan de continuité",
-        compliance.RevisionInput(effective_date=dt.date(2026, 1, 5)),
+        compliance.RevisionInput(effective_date=dt.date(2026, 1, 5), files=[pdf()]),
     )
     expiring(org_tree.ej_other, "PSSI du Rhône", 12)
     client = client_for(people.rssi)
