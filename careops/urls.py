@@ -16,6 +16,8 @@ urlpatterns = [
     path("sauvegardes/", include("careops.backups.urls")),
     path("acces-distants/", include("careops.remote_access.urls")),
     path("declarations/", include("careops.declarations.urls")),
+    path("hospiconnect/", include("careops.hospiconnect.urls")),
+    path("maturite/", include("careops.maturity.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

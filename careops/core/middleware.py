@@ -32,7 +32,11 @@ class MfaEnforcementMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith(_EXEMPT_PREFIXES) and user_needs_mfa_setup(request.user):
+        if (
+            not request.path.startswith(_EXEMPT_PREFIXES)
+            and not request.session.get("careops_mfa_via")  # a federated login's second factor
+            and user_needs_mfa_setup(request.user)
+        ):
             messages.warning(
                 request,
                 _(

@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from careops.core import forms as base
 from careops.remote_access import choices
 from careops.remote_access.models import AccessPath
 from careops.tenancy import scope
@@ -36,7 +37,7 @@ class ResourceField(forms.ModelMultipleChoiceField):
         return f"{obj.code} — {obj.name} (BIA « {obj.campaign.title} » v{obj.campaign.version})"
 
 
-class AccessPathForm(forms.ModelForm):
+class AccessPathForm(base.ModelForm):
     auth_factors = forms.MultipleChoiceField(
         label=_("Facteurs d'authentification"),
         choices=choices.AuthFactor.choices,
@@ -158,7 +159,7 @@ def _check_size(upload):
     return upload
 
 
-class ImportForm(forms.Form):
+class ImportForm(base.Form):
     organisation = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organisation.objects.none()
     )
@@ -192,7 +193,7 @@ class MultipleFileField(forms.FileField):
         return [_check_size(super().clean(data, initial))] if data else []
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(base.Form):
     organisation = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organisation.objects.none()
     )
@@ -226,7 +227,7 @@ class ReviewForm(forms.Form):
         return _check_size(self.cleaned_data.get("ad_dump"))
 
 
-class BulkForm(forms.Form):
+class BulkForm(base.Form):
     field = forms.ChoiceField(
         label=_("Champ"),
         choices=[
@@ -243,7 +244,7 @@ class BulkForm(forms.Form):
     value = forms.CharField(label=_("Nouvelle valeur"), max_length=40)
 
 
-class AttestationForm(forms.Form):
+class AttestationForm(base.Form):
     contract_security_clauses = forms.BooleanField(
         label=_("Notre contrat comporte les clauses de sécurité demandées"), required=False
     )
@@ -261,7 +262,7 @@ class AttestationForm(forms.Form):
     )
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(base.Form):
     decision = forms.ChoiceField(
         label=_("Décision"),
         choices=[("accept", _("Accepter")), ("reject", _("Refuser"))],

@@ -7,7 +7,6 @@ results into D3 evidence and handles vendors' attestations.
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
 from dataclasses import fields as dc_fields
@@ -18,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from careops.compliance import services as compliance
-from careops.core import audit
+from careops.core import audit, spreadsheet
 from careops.remote_access import choices
 from careops.remote_access.engine import accounts, bastion, checks, exposure, inventory, rules, vpn
 from careops.remote_access.engine import model as engine
@@ -197,7 +196,7 @@ def export_xlsx(paths) -> bytes:
 
 def export_csv(paths) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
+    writer = spreadsheet.csv_writer(out)
     for row in inventory.csv_rows(export_rows(paths)):
         writer.writerow(row)
     return out.getvalue()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
+from careops.core.spreadsheet import append_row, safe_cell
 from careops.remote_access.engine.model import (
     ACCOUNT_MODELS,
     ACTIVATIONS,
@@ -95,16 +96,6 @@ class Problem:
     def __str__(self) -> str:
         where = f"ligne {self.row}" + (f", colonne « {self.column} »" if self.column else "")
         return f"{where} : {self.message}"
-
-
-def neutralise(value: Any) -> Any:
-    """A cell value safe to open in a spreadsheet: text starting with = + - @ tab or CR gets a
-    leading quote so that it is never evaluated as a formula (CSV/formula injection).
-
-    Local helper: a shared one is being written elsewhere in careops; merge when it lands."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def _norm(text: str) -> str:
@@ -301,11 +292,11 @@ def write_inventory(
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = SHEET
-    sheet.append([label for _, label, _ in COLUMNS] + extra_headers)
+    append_row(sheet, [label for _, label, _ in COLUMNS] + extra_headers)
     for path in paths:
-        row = [neutralise(cell_value(path, f)) for f, _, _ in COLUMNS]
-        row += [neutralise(extra.get(path.ref, {}).get(h)) for h in extra_headers]
-        sheet.append(row)
+        row = [cell_value(path, f) for f, _, _ in COLUMNS]
+        row += [extra.get(path.ref, {}).get(h) for h in extra_headers]
+        append_row(sheet, row)
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -314,5 +305,5 @@ def write_inventory(
 def csv_rows(paths: list[AccessPath]) -> list[list[Any]]:
     """Header plus one formula-safe row per path, for a CSV export."""
     rows = [[label for _, label, _ in COLUMNS]]
-    rows += [[neutralise(cell_value(p, f)) for f, _, _ in COLUMNS] for p in paths]
+    rows += [[safe_cell(cell_value(p, f)) for f, _, _ in COLUMNS] for p in paths]
     return rows
