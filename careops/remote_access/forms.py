@@ -13,7 +13,15 @@ from careops.tenancy import scope
 from careops.tenancy.models import Organisation
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-NULL_BOOL = [("", _("Non renseigné")), ("true", _("Oui")), ("false", _("Non"))]
+
+
+class YesNoSelect(forms.NullBooleanSelect):
+    """Oui / Non / Non renseigné, with the instance's value selected again when the form is
+    shown for editing (a plain Select would render True as "True" and lose it)."""
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs)
+        self.choices = [("unknown", _("Non renseigné")), ("true", _("Oui")), ("false", _("Non"))]
 
 
 def _organisations(user):
@@ -126,7 +134,7 @@ class AccessPathForm(base.ModelForm):
         )
         for field in self.fields.values():
             if isinstance(field, forms.NullBooleanField):
-                field.widget = forms.Select(choices=NULL_BOOL)
+                field.widget = YesNoSelect()
 
     def clean(self):
         data = super().clean()
