@@ -52,6 +52,13 @@ def _awareness(args: list[str]) -> int:
     return awareness_main(args, prog="careops awareness")
 
 
+def _remote_access(args: list[str]) -> int:
+    """``careops remote-access check …``: the D3 engine alone (no database, no Django)."""
+    from careops.remote_access.engine.cli import main as remote_access_main
+
+    return remote_access_main(args)
+
+
 # Commands served by a Django-free engine: (first words) → runner taking the remaining words.
 ENGINE_COMMANDS = {
     ("maturity", "score"): _maturity,
@@ -60,6 +67,7 @@ ENGINE_COMMANDS = {
     ("awareness", "phishing"): _awareness,
     ("exposure", "scan"): _exposure_scan,
     ("hospiconnect", "indicators"): _hospiconnect,
+    ("remote-access", "check"): _remote_access,
 }
 
 

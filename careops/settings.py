@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "careops.directory",
     "careops.continuity",
     "careops.backups",
+    "careops.remote_access",
     "careops.declarations",
     "careops.hospiconnect",
     "careops.maturity",

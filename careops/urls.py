@@ -14,6 +14,7 @@ urlpatterns = [
     path("annuaires/", include("careops.directory.urls")),
     path("continuite/", include("careops.continuity.urls")),
     path("sauvegardes/", include("careops.backups.urls")),
+    path("acces-distants/", include("careops.remote_access.urls")),
     path("declarations/", include("careops.declarations.urls")),
     path("hospiconnect/", include("careops.hospiconnect.urls")),
     path("maturite/", include("careops.maturity.urls")),

@@ -311,6 +311,7 @@ OVERRIDES = {
     "RepositoryForm": {"driver": "restic", "location": "/srv/restic"},
     "ProtectedSystemForm": {"manifest": ""},
     "BackupSystemForm": {"twofa_status": "implemented"},
+    "AccessPathForm": {"target_networks": "10.20.0.0/24", "ref": "ACC-1"},
 }
 
 
@@ -330,7 +331,9 @@ def filled(form) -> dict[str, list[str]]:
     for name, field in form.fields.items():
         if isinstance(field, forms.FileField):
             continue
-        if isinstance(field, forms.BooleanField):
+        if isinstance(field, forms.NullBooleanField):
+            data[name] = ["true"]  # the select's « Oui »
+        elif isinstance(field, forms.BooleanField):
             data[name] = ["on"]
         elif isinstance(field, forms.ModelMultipleChoiceField):
             data[name] = [str(o.pk) for o in field.queryset[:1]]

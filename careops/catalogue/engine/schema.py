@@ -544,6 +544,8 @@ class DomainVersion(Model):
     attributes: dict[
         str, Annotated[AttributeDefinition, BeforeValidator(_attribute_definition)]
     ] = Field(default_factory=dict)
+    # Domain-specific check and scoring rules read by the domain's app (D3: remote_access).
+    scoring: dict[str, Any] = Field(default_factory=dict)
     eligibility: Eligibility = Field(default_factory=Eligibility)
     funding: Funding = Field(default_factory=Funding)
     items: list[Item] = Field(default_factory=list)

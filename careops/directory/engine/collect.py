@@ -42,6 +42,7 @@ ATTRIBUTES = [
     "servicePrincipalName",
     "pwdLastSet",
     "lastLogonTimestamp",
+    "accountExpires",  # remote_access: third-party accounts that never expire (check A6)
     "adminCount",
     "member",
     "primaryGroupID",
