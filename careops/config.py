@@ -6,6 +6,7 @@ secret is read from that file, so that no secret has to sit in the environment o
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -49,6 +50,24 @@ DEFAULTS: dict[str, Any] = {
     "EXPOSURE_TLS_CONNECTIONS": 5,  # TLS analysis connections at once towards one endpoint
     # Directory audits queued or running with no sign of life for this long are failed.
     "DIRECTORY_AUDIT_TIMEOUT_MINUTES": 60,
+    # OpenID Connect federations offered at login, by id (each configured by CAREOPS_OIDC_<ID>_*).
+    "OIDC_PROVIDERS": "",
+}
+
+# Defaults of the OpenID Connect federations careops knows by id; any other id is a generic one.
+OIDC_DEFAULTS: dict[str, dict[str, Any]] = {
+    "psc": {
+        "NAME": "Pro Santé Connect",
+        "SCOPE": "openid scope_all",
+        "ACR": "eidas1",
+        "MFA": True,  # a CPS card or the e-CPS app: two factors (PSC documentation)
+    },
+    "proconnect": {
+        "NAME": "ProConnect",
+        "SCOPE": "openid given_name usual_name email uid siret idp_id",
+        "ACR": "eidas1",
+        "MFA": False,
+    },
 }
 
 
@@ -139,6 +158,46 @@ def cache_url(config: dict[str, Any]) -> str:
     return "db://"
 
 
+def check_encryption_key(config: dict[str, Any]) -> None:
+    """Every configured encryption key is a Fernet key; production requires one (dedicated,
+    not derived from the Django secret key)."""
+    keys = split(config["ENCRYPTION_KEY"] or "")
+    if not keys and str(config.get("ENV", "")).lower() == "production":
+        raise ConfigError(
+            "CAREOPS_ENV=production : une clé de chiffrement dédiée est obligatoire "
+            "(CAREOPS_ENCRYPTION_KEY_FILE, générée par « careops secrets generate-key »)."
+        )
+    for number, key in enumerate(keys, 1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ConfigError(
+                f"CAREOPS_ENCRYPTION_KEY : la clé n° {number} n'est pas une clé Fernet "
+                "(32 octets en base64 url, « careops secrets generate-key »)."
+            )
+
+
+def private_folder(path: Path) -> Path:
+    """Create (or tighten) a folder readable by the service account only (0700)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create (or tighten) a file readable by the service account only (0600)."""
+    if not path.parent.is_dir():
+        return path
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o600)
+    return path
+
+
 def secret_key(config: dict[str, Any]) -> str:
     """Return the configured secret key, or one generated once and kept in the data folder."""
     if config["SECRET_KEY"]:
@@ -147,9 +206,65 @@ def secret_key(config: dict[str, Any]) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     key_file = data_dir / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(64), encoding="utf-8")
-        key_file.chmod(0o600)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(64))
     return key_file.read_text(encoding="utf-8").strip()
+
+
+def oidc_providers(environ: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The OpenID Connect federations named by ``CAREOPS_OIDC_PROVIDERS`` (``psc,proconnect``),
+    each read from ``CAREOPS_OIDC_<ID>_ISSUER``, ``_CLIENT_ID``, ``_SECRET`` (or ``_SECRET_FILE``),
+    and optionally ``_NAME``, ``_SCOPE``, ``_ACR`` (required level, sent as acr_values),
+    ``_ACCEPTED_ACR`` (levels accepted in the ID token; default: the required one), ``_MFA``
+    (whether that level stands for the second factor) and ``_UID_CLAIM`` (default ``sub``)."""
+    env = os.environ if environ is None else environ
+    providers = []
+    for ident in split(load(env)["OIDC_PROVIDERS"]):
+        ident = ident.lower()
+        prefix = f"{PREFIX}OIDC_{ident.upper()}_"
+        defaults = OIDC_DEFAULTS.get(
+            ident, {"NAME": ident, "SCOPE": "openid", "ACR": "", "MFA": False}
+        )
+
+        def value(name: str, default: Any = "", *, prefix=prefix) -> Any:
+            if f"{prefix}{name}_FILE" in env:
+                return _read_secret(env[f"{prefix}{name}_FILE"])
+            raw = env.get(f"{prefix}{name}")
+            if raw is None:
+                return default
+            if raw.startswith("file://"):
+                return _read_secret(raw)
+            return _coerce(raw, default) if isinstance(default, bool) else raw
+
+        issuer, client_id, secret = value("ISSUER"), value("CLIENT_ID"), value("SECRET")
+        missing = [
+            name
+            for name, given in (("ISSUER", issuer), ("CLIENT_ID", client_id), ("SECRET", secret))
+            if not given
+        ]
+        if missing:
+            raise ConfigError(
+                f"Fédération OpenID Connect « {ident} » : "
+                + ", ".join(f"{prefix}{name}" for name in missing)
+                + " manquant(s)"
+            )
+        required = value("ACR", defaults["ACR"])
+        providers.append(
+            {
+                "id": ident,
+                "name": value("NAME", defaults["NAME"]),
+                "issuer": issuer.rstrip("/"),
+                "client_id": client_id,
+                "secret": secret,
+                "scope": value("SCOPE", defaults["SCOPE"]).split(),
+                "acr": required,
+                "accepted_acr": split(value("ACCEPTED_ACR", required)),
+                "mfa": value("MFA", defaults["MFA"]),
+                "uid_claim": value("UID_CLAIM", "sub"),
+            }
+        )
+    return providers
 
 
 def split(value: str) -> list[str]:

@@ -13,8 +13,8 @@ CONFIG = _config.load()
 _config.check_production(CONFIG)
 PRODUCTION = str(CONFIG["ENV"]).lower() == "production"
 BASE_DIR = _config.BASE_DIR
-DATA_DIR = Path(CONFIG["DATA_DIR"])
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+_config.check_encryption_key(CONFIG)
+DATA_DIR = _config.private_folder(Path(CONFIG["DATA_DIR"]))
 
 DEBUG = CONFIG["DEBUG"]
 SECRET_KEY = _config.secret_key(CONFIG)
@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "careops.identity",
     "careops.core",
     "careops.tenancy",
     "careops.catalogue",
@@ -43,7 +45,10 @@ INSTALLED_APPS = [
     "careops.directory",
     "careops.continuity",
     "careops.backups",
+    "careops.remote_access",
     "careops.declarations",
+    "careops.hospiconnect",
+    "careops.maturity",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +93,8 @@ if CONFIG["DATABASE_URL"]:
 else:
     _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "careops.sqlite3")}
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db["NAME"] != ":memory:" and not str(_db["NAME"]).startswith("file:"):
+        _config.private_file(Path(_db["NAME"]))  # WAL and journal files inherit its mode
     _db.setdefault("OPTIONS", {}).update(
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -133,6 +140,36 @@ LOGIN_THROTTLE = {
 }
 ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+
+# Federated sign-in (Pro Santé Connect, ProConnect): see careops/identity and docs/identity.md.
+# A federated identity never signs up nor links itself to an account by its e-mail: it is linked
+# by its owner once signed in, or by an administrator (careops identity link).
+SOCIALACCOUNT_ADAPTER = "careops.identity.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "careops_oidc": {
+        "APPS": [
+            {
+                "provider_id": provider["id"],
+                "name": provider["name"],
+                "client_id": provider["client_id"],
+                "secret": provider["secret"],
+                "settings": {
+                    "server_url": provider["issuer"],
+                    "scope": provider["scope"],
+                    "auth_params": {"acr_values": provider["acr"]} if provider["acr"] else {},
+                    "accepted_acr": provider["accepted_acr"],
+                    "counts_as_mfa": provider["mfa"],
+                    "uid_field": provider["uid_claim"],
+                },
+            }
+            for provider in _config.oidc_providers()
+        ]
+    }
+}
 MFA_TOTP_ISSUER = "careops"
 MFA_REQUIRED_ROLES = _config.split(CONFIG["MFA_REQUIRED_ROLES"])
 
@@ -147,6 +184,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "careops" / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
+FILE_UPLOAD_PERMISSIONS = 0o600  # evidence and imports: service account only
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 WHITENOISE_USE_FINDERS = True
 
 UPLOAD_MAX_BYTES = CONFIG["UPLOAD_MAX_BYTES"]
@@ -205,6 +244,7 @@ elif _queue.startswith(("redis://", "rediss://", "unix://")):
     }
 else:
     _queue_file = _queue.removeprefix("sqlite:///") if _queue else str(DATA_DIR / "queue.sqlite3")
+    _config.private_file(Path(_queue_file))
     HUEY = {
         "huey_class": "huey.SqliteHuey",
         "name": CONFIG["QUEUE_NAME"],
@@ -238,9 +278,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        "careops": {"handlers": ["console"], "level": "INFO"},
-        "django.request": {"handlers": ["console"], "level": "WARNING"},
-        "huey": {"handlers": ["console"], "level": "INFO"},
+        # propagate=False: a root handler (added by huey or waitress) must not print lines twice
+        "careops": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

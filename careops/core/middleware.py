@@ -45,6 +45,8 @@ def session_satisfies_mfa(request, user) -> bool:
     """A session counts for the API and for tokens only once its MFA rule is met."""
     if not mfa_required(user):
         return True
+    if request.session.get("careops_mfa_via"):  # a federated login whose level is the 2nd factor
+        return True
     return has_totp(user) and session_mfa_done(request, user)
 
 
@@ -55,7 +57,11 @@ class MfaEnforcementMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith(_EXEMPT_PREFIXES) and user_needs_mfa_setup(request.user):
+        if (
+            not request.path.startswith(_EXEMPT_PREFIXES)
+            and not request.session.get("careops_mfa_via")  # a federated login's second factor
+            and user_needs_mfa_setup(request.user)
+        ):
             messages.warning(
                 request,
                 _(

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from careops.compliance.models import Assessment
-from careops.core import tokens
+from careops.core import cockpit, tokens
 from careops.core.middleware import session_satisfies_mfa
 from careops.core.models import ApiToken, AuditEvent
 from careops.tenancy import scope
@@ -26,7 +26,9 @@ logger = logging.getLogger("careops.security")
 
 @login_required
 def home(request):
-    """The user's candidates (GHT, EJ, ESMS in scope) and their assessments' progress."""
+    """The cockpit: what to do next for the user's roles, then their candidates' assessments."""
+    data = cockpit.build(request.user)
+    # the candidates' assessments, for every role (an instructor reaches them from here too)
     candidates = scope.restrict(
         Organisation.objects.filter(kind__in=[OrgKind.GHT, OrgKind.EJ, OrgKind.ESMS]),
         request.user,
@@ -38,10 +40,16 @@ def home(request):
     for a in assessments:
         by_candidate.setdefault(a.candidate_id, []).append(a)
     rows = [(c, by_candidate.get(c.pk, [])) for c in candidates[:200]]
+    candidate_count, assessment_count = candidates.count(), len(assessments)
     return render(
         request,
         "core/home.html",
-        {"rows": rows, "candidate_count": candidates.count(), "assessment_count": len(assessments)},
+        {
+            "rows": rows,
+            "candidate_count": candidate_count,
+            "assessment_count": assessment_count,
+            "cockpit": data,
+        },
     )
 
 
@@ -142,3 +150,39 @@ def csrf_failure(request, reason=""):
     """The CSRF refusal, in the site's layout and in French, with a way back."""
     logger.warning("CSRF refusé sur %s : %s", request.path, reason)
     return render(request, "403_csrf.html", status=403)
+
+
+@login_required
+def internal_targets(request):
+    """Platform administrators: which organisations may reach internal addresses (egress)."""
+    from django.contrib import messages
+    from django.http import Http404
+    from django.shortcuts import redirect
+
+    from careops.core import egress
+
+    if not egress.is_platform_administrator(request.user):
+        raise Http404
+    error = ""
+    if request.method == "POST":
+        organisation = Organisation.objects.filter(pk=request.POST.get("organisation")).first()
+        enable = request.POST.get("enable") == "1"
+        if organisation is None:
+            error = _("Organisation inconnue.")
+        else:
+            try:
+                egress.set_internal_targets(
+                    request.user, organisation, enable, request.POST.get("reason", "")
+                )
+            except ValueError as exc:
+                error = str(exc)
+            else:
+                messages.success(request, _("Politique de sortie enregistrée."))
+                return redirect("core:internal_targets")
+    nodes = scope.restrict(Organisation.objects.all(), request.user).order_by("path")
+    return render(
+        request,
+        "core/internal_targets.html",
+        {"nodes": nodes, "error": error},
+        status=400 if error else 200,
+    )

@@ -31,6 +31,8 @@ class AssetOut(Schema):
     status: str
     txt_name: str
     txt_value: str
+    holder: str  # the range's holder as the approver saw it
+    resolved_from_id: int | None  # the verified name this address was found behind
 
 
 class ExposureRunIn(Schema):

@@ -58,7 +58,13 @@ def org_detail(request, pk):
 
 def _grant_form(request, node, data=None):
     grantable = role_service.grantable_roles(request.user, node)
-    return GrantForm(data, roles=grantable) if grantable else None
+    if not grantable:
+        return None
+    return GrantForm(
+        data,
+        roles=grantable,
+        subtree_allowed=role_service.can_grant_subtree(request.user, node),
+    )
 
 
 @login_required

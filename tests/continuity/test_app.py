@@ -109,8 +109,9 @@ def test_bad_workbook_imports_nothing_and_lists_every_error(scene, client_for):
     response = client.post(
         url("campaign_import", campaign.pk), {"workbook": upload(to_bytes(outside))}
     )
-    assert f"Activités, ligne 2, colonne Entité : FINESS « {scene.tree.ej_b.finess} » hors de" in (
-        response.content.decode()
+    assert (
+        f"Activités, ligne 2, colonne D « Entité » : FINESS « {scene.tree.ej_b.finess} » hors de"
+        in (response.content.decode())
     )
     assert not campaign.activities.filter(code="NEW").exists()
     assert (
@@ -470,3 +471,22 @@ def test_validated_campaign_and_field_exercise_meet_d2_o1_c_and_d_for_the_ght(sc
     status = statuses()["D2.O1.D"]
     assert status.status == "met", status.reasons
     assert statuses()["D2.O1.A"].status == "met", statuses()["D2.O1.A"].reasons
+
+
+def test_delete_asks_for_confirmation_then_says_what_was_deleted(scene, client_for):
+    from careops.core.models import AuditEvent
+
+    campaign = scene.campaign
+    activity = campaign.activities.get(code="URG")
+    client = client_for(scene.ght_rssi)
+    first = client.post(url("child_delete", campaign.pk, "activite", activity.pk))
+    page = first.content.decode()
+    assert first.status_code == 200
+    assert "Confirmer la suppression" in page and "URG" in page and 'name="confirm"' in page
+    assert Activity.objects.filter(pk=activity.pk).exists()
+    done = client.post(
+        url("child_delete", campaign.pk, "activite", activity.pk), {"confirm": "1"}, follow=True
+    )
+    assert not Activity.objects.filter(pk=activity.pk).exists()
+    assert "supprimé(e)" in done.content.decode()
+    assert AuditEvent.objects.filter(action="continuity.activite.delete").exists()

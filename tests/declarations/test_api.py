@@ -82,9 +82,23 @@ def test_whole_workflow_through_the_api(apis, org_tree, version, evidence):
             {"representative_name": "Mme Martin", "representative_title": "DG"},
         )
         assert unattested.status_code == 422 and "attested" in unattested.json()["errors"]
-        filed = apis["rssi"].post(
+        unreviewed = apis["rssi"].post(
             f"/candidacies/{pk}/declaration",
             {"representative_name": "Mme Martin", "representative_title": "DG", "attested": True},
+        )
+        assert unreviewed.status_code == 422 and "Relisez la revue" in unreviewed.json()["detail"]
+        assert apis["ars_other"].get(f"/candidacies/{pk}/prefiling-review").status_code == 404
+        review = apis["rssi"].get(f"/candidacies/{pk}/prefiling-review").json()
+        assert review["missing_evidence"] == ["D2.O1.B"]
+        assert {i["id"]: i["status"] for i in review["items"]}["D2.P1"] == "met"
+        filed = apis["rssi"].post(
+            f"/candidacies/{pk}/declaration",
+            {
+                "representative_name": "Mme Martin",
+                "representative_title": "DG",
+                "attested": True,
+                "review_fingerprint": review["fingerprint"],
+            },
         )
         assert filed.status_code == 201, filed.json()
         sha = filed.json()["content_sha256"]
@@ -138,7 +152,27 @@ def test_whole_workflow_through_the_api(apis, org_tree, version, evidence):
         assert transmitted.json()["state"] == "ars_instructed"
     with time_machine.travel(DECIDE_AT, tick=False):
         assert apis["ars"].post(f"/candidacies/{pk}/decision").status_code == 403
-        decided = apis["ans"].post(f"/candidacies/{pk}/decision", {"comment": "Atteinte totale"})
+        refused = apis["ans"].post(
+            f"/candidacies/{pk}/decision", {"comment": "Atteinte totale", "confirmed": True}
+        )
+        assert refused.status_code == 422 and "avis ANS" in refused.json()["detail"]
+        page = apis["ans"].post(
+            f"/candidacies/{pk}/review-page",
+            {
+                "opinions": {"D2.O1.B": {"verdict": "non_compliant"}},
+                "rest_compliant": True,
+            },
+        )
+        assert page.status_code == 422 and "commentaire est obligatoire" in page.json()["detail"]
+        page = apis["ans"].post(f"/candidacies/{pk}/review-page", {"rest_compliant": True})
+        assert page.status_code == 201 and len(page.json()) == 3
+        unconfirmed = apis["ans"].post(
+            f"/candidacies/{pk}/decision", {"comment": "Atteinte totale"}
+        )
+        assert unconfirmed.status_code == 422 and "Confirmez" in unconfirmed.json()["detail"]
+        decided = apis["ans"].post(
+            f"/candidacies/{pk}/decision", {"comment": "Atteinte totale", "confirmed": True}
+        )
         assert decided.status_code == 200
         assert (
             decided.json()["decision"] == "accepted" and decided.json()["amount_eur"] == "90000.00"

@@ -268,6 +268,8 @@ def test_ght_convergence_view_and_evidence(client, org_tree, make_user, rssi):
 def test_ldap_audit_task_against_samba(
     samba_dc, org_tree, rssi, django_capture_on_commit_callbacks, bind_user, authentication
 ):
+    # the lab DC listens on loopback: an administrator enables internal targets (egress policy)
+    org_tree.ej_a.__class__.objects.filter(pk=org_tree.ej_a.pk).update(internal_targets=True)
     domain = services.save_domain(
         rssi,
         Domain(

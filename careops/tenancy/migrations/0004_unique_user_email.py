@@ -38,7 +38,7 @@ def drop_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenancy", "0001_initial"),
+        ("tenancy", "0003_vendor_role"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
