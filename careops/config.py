@@ -141,6 +141,11 @@ def check_production(config: dict[str, Any], environ: dict[str, str] | None = No
         problems.append("CAREOPS_DATABASE_URL doit désigner une base PostgreSQL (postgres://…)")
     if not str(config["QUEUE_URL"]).startswith(("redis://", "rediss://", "unix://")):
         problems.append("CAREOPS_QUEUE_URL doit désigner un Redis (redis://…)")
+    if not split(config["ENCRYPTION_KEY"] or ""):
+        problems.append(
+            "une clé de chiffrement dédiée est obligatoire (CAREOPS_ENCRYPTION_KEY_FILE, générée "
+            "par « careops secrets generate-key »)"
+        )
     if config["DEBUG"]:
         problems.append("CAREOPS_DEBUG doit rester désactivé")
     if problems:
@@ -159,14 +164,9 @@ def cache_url(config: dict[str, Any]) -> str:
 
 
 def check_encryption_key(config: dict[str, Any]) -> None:
-    """Every configured encryption key is a Fernet key; production requires one (dedicated,
-    not derived from the Django secret key)."""
+    """Every configured encryption key is a Fernet key (production requires one: see
+    ``check_production``)."""
     keys = split(config["ENCRYPTION_KEY"] or "")
-    if not keys and str(config.get("ENV", "")).lower() == "production":
-        raise ConfigError(
-            "CAREOPS_ENV=production : une clé de chiffrement dédiée est obligatoire "
-            "(CAREOPS_ENCRYPTION_KEY_FILE, générée par « careops secrets generate-key »)."
-        )
     for number, key in enumerate(keys, 1):
         try:
             valid = len(base64.urlsafe_b64decode(key.encode())) == 32

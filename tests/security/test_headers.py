@@ -105,6 +105,7 @@ PRODUCTION = {
     "CAREOPS_ALLOWED_HOSTS": "careops.example.fr",
     "CAREOPS_DATABASE_URL": "postgres://careops@127.0.0.1:5432/careops",
     "CAREOPS_QUEUE_URL": "redis://127.0.0.1:6379/0",
+    "CAREOPS_ENCRYPTION_KEY": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",  # a dedicated Fernet key (test value)
 }
 
 
