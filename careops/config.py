@@ -16,7 +16,7 @@ PREFIX = "CAREOPS_"
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
-    "ENV": "development",  # "production" requires a dedicated encryption key (and more checks)
+    "ENV": "development",  # "production": refuses to start without the settings it needs
     "DEBUG": False,
     "DATA_DIR": str(BASE_DIR / "var"),
     "SECRET_KEY": "",
@@ -32,7 +32,14 @@ DEFAULTS: dict[str, Any] = {
     "UPLOAD_ALLOWED_TYPES": "pdf,docx,xlsx,odt,ods,png,jpg,jpeg,txt,csv,json,zip",
     "EMAIL_URL": "console://",
     "DEFAULT_FROM_EMAIL": "careops@localhost",
-    "LOGIN_FAILURES_LIMIT": "5/5m/key",
+    "CACHE_URL": "",  # empty: Redis when QUEUE_URL is Redis, else the database table
+    # Login throttling: failures allowed per account before delays start, and the longest delay
+    # (seconds) an account can be held; a client address gets 4× the failures and 5× the delay.
+    "LOGIN_FREE_FAILURES": 5,
+    "LOGIN_MAX_DELAY": 60,
+    # Reverse proxies in front of careops that append the client to X-Forwarded-For (0: none,
+    # the header is ignored; 1 behind one nginx). Client addresses of throttling and the journal.
+    "TRUSTED_PROXY_COUNT": 0,
     "SECURE_COOKIES": False,
     "ENCRYPTION_KEY": "",
     "EXPOSURE_NAMESERVERS": "",  # comma-separated resolvers for exposure audits; empty: system
@@ -109,15 +116,57 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
     return config
 
 
-def check_encryption_key(config: dict[str, Any]) -> None:
-    """Every configured encryption key is a Fernet key; production requires one (dedicated,
-    not derived from the Django secret key)."""
-    keys = split(config["ENCRYPTION_KEY"] or "")
-    if not keys and str(config.get("ENV", "")).lower() == "production":
-        raise ConfigError(
-            "CAREOPS_ENV=production : une clé de chiffrement dédiée est obligatoire "
-            "(CAREOPS_ENCRYPTION_KEY_FILE, générée par « careops secrets generate-key »)."
+def check_production(config: dict[str, Any], environ: dict[str, str] | None = None) -> None:
+    """Refuse a production start that lacks what production needs (one message for all).
+
+    Production (``CAREOPS_ENV=production``) needs its own secret key, the names it serves, a
+    PostgreSQL database and a Redis queue: the development fallbacks (generated key, SQLite,
+    localhost) are never silently used there.
+    """
+    if str(config["ENV"]).lower() != "production":
+        return
+    env = os.environ if environ is None else environ
+
+    def given(name: str) -> bool:
+        return f"{PREFIX}{name}" in env or f"{PREFIX}{name}_FILE" in env
+
+    problems = []
+    if not config["SECRET_KEY"]:
+        problems.append("CAREOPS_SECRET_KEY (ou CAREOPS_SECRET_KEY_FILE) est obligatoire")
+    elif len(config["SECRET_KEY"]) < 50 or len(set(config["SECRET_KEY"])) < 5:
+        problems.append("CAREOPS_SECRET_KEY doit compter au moins 50 caractères variés")
+    if not given("ALLOWED_HOSTS") or not split(config["ALLOWED_HOSTS"]):
+        problems.append("CAREOPS_ALLOWED_HOSTS (noms servis) est obligatoire")
+    if not str(config["DATABASE_URL"]).startswith(("postgres://", "postgresql://")):
+        problems.append("CAREOPS_DATABASE_URL doit désigner une base PostgreSQL (postgres://…)")
+    if not str(config["QUEUE_URL"]).startswith(("redis://", "rediss://", "unix://")):
+        problems.append("CAREOPS_QUEUE_URL doit désigner un Redis (redis://…)")
+    if not split(config["ENCRYPTION_KEY"] or ""):
+        problems.append(
+            "une clé de chiffrement dédiée est obligatoire (CAREOPS_ENCRYPTION_KEY_FILE, générée "
+            "par « careops secrets generate-key »)"
         )
+    if config["DEBUG"]:
+        problems.append("CAREOPS_DEBUG doit rester désactivé")
+    if problems:
+        raise ConfigError(
+            "Mode production (CAREOPS_ENV=production) : " + " ; ".join(problems) + "."
+        )
+
+
+def cache_url(config: dict[str, Any]) -> str:
+    """The cache shared by every process: the configured one, else Redis or the database."""
+    if config["CACHE_URL"]:
+        return config["CACHE_URL"]
+    if str(config["QUEUE_URL"]).startswith(("redis://", "rediss://", "unix://")):
+        return config["QUEUE_URL"]
+    return "db://"
+
+
+def check_encryption_key(config: dict[str, Any]) -> None:
+    """Every configured encryption key is a Fernet key (production requires one: see
+    ``check_production``)."""
+    keys = split(config["ENCRYPTION_KEY"] or "")
     for number, key in enumerate(keys, 1):
         try:
             valid = len(base64.urlsafe_b64decode(key.encode())) == 32

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 from careops import config as _config
 
 CONFIG = _config.load()
+_config.check_production(CONFIG)
+PRODUCTION = str(CONFIG["ENV"]).lower() == "production"
 BASE_DIR = _config.BASE_DIR
 _config.check_encryption_key(CONFIG)
 DATA_DIR = _config.private_folder(Path(CONFIG["DATA_DIR"]))
@@ -20,7 +22,6 @@ ALLOWED_HOSTS = _config.split(CONFIG["ALLOWED_HOSTS"])
 CSRF_TRUSTED_ORIGINS = _config.split(CONFIG["CSRF_TRUSTED_ORIGINS"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -28,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves Swagger UI from its own static files (no CDN)
     "huey.contrib.djhuey",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "careops.core.middleware.SecurityHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "careops.core.middleware.MfaEnforcementMiddleware",
@@ -125,7 +128,16 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "careops.core.adapters.AccountAdapter"
-ACCOUNT_RATE_LIMITS = {"login_failed": CONFIG["LOGIN_FAILURES_LIMIT"]}
+# Password attempts are throttled by careops.core.throttle (per account and per client address,
+# delays rather than a lock-out); allauth's own limits still guard the TOTP step.
+ALLAUTH_TRUSTED_PROXY_COUNT = CONFIG["TRUSTED_PROXY_COUNT"]
+LOGIN_THROTTLE = {
+    "account_free": CONFIG["LOGIN_FREE_FAILURES"],
+    "account_max_delay": CONFIG["LOGIN_MAX_DELAY"],
+    "ip_free": 4 * CONFIG["LOGIN_FREE_FAILURES"],
+    "ip_max_delay": 5 * CONFIG["LOGIN_MAX_DELAY"],
+    "window": 3600,
+}
 ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 
@@ -181,12 +193,44 @@ UPLOAD_ALLOWED_TYPES = _config.split(CONFIG["UPLOAD_ALLOWED_TYPES"])
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-SESSION_COOKIE_SECURE = CONFIG["SECURE_COOKIES"]
-CSRF_COOKIE_SECURE = CONFIG["SECURE_COOKIES"]
+SESSION_COOKIE_SECURE = CONFIG["SECURE_COOKIES"] or PRODUCTION
+CSRF_COOKIE_SECURE = CONFIG["SECURE_COOKIES"] or PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+CSRF_FAILURE_VIEW = "careops.core.views.csrf_failure"
+# Content-Security-Policy of every page: no inline script, nothing from another origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+if PRODUCTION:
+    # careops runs behind a TLS reverse proxy that sets X-Forwarded-Proto (and drops the
+    # client's own): plain HTTP is redirected, browsers are told to use HTTPS for a year.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading is a decision for the owner of the whole domain, not for one application.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# The cache every process shares (login throttling, allauth's rate limits).
+_cache = _config.cache_url(CONFIG)
+if _cache.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache}
+    }
+elif _cache.startswith("locmem://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "careops_cache",
+        }
+    }
 
 _queue = CONFIG["QUEUE_URL"]
 if _queue == "immediate":
@@ -226,6 +270,7 @@ else:
 DEFAULT_FROM_EMAIL = CONFIG["DEFAULT_FROM_EMAIL"]
 
 NINJA_PAGINATION_PER_PAGE = 100
+NINJA_PAGINATION_CLASS = "careops.core.pagination.BoundedPagination"
 
 LOGGING = {
     "version": 1,

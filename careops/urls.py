@@ -1,6 +1,9 @@
-"""URL map: each app brings its own urls module; the API lives under /api/."""
+"""URL map: each app brings its own urls module; the API lives under /api/.
 
-from django.contrib import admin
+There is no Django admin: every change goes through the pages and services, which apply the
+role rules, the MFA rule, login throttling and the audit trail.
+"""
+
 from django.urls import include, path
 
 from careops.api import api
@@ -20,6 +23,5 @@ urlpatterns = [
     path("maturite/", include("careops.maturity.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 
 from careops.catalogue.models import ReferentialVersion
 from careops.core.api import (
@@ -216,6 +217,7 @@ class EligibilityOut(Schema):
 
 
 @router.get("/candidacies", response=list[CandidacyOut])
+@paginate
 def list_candidacies(request, domain: str | None = None, state: str | None = None):
     """Candidacies in the user's scope, newest first."""
     qs = _candidacies(request)

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from careops.core import audit
-from careops.tenancy import scope
+from careops.tenancy import invitations, scope
 from careops.tenancy.choices import GRANTABLE
 from careops.tenancy.models import Organisation, RoleAssignment
 
@@ -46,8 +46,9 @@ def grant(
 ) -> RoleAssignment:
     """Grant ``role`` on ``organisation``; with ``invite_email``, create the account if needed.
 
-    A new account has no usable password: the person sets one through the reset link sent to
-    the address (the e-mail is sent by the caller's view with allauth's reset form).
+    A new account has no usable password: the person sets one through the link of the
+    invitation the caller's view sends (``invitations.send_invitation``). An address another
+    account holds is refused.
     """
     if role not in grantable_roles(actor, organisation):
         raise PermissionDenied(_("Vous ne pouvez pas attribuer ce rôle sur cette organisation."))
@@ -77,7 +78,8 @@ def grant(
                         ]
                     }
                 )
-            user = User(username=ident, email=invite_email)
+            invitations.check_email_free(invite_email)
+            user = User(username=ident, email=invite_email.strip())
             user.set_unusable_password()
             user.full_clean()
             user.save()

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 from careops.catalogue.models import ReferentialVersion
 from careops.compliance.models import Assessment
 from careops.core import audit
+from careops.tenancy import invitations, scope
 from careops.tenancy import roles as role_service
-from careops.tenancy import scope
 from careops.tenancy.forms import GrantForm, OrganisationForm
 from careops.tenancy.models import Organisation, RoleAssignment
 from careops.tenancy.shortcuts import get_in_scope
@@ -67,14 +67,6 @@ def _grant_form(request, node, data=None):
     )
 
 
-def _send_invitation(request, email: str) -> None:
-    from allauth.account.forms import ResetPasswordForm
-
-    form = ResetPasswordForm(data={"email": email})
-    if form.is_valid():
-        form.save(request)
-
-
 @login_required
 @require_POST
 def role_grant(request, pk):
@@ -90,7 +82,7 @@ def role_grant(request, pk):
                 form.cleaned_data["user"],
                 form.cleaned_data["role"],
                 form.cleaned_data["include_subtree"],
-                form.cleaned_data["invite_email"],
+                form.invite_email(),
             )
         except ValidationError as exc:
             for message in exc.messages:
@@ -98,9 +90,15 @@ def role_grant(request, pk):
         except PermissionDenied as exc:
             messages.error(request, str(exc))
         else:
-            if form.cleaned_data["invite_email"] and not assignment.user.has_usable_password():
-                _send_invitation(request, assignment.user.email)
-            messages.success(request, _("Le rôle a été attribué."))
+            if assignment.user.has_usable_password():
+                messages.success(request, _("Le rôle a été attribué."))
+            else:
+                invitations.send_invitation(request, request.user, assignment)
+                messages.success(
+                    request,
+                    _("Le rôle a été attribué et une invitation envoyée à %(email)s.")
+                    % {"email": assignment.user.email},
+                )
     else:
         for errors in form.errors.values():
             for message in errors:

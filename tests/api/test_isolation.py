@@ -251,7 +251,7 @@ def test_organisation_create(ctx, role):
 def test_ars_instructor_of_ara_sees_nothing_of_the_idf_ght(ctx, org_tree):
     c = ctx("ars_instructor")
     idf = org_tree.ars_idf.path
-    organisations = c.client.get("/api/organisations/", limit=1000).json()["items"]
+    organisations = c.client.get("/api/organisations/", limit=500).json()["items"]
     assert organisations and not [o for o in organisations if o["path"].startswith(idf)]
     assert c.client.get("/api/organisations/", parent=org_tree.ght.pk).json()["count"] == 0
     evidence = c.client.get("/api/evidence").json()["items"]

@@ -387,7 +387,7 @@ def test_index_lists_only_campaigns_in_scope(scene, client_for, make_user):
 
 def test_api_lists_and_analyses_in_scope(scene, client_for):
     client = client_for(scene.ght_rssi)
-    listed = client.get("/api/continuity/campaigns").json()
+    listed = client.get("/api/continuity/campaigns").json()["items"]
     assert [c["id"] for c in listed] == [scene.campaign.pk]
     data = client.get(f"/api/continuity/campaigns/{scene.campaign.pk}/analysis").json()
     assert data["waves"][0]["label"] == "Vague 0 — socle de confiance"
@@ -396,7 +396,7 @@ def test_api_lists_and_analyses_in_scope(scene, client_for):
     assert (
         outsider.get(f"/api/continuity/campaigns/{scene.campaign.pk}/analysis").status_code == 404
     )
-    assert outsider.get("/api/continuity/campaigns").json() == []
+    assert outsider.get("/api/continuity/campaigns").json() == {"items": [], "count": 0}
 
 
 def test_pcra_form_scenario_and_procedure_pages(scene, client_for):

@@ -186,15 +186,17 @@ def test_pages_render_and_tenancy(
     assert report.json()["level"] == 5
     api = client.get(f"/api/directory/audits/{run.pk}").json()
     assert api["level"] == 5 and api["result"]["domain"] == "hop.test"
-    assert [d["name"] for d in client.get("/api/directory/domains").json()] == ["hop.test"]
-    assert client.get(f"/api/directory/domains/{domain.pk}/audits").json()[0]["id"] == run.pk
+    assert [d["name"] for d in client.get("/api/directory/domains").json()["items"]] == ["hop.test"]
+    assert (
+        client.get(f"/api/directory/domains/{domain.pk}/audits").json()["items"][0]["id"] == run.pk
+    )
     outsider = make_user("es_rssi", org_tree.ej_other)
     client.logout()
     login(client, outsider)
     assert client.get(reverse("directory:domain", args=[domain.pk])).status_code == 404
     assert client.get(reverse("directory:audit", args=[run.pk])).status_code == 404
     assert "hop.test" not in client.get(reverse("directory:index")).content.decode()
-    assert client.get("/api/directory/domains").json() == []
+    assert client.get("/api/directory/domains").json() == {"items": [], "count": 0}
     assert client.get(f"/api/directory/audits/{run.pk}").status_code == 404
 
 

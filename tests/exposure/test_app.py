@@ -312,7 +312,7 @@ def test_pages_reports_api_and_isolation(
     assert client.get(f"/exposition/audits/{run.pk}/").status_code == 404
     assert client.get(f"/exposition/audits/{run.pk}/rapport.csv").status_code == 404
     assert client.get(f"/api/exposure/runs/{run.pk}").status_code == 404
-    assert client.get("/api/exposure/findings").json() == []
+    assert client.get("/api/exposure/findings").json() == {"items": [], "count": 0}
 
 
 def test_two_audits_45_to_60_days_apart_at_minimum_level_meet_d1_o2_b(org_tree, role_users):

@@ -49,10 +49,10 @@ def test_ght_rssi_invites_an_accomplice_who_cannot_approve_the_range(org_tree, m
     rssi_client = client_for(rssi)
     invited = rssi_client.post(
         f"/organisations/{org_tree.ght.pk}/roles/",
-        {"user": "complice", "role": "ght_rssi", "invite_email": "complice@ght.test"},
+        {"user": "complice@ght.test", "role": "ght_rssi", "include_subtree": "on"},
     )
     assert invited.status_code == 302
-    accomplice = RoleAssignment.objects.get(user__username="complice").user
+    accomplice = RoleAssignment.objects.get(user__email="complice@ght.test").user
     asset = attested(rssi, org_tree.ght)
     response = client_for(accomplice).post(
         f"/exposition/actifs/{asset.pk}/approbation/",

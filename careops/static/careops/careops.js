@@ -25,6 +25,13 @@ document.addEventListener("htmx:afterSwap", function (event) {
   if (focus) focus.focus();
 });
 
+// Controls that submit their form when changed (the language switch): no inline handler, so
+// that the Content-Security-Policy can forbid inline script.
+document.addEventListener("change", function (event) {
+  const control = event.target.closest("[data-submit-on-change]");
+  if (control && control.form) control.form.submit();
+});
+
 // Evidence forms: show only the attribute fields the chosen kind of evidence needs (fields carry
 // data-kinds; without JavaScript every field stays visible and the server ignores the others).
 function careopsKindFields(root) {
