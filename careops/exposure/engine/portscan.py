@@ -1,4 +1,5 @@
-"""Asyncio TCP connect scanner: global and per-host concurrency, rate limit, timeouts, retries.
+"""TCP port scan: raw SYN probes when the process may open a raw socket (synscan.py), else an
+asyncio connect scan with global and per-host concurrency, rate limits, timeouts, retries.
 
 A filtering firewall costs one timeout per port and nothing more: no exponential back-off. Once a
 host has answered, its timeout adapts to the measured round-trip time (never below a floor), so
@@ -23,14 +24,23 @@ from dataclasses import dataclass, field
 class PortScanOptions:
     """Politeness and speed knobs of the connect scan."""
 
-    concurrency: int = 1000  # connections in flight, all hosts together
-    per_host: int = 500  # connections in flight towards one host
-    rate: float | None = None  # connection attempts per second, all hosts (None: unlimited)
+    concurrency: int = 1000  # connections in flight, all hosts together (connect scan)
+    per_host: int = 500  # connections in flight towards one host (connect scan)
+    rate: float | None = None  # probes per second, all hosts (None: unlimited)
+    host_rate: float = 40000.0  # new probes (SYNs) per second towards one host, ceiling
+    min_host_rate: float = 50.0  # the adaptive back-off never goes below this
+    max_passes: int = 6  # SYN scan: passes over a host's silent ports while they recover answers
     timeout: float = 1.0  # connect timeout before a host has answered
     min_timeout: float = 0.25  # adaptive timeout floor once a host answered
     rtt_factor: float = 8.0  # adaptive timeout = max(min_timeout, factor × smoothed RTT)
-    retries: int = 0  # extra tries of a timed-out port (only on hosts that answered)
-    processes: int = 0  # sweep processes for large scans (0: one per core above 20,000 probes)
+    retries: int = 0  # extra tries of a timed-out port (only on hosts that answered; connect)
+    processes: int = 1  # connect-scan processes (0: one per core above 20,000 probes)
+    method: str = "auto"  # "auto": SYN when possible (IPv4, CAP_NET_RAW), else "connect"
+
+
+# The internal-audit profile (medical devices, PLCs, old embedded stacks on the LAN): a few
+# connections and a few hundred probes per second per host, whatever the global budget.
+GENTLE = {"per_host": 8, "host_rate": 300.0, "min_host_rate": 20.0, "concurrency": 256}
 
 
 @dataclass
@@ -43,6 +53,8 @@ class PortScanHost:
     filtered: int = 0
     unreachable: int = 0
     max_rtt: float = 0.0
+    method: str = "connect"
+    backoffs: int = 0
 
     @property
     def answered(self) -> bool:
@@ -74,6 +86,8 @@ class _Sweep:
         self.cursor = 0
         self.inflight = 0
         self.next_slot = 0.0
+        self.host_slot = dict.fromkeys(hosts, 0.0)
+        self.host_gap = 1.0 / options.host_rate if options.host_rate else 0.0
         self.wakeup = None
         self.epoll = select.epoll()
         self.probes: dict[int, list] = {}  # fd → [sock, address, port, attempt, started, deadline]
@@ -115,6 +129,14 @@ class _Sweep:
                 self.cursor += 1
                 if self.inflight_host[address] >= options.per_host:
                     continue
+                if self.host_gap:
+                    now = self.loop.time()
+                    slot = self.host_slot[address]
+                    if slot > now:
+                        if self.wakeup is None:
+                            self.wakeup = self.loop.call_at(slot, self._wake)
+                        continue
+                    self.host_slot[address] = max(now - 0.02, slot) + self.host_gap
                 port, attempt = queue.pop()
                 self._start(address, port, attempt)
                 started = True
@@ -238,6 +260,25 @@ async def scan_ports(
     hosts = {a: PortScanHost(a) for a in dict.fromkeys(addresses)}
     if not hosts or not ports:
         return hosts
+    if options.method in ("auto", "syn"):
+        from careops.exposure.engine import synscan
+
+        raw = {a: h for a, h in hosts.items() if ":" not in a}
+        if raw and synscan.capable():
+            for host in raw.values():
+                host.method = "syn"
+            rest = {a: h for a, h in hosts.items() if ":" in a}
+            jobs = [synscan.syn_scan(raw, list(ports), options, on_host_done)]
+            if rest:
+                jobs.append(_connect_scan(rest, ports, options, on_host_done))
+            await asyncio.gather(*jobs)
+            return hosts
+        if options.method == "syn":
+            raise PermissionError("balayage SYN impossible : CAP_NET_RAW absent")
+    return await _connect_scan(hosts, ports, options, on_host_done)
+
+
+async def _connect_scan(hosts, ports, options, on_host_done):
     processes = options.processes or (os.cpu_count() or 1)
     if processes > 1 and len(hosts) * len(ports) >= PARALLEL_THRESHOLD:
         return await _scan_parallel(hosts, list(ports), options, processes, on_host_done)
@@ -269,6 +310,7 @@ async def _scan_parallel(hosts, ports, options, processes, on_host_done):
     child = dataclasses.replace(
         options,
         processes=1,
+        method="connect",
         concurrency=max(1, options.concurrency // processes),
         per_host=max(1, options.per_host // processes),
         rate=options.rate / processes if options.rate else None,

@@ -4,6 +4,7 @@ findings."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import ipaddress
 import json
@@ -13,10 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from careops.exposure.engine import probes, rules, targets, tls, udp, web
-from careops.exposure.engine.portscan import PortScanOptions, scan_ports
+from careops.exposure.engine.portscan import GENTLE, PortScanOptions, scan_ports
 from careops.exposure.engine.results import HostResult, ScanResult, Service
 
-ENGINE_VERSION = "careops-exposure 1.0"
+ENGINE_VERSION = "careops-exposure 1.1"
+
+# Host discovery of the addresses of a range (never of a declared address or name): a TCP SYN
+# (or connect) to these ports, plus an ICMP echo when raw sockets are available. Any answer
+# (open, refused, echo reply) makes the address a live host, which then gets every requested
+# port; an address that answers none of them is reported with coverage "discovery" only.
+DISCOVERY_PORTS: tuple[int, ...] = (
+    21, 22, 23, 25, 53, 80, 104, 110, 111, 135, 139, 143, 389, 443, 445, 465, 587, 993, 995,
+    1433, 1723, 2575, 3306, 3389, 5432, 5900, 5985, 6379, 8000, 8080, 8443, 9200, 10443, 11112,
+    27017,
+)  # fmt: skip
 
 SERVER_PATTERNS: list[tuple[re.Pattern, str, str]] = [
     (re.compile(r"^nginx(?:/([\d.]+))?", re.I), "nginx", "f5:nginx"),
@@ -67,10 +78,41 @@ class ScanOptions:
     udp_timeout: float = 0.25  # wait per UDP send; (1 + udp_retries) sends per IKE version
     udp_retries: int = 1
     udp_concurrency: int = 256
+    host_discovery: bool = True  # discover live hosts of ranges before their full-port audit
+    # identification: connections at once towards one host (never more than one per port)
+    identify_per_host: int = 4
 
     def __post_init__(self):
         if self.udp_ports is None:
             self.udp_ports = list(getattr(self.ports, "udp", []))
+
+
+def internal_profile(options: ScanOptions) -> ScanOptions:
+    """The gentle internal-audit profile (medical devices on a LAN): GENTLE probe pacing, one
+    identification connection at a time per host, longer probe timeouts."""
+    return dataclasses.replace(
+        options,
+        portscan=dataclasses.replace(options.portscan, **GENTLE),
+        identify_per_host=1,
+        identify_concurrency=min(options.identify_concurrency, 8),
+        tls_connections=min(options.tls_connections, 2),
+        tls_endpoints=min(options.tls_endpoints, 2),
+        udp_concurrency=min(options.udp_concurrency, 32),
+    )
+
+
+def range_members(raw_targets: list[str]) -> set[str]:
+    """Addresses that come from a range (CIDR or a.b.c.d-e) of ``raw_targets``: those get host
+    discovery; a declared address or name is always audited on every port."""
+    members: set[str] = set()
+    for raw in raw_targets:
+        try:
+            target = targets.parse_target(raw)
+        except targets.TargetError:
+            continue
+        if not target.hostname and len(target.addresses) > 1:
+            members.update(target.addresses)
+    return members
 
 
 def _server_product(service: Service, server: str) -> None:
@@ -123,6 +165,10 @@ async def _identify_http(address, port, service, is_tls, timeout, server_name) -
     return True
 
 
+FRAGILE_SILENT = 3  # unanswered probes (banner aside) after which a port is left alone
+FRAGILE_BACKOFF = 0.25  # pause after an unanswered probe (× their count) or a refusal (× 2)
+
+
 async def identify(
     address: str, port: int, server_name: str | None, options: ScanOptions, now: dt.datetime
 ) -> Service:
@@ -147,10 +193,17 @@ async def identify(
         if name not in order:
             order.append(name)
     garbage = b""
-    silent = 0
+    silent = 0  # probes that got no answer at all within their timeout (banner aside)
+    refused = 0
+    loop = asyncio.get_running_loop()
+    # One connection at a time on this port (each probe closes its own before the next), first
+    # identifying answer wins; a probe left unanswered or a refused connection slows the next
+    # one down, and the port is left alone after FRAGILE_SILENT unanswered probes or two refused
+    # connections: a device serving one association at a time is never queued up.
     for name in order:
         if silent and name not in (hint, "banner"):
             timeout = min(options.probe_timeout, 1.0)  # a mute port gets shorter probes
+        started = loop.time()
         try:
             if name == "banner":
                 found, raw = await probes.probe_banner(address, port, options.banner_timeout)
@@ -184,13 +237,29 @@ async def identify(
             if found:
                 found.port = port
                 return found
-        except (OSError, TimeoutError, EOFError, ValueError):
+        except ConnectionRefusedError:
+            refused += 1
+            if refused >= 2:
+                service.details["identification"] = "le port n'accepte plus de connexion"
+                break
+            await asyncio.sleep(FRAGILE_BACKOFF * 2)
             continue
+        except (OSError, TimeoutError, EOFError, ValueError):
+            pass
         except Exception as exc:  # a hostile or broken service must not stop the run
             service.details.setdefault("probe_errors", []).append(
                 f"{name}: {exc.__class__.__name__}"
             )
-            continue
+        finally:
+            unanswered = loop.time() - started >= 0.9 * timeout
+        if name != "banner" and unanswered:
+            silent += 1
+            if silent > FRAGILE_SILENT:
+                service.details["identification"] = (
+                    "arrêtée : le service ne répond à aucune sonde (appareil fragile ?)"
+                )
+                break
+            await asyncio.sleep(FRAGILE_BACKOFF * silent)
     service.service = probes.PORT_NAMES.get(port, "unknown")
     service.confidence = "low"
     if garbage:
@@ -256,17 +325,40 @@ async def expand_targets(
     return addresses, errors
 
 
+async def discover_hosts(candidates: list[str], options: ScanOptions) -> dict[str, str]:
+    """Probe DISCOVERY_PORTS (and ICMP echo when raw sockets are allowed) on ``candidates``;
+    return {address: probe method} for the addresses that answered nothing."""
+    if not candidates:
+        return {}
+    from careops.exposure.engine import synscan
+
+    quick = dataclasses.replace(options.portscan, max_passes=1, retries=0)
+    jobs = [scan_ports(candidates, list(DISCOVERY_PORTS), quick)]
+    raw = options.portscan.method != "connect" and synscan.capable()
+    if raw:
+        jobs.append(synscan.ping(candidates, options.portscan.timeout))
+    found, *echo = await asyncio.gather(*jobs)
+    alive = echo[0] if echo else set()
+    return {
+        a: found[a].method
+        for a in candidates
+        if not found[a].answered and not found[a].open and a not in alive
+    }
+
+
 async def scan(
     raw_targets: list[str],
     options: ScanOptions | None = None,
     now: dt.datetime | None = None,
     on_host_done: Callable[[HostResult], None] | None = None,
     addresses: dict[str, list[str]] | None = None,
+    discover: set[str] | None = None,
 ) -> ScanResult:
     """Run the whole engine. ``now`` (UTC) dates the run and judges certificate validity.
 
     ``addresses`` (already expanded and scope-checked, {address: hostnames}) skips DNS: the app
-    shards a run into host blocks this way.
+    shards a run into host blocks this way. ``discover``: the addresses that get host discovery
+    first (default: those of the ranges of ``raw_targets``, see ``range_members``).
     """
     options = options or ScanOptions()
     if now is None:
@@ -277,11 +369,17 @@ async def scan(
         addresses, result.errors = await expand_targets(raw_targets, options)
     if addresses and options.identify and options.tls_checks:
         tls.preload()  # sslyze's import overlaps the port scan
+    if discover is None:
+        discover = range_members(raw_targets)
+    dead = await discover_hosts(
+        [a for a in addresses if a in discover] if options.host_discovery else [], options
+    )
+    live = [a for a in addresses if a not in dead]
     # UDP IKE probes run during the TCP sweep and identification: a silent UDP port costs its
     # bounded wait once, in parallel, never after the TCP work.
     udp_task = asyncio.ensure_future(
         udp.scan_ike(
-            list(addresses),
+            live,
             options.udp_ports or [],
             options.udp_timeout,
             options.udp_retries,
@@ -289,17 +387,22 @@ async def scan(
         )
     )
     try:
-        portscan = await scan_ports(list(addresses), options.ports, options.portscan)
+        portscan = await scan_ports(live, options.ports, options.portscan)
     except BaseException:
         udp_task.cancel()
         raise
     semaphore = asyncio.Semaphore(max(1, options.identify_concurrency))
     tls_semaphore = asyncio.Semaphore(max(1, options.tls_endpoints))
 
+    per_host: dict[str, asyncio.Semaphore] = {}
+
     async def one(address: str, port: int, server_name: str | None) -> Service:
         if not options.identify:
             return Service(port, service=probes.PORT_NAMES.get(port, "unknown"))
-        async with semaphore:
+        host_slots = per_host.setdefault(
+            address, asyncio.Semaphore(max(1, options.identify_per_host))
+        )
+        async with host_slots, semaphore:
             try:
                 service = await asyncio.wait_for(
                     identify(address, port, server_name, options, now), options.service_deadline
@@ -326,14 +429,28 @@ async def scan(
         return service
 
     async def host_job(address: str) -> HostResult:
-        scanned = portscan[address]
         names = addresses[address]
+        if address in dead:
+            host = HostResult(
+                address=address,
+                hostnames=names,
+                ports_scanned=len(DISCOVERY_PORTS),
+                filtered=len(DISCOVERY_PORTS),
+                coverage="discovery",
+                method=dead[address],
+            )
+            if on_host_done:
+                on_host_done(host)
+            return host
+        scanned = portscan[address]
         host = HostResult(
             address=address,
             hostnames=names,
             answered=scanned.answered,
             ports_scanned=len(options.ports) + len(options.udp_ports or []),
             filtered=scanned.filtered,
+            method=scanned.method,
+            backoffs=scanned.backoffs,
         )
         tcp_services, udp_results = await asyncio.gather(
             asyncio.gather(
