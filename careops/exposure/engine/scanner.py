@@ -165,7 +165,7 @@ async def _identify_http(address, port, service, is_tls, timeout, server_name) -
     return True
 
 
-FRAGILE_SILENT = 3  # unanswered probes (banner aside) after which a port is left alone
+FRAGILE_SILENT = 2  # unanswered probes (banner aside) after which a port is left alone
 FRAGILE_BACKOFF = 0.25  # pause after an unanswered probe (× their count) or a refusal (× 2)
 
 

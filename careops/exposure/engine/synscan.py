@@ -31,6 +31,9 @@ import struct
 from collections.abc import Callable
 
 TICK = 0.002  # pacing granularity (s)
+BATCH = 2048  # SYNs handed to one sender thread per turn
+SENDERS = 2  # sender threads
+SAMPLE = 256  # silent ports probed again to tell loss (they answer now) from filtering
 
 
 def available() -> bool:
@@ -81,6 +84,7 @@ class _Host:
         "last_sent",
         "srtt",
         "done",
+        "full_pass",
     )
 
 
@@ -122,11 +126,12 @@ class SynSweep:
             host.last_sent = 0.0
             host.srtt = None
             host.done = False
+            host.full_pass = True
             self.hosts[host.packed] = host
         self.active = [h for h in self.hosts.values()]
         self.global_tokens = 0.0
         self.last_tick = self.loop.time()
-        self.done = self.loop.create_future()
+        self.wake = asyncio.Event()
         self.timer = None
         self.loop.add_reader(self.sock.fileno(), self._on_readable)
 
@@ -148,74 +153,104 @@ class SynSweep:
         self.sock.close()
         self.reserve.close()
 
-    def start(self) -> None:
-        self._tick()
-
     def _timeout(self, host: _Host) -> float:
         options = self.options
         if host.srtt is None:
             return options.timeout
         return min(options.timeout, max(options.min_timeout, options.rtt_factor * host.srtt))
 
-    def _tick(self) -> None:
-        self.timer = None
-        now = self.loop.time()
-        elapsed = max(0.0, now - self.last_tick)
-        self.last_tick = now
-        options = self.options
-        if options.rate:
-            self.global_tokens = min(
-                options.rate * 0.05, self.global_tokens + options.rate * elapsed
-            )
-        sending = [h for h in self.active if h.queue]
-        budget = self.global_tokens if options.rate else float("inf")
-        # per-host token buckets (burst: 20 ms worth), then round-robin one probe per host
-        for host in sending:
-            host.tokens = min(max(host.rate * 0.02, 1.0), host.tokens + host.rate * elapsed)
-            if host.pass_started is None:
-                host.pass_started = now
+    def _send_batch(self, batch: list) -> list:
+        """Worker thread: send a batch of SYNs (the GIL is released in sendto, and on a near
+        network the kernel processes the target's answer inside that call); return failures."""
         send = self.sock.sendto
-        while sending and budget >= 1:
-            still = []
-            for host in sending:
-                if host.tokens < 1 or not host.queue or budget < 1:
-                    continue
-                port = host.queue.pop()
-                try:
-                    send(
-                        _syn(host.source, host.packed, self.sport, port, self.isn),
-                        (host.address, 0),
+        failed = []
+        for host, port, packet in batch:
+            try:
+                send(packet, (host.address, 0))
+            except OSError as exc:
+                if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
+                    failed.append((host, port, True))
+                elif exc.errno in (errno.EAGAIN, errno.ENOBUFS):
+                    pass  # lost, as on the wire (full queue, unresolved neighbour): retried
+                else:
+                    failed.append((host, port, False))
+        return failed
+
+    async def run(self) -> None:
+        import concurrent.futures
+
+        options = self.options
+        threads = max(1, min(SENDERS, os.cpu_count() or 1))
+        with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+            while self.active:
+                now = self.loop.time()
+                elapsed = max(0.0, now - self.last_tick)
+                self.last_tick = now
+                if options.rate:
+                    self.global_tokens = min(
+                        options.rate * 0.05, self.global_tokens + options.rate * elapsed
                     )
-                except BlockingIOError:
-                    host.queue.append(port)
-                    budget = 0
+                budget = self.global_tokens if options.rate else BATCH * threads
+                batch = []
+                sending = [h for h in self.active if h.queue]
+                for host in sending:
+                    # per-host token bucket, burst 20 ms worth
+                    host.tokens = min(max(host.rate * 0.02, 1.0), host.tokens + host.rate * elapsed)
+                    if host.pass_started is None:
+                        host.pass_started = now
+                while sending and len(batch) < budget:
+                    still = []
+                    for host in sending:
+                        if host.tokens < 1 or not host.queue or len(batch) >= budget:
+                            continue
+                        port = host.queue.pop()
+                        batch.append(
+                            (host, port, _syn(host.source, host.packed, self.sport, port, self.isn))
+                        )
+                        host.sent_at[port] = now
+                        host.last_sent = now
+                        host.tokens -= 1
+                        if host.tokens >= 1 and host.queue:
+                            still.append(host)
+                    sending = still
+                if options.rate:
+                    self.global_tokens -= len(batch)
+                if batch:
+                    size = -(-len(batch) // threads)
+                    parts = await asyncio.gather(
+                        *(
+                            self.loop.run_in_executor(pool, self._send_batch, batch[i : i + size])
+                            for i in range(0, len(batch), size)
+                        )
+                    )
+                    for failed in parts:
+                        for host, port, unreachable in failed:
+                            if host.done or port not in host.pending:
+                                continue
+                            host.pending.discard(port)
+                            if unreachable:
+                                host.result.unreachable += 1
+                            else:
+                                host.result.filtered += 1
+                self._receive()
+                self._end_passes(self.loop.time())
+                if not self.active:
                     break
-                except OSError as exc:
-                    if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
-                        host.pending.discard(port)
-                        host.result.unreachable += 1
-                    else:
-                        raise
-                host.sent_at[port] = now
-                host.last_sent = now
-                host.tokens -= 1
-                budget -= 1
-                if host.tokens >= 1 and host.queue:
-                    still.append(host)
-            sending = still
-        if options.rate:
-            self.global_tokens = budget if budget != float("inf") else self.global_tokens
-        self._receive()
-        self._end_passes(now)
-        if not self.active:
-            if not self.done.done():
-                self.done.set_result(None)
-            return
-        if any(h.queue for h in self.active):
-            delay = TICK
-        else:
-            delay = max(TICK, min(h.last_sent + self._timeout(h) for h in self.active) - now)
-        self.timer = self.loop.call_later(delay, self._tick)
+                if any(h.queue for h in self.active):
+                    delay = TICK if not batch else 0
+                else:
+                    now = self.loop.time()
+                    delay = max(
+                        TICK,
+                        min(h.last_sent + self._timeout(h) for h in self.active if h.pending) - now
+                        if any(h.pending for h in self.active)
+                        else TICK,
+                    )
+                self.wake.clear()
+                try:
+                    await asyncio.wait_for(self.wake.wait(), delay)
+                except TimeoutError:
+                    pass
 
     def _end_passes(self, now: float) -> None:
         for host in list(self.active):
@@ -235,14 +270,22 @@ class SynSweep:
                 and (host.passes == 1 or recovered > 0)
             )
             if retry:
-                if host.passes > 1:
-                    # a retry pass recovered answers: loss or rate limiting; slow down to the
-                    # answer rate just measured (at least halved)
-                    host.rate = max(
-                        self.options.min_host_rate, min(host.rate / 2, recovered / duration)
-                    )
-                    host.result.backoffs += 1
-                host.queue = sorted(host.pending, reverse=True)
+                if host.passes == 1 and len(host.pending) > SAMPLE:
+                    # a sample first: a filtering firewall stays silent the second time too
+                    host.queue = random.sample(sorted(host.pending), SAMPLE)
+                else:
+                    if host.passes > 1:
+                        # the previous pass recovered answers: loss or rate limiting; slow
+                        # down to the answer rate just measured (at least halved)
+                        host.rate = max(
+                            self.options.min_host_rate,
+                            min(host.rate / 2, recovered / duration)
+                            if host.full_pass
+                            else host.rate / 2,
+                        )
+                        host.result.backoffs += 1
+                    host.queue = sorted(host.pending, reverse=True)
+                host.full_pass = len(host.queue) == len(host.pending)
                 host.pass_answers = 0
                 host.pass_started = None
                 continue
@@ -261,8 +304,7 @@ class SynSweep:
         self._receive()
         if any(not h.pending and not h.queue for h in self.active):
             self._end_passes(self.loop.time())
-            if not self.active and not self.done.done():
-                self.done.set_result(None)
+            self.wake.set()
 
     def _receive(self) -> None:
         recv = self.sock.recv
@@ -304,8 +346,7 @@ async def syn_scan(hosts: dict, ports: list[int], options, on_host_done=None) ->
     """Fill the PortScanHost values of ``hosts`` (IPv4 addresses only)."""
     sweep = SynSweep(hosts, ports, options, on_host_done)
     try:
-        sweep.start()
-        await sweep.done
+        await sweep.run()
     finally:
         sweep.close()
 
