@@ -204,39 +204,33 @@ async def identify(
         if silent and name not in (hint, "banner"):
             timeout = min(options.probe_timeout, 1.0)  # a mute port gets shorter probes
         started = loop.time()
+        result: Service | None = None
         try:
             if name == "banner":
                 found, raw = await probes.probe_banner(address, port, options.banner_timeout)
-                if found:
-                    found.port = port
-                    return found
                 garbage = garbage or raw
-                if not raw:
-                    silent += 1
-                continue
-            if name == "tls":
+                result = found
+            elif name == "tls":
                 plain = await tls.detect(address, port, timeout)
-                if plain is None:
-                    continue
-                service.service = "tls"
-                service.confidence = "medium"
-                if options.tls_checks:
-                    # certificate only here; sslyze completes it once identification is done
-                    service.tls = await tls.peek(address, port, server_name, now, timeout, plain)
-                await _identify_http(address, port, service, True, timeout, server_name)
-                if service.details.get("edge_device") is None and service.tls:
-                    edge = web.detect_edge(service.tls.subject + " " + service.tls.issuer)
-                    if edge:
-                        service.details["edge_device"] = edge
-                return service
-            if name == "http":
+                if plain is not None:
+                    service.service = "tls"
+                    service.confidence = "medium"
+                    if options.tls_checks:
+                        # certificate only here; sslyze completes it once identification is done
+                        service.tls = await tls.peek(
+                            address, port, server_name, now, timeout, plain
+                        )
+                    await _identify_http(address, port, service, True, timeout, server_name)
+                    if service.details.get("edge_device") is None and service.tls:
+                        edge = web.detect_edge(service.tls.subject + " " + service.tls.issuer)
+                        if edge:
+                            service.details["edge_device"] = edge
+                    result = service
+            elif name == "http":
                 if await _identify_http(address, port, service, False, timeout, server_name):
-                    return service
-                continue
-            found = await probes.CLIENT_FIRST[name](address, port, timeout)
-            if found:
-                found.port = port
-                return found
+                    result = service
+            else:
+                result = await probes.CLIENT_FIRST[name](address, port, timeout)
         except ConnectionRefusedError:
             refused += 1
             if refused >= 2:
@@ -250,16 +244,19 @@ async def identify(
             service.details.setdefault("probe_errors", []).append(
                 f"{name}: {exc.__class__.__name__}"
             )
-        finally:
-            unanswered = loop.time() - started >= 0.9 * timeout
-        if name != "banner" and unanswered:
+        if result is not None:
+            result.port = port
+            return result
+        limit = options.banner_timeout if name == "banner" else timeout
+        if loop.time() - started >= 0.9 * limit:  # no answer at all: the port held the line
             silent += 1
             if silent > FRAGILE_SILENT:
                 service.details["identification"] = (
                     "arrêtée : le service ne répond à aucune sonde (appareil fragile ?)"
                 )
                 break
-            await asyncio.sleep(FRAGILE_BACKOFF * silent)
+            if name != "banner":
+                await asyncio.sleep(FRAGILE_BACKOFF * silent)
     service.service = probes.PORT_NAMES.get(port, "unknown")
     service.confidence = "low"
     if garbage:
