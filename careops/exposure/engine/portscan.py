@@ -244,6 +244,7 @@ class _Sweep:
             host.filtered += 1
         self.remaining[address] -= 1
         if self.remaining[address] == 0 and self.on_host_done:
+            host.open.sort()
             self.on_host_done(host)
         if launch:
             self.launch()

@@ -383,11 +383,32 @@ async def scan(
             options.udp_concurrency,
         )
     )
-    try:
-        portscan = await scan_ports(live, options.ports, options.portscan)
-    except BaseException:
-        udp_task.cancel()
-        raise
+    # Each host's identification starts as soon as its own ports are done (a responsive host
+    # is identified and its TLS analysed while a dropping one is still being swept).
+    loop = asyncio.get_running_loop()
+    port_results: dict[str, asyncio.Future] = {a: loop.create_future() for a in live}
+
+    def ports_done(scanned) -> None:
+        future = port_results.get(scanned.address)
+        if future is not None and not future.done():
+            future.set_result(scanned)
+
+    def sweep_finished(task: asyncio.Task) -> None:
+        error = None if task.cancelled() else task.exception()
+        for address, future in port_results.items():
+            if future.done():
+                continue
+            if task.cancelled():
+                future.cancel()
+            elif error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(task.result()[address])
+
+    sweep = asyncio.ensure_future(
+        scan_ports(live, options.ports, options.portscan, on_host_done=ports_done)
+    )
+    sweep.add_done_callback(sweep_finished)
     semaphore = asyncio.Semaphore(max(1, options.identify_concurrency))
     tls_semaphore = asyncio.Semaphore(max(1, options.tls_endpoints))
 
@@ -439,7 +460,7 @@ async def scan(
             if on_host_done:
                 on_host_done(host)
             return host
-        scanned = portscan[address]
+        scanned = await port_results[address]
         host = HostResult(
             address=address,
             hostnames=names,
@@ -469,7 +490,13 @@ async def scan(
             on_host_done(host)
         return host
 
-    result.hosts = list(await asyncio.gather(*(host_job(a) for a in addresses)))
+    try:
+        result.hosts = list(await asyncio.gather(*(host_job(a) for a in addresses)))
+        await sweep
+    except BaseException:
+        sweep.cancel()
+        udp_task.cancel()
+        raise
     vulndb = None
     if options.vulndb_path:
         from careops.exposure.engine.vulndb import VulnDB, VulnDBError
