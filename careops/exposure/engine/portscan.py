@@ -55,6 +55,8 @@ class PortScanHost:
     max_rtt: float = 0.0
     method: str = "connect"
     backoffs: int = 0
+    # called with (address, port) as soon as a port is found open (identification starts then)
+    on_open: Callable[[str, int], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def answered(self) -> bool:
@@ -219,6 +221,8 @@ class _Sweep:
         if code in (0, errno.ECONNREFUSED, errno.ECONNRESET):
             if code == 0:
                 host.open.append(port)
+                if host.on_open:
+                    host.on_open(address, port)
             else:
                 host.closed += 1
             elapsed = self.loop.time() - started
@@ -255,10 +259,12 @@ async def scan_ports(
     ports: list[int],
     options: PortScanOptions | None = None,
     on_host_done: Callable[[PortScanHost], None] | None = None,
+    on_open: Callable[[str, int], None] | None = None,
 ) -> dict[str, PortScanHost]:
-    """Connect-scan ``ports`` on every address; return one PortScanHost per address."""
+    """Scan ``ports`` on every address; return one PortScanHost per address. ``on_host_done``
+    is called when a host is finished, ``on_open`` as soon as a port is found open."""
     options = options or PortScanOptions()
-    hosts = {a: PortScanHost(a) for a in dict.fromkeys(addresses)}
+    hosts = {a: PortScanHost(a, on_open=on_open) for a in dict.fromkeys(addresses)}
     if not hosts or not ports:
         return hosts
     if options.method in ("auto", "syn"):
@@ -329,6 +335,9 @@ async def _scan_parallel(hosts, ports, options, processes, on_host_done):
         for address, result in part.items():
             host = hosts[address]
             host.open.extend(result.open)
+            if host.on_open:
+                for port in result.open:
+                    host.on_open(address, port)
             host.closed += result.closed
             host.filtered += result.filtered
             host.unreachable += result.unreachable

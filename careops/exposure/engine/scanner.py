@@ -322,6 +322,9 @@ async def expand_targets(
     return addresses, errors
 
 
+DISCOVERY_BLOCK = 256  # addresses discovered at once
+
+
 async def discover_hosts(candidates: list[str], options: ScanOptions) -> dict[str, str]:
     """Probe DISCOVERY_PORTS (and ICMP echo when raw sockets are allowed) on ``candidates``;
     return {address: probe method} for the addresses that answered nothing."""
@@ -330,17 +333,23 @@ async def discover_hosts(candidates: list[str], options: ScanOptions) -> dict[st
     from careops.exposure.engine import synscan
 
     quick = dataclasses.replace(options.portscan, max_passes=1, retries=0)
-    jobs = [scan_ports(candidates, list(DISCOVERY_PORTS), quick)]
     raw = options.portscan.method != "connect" and synscan.capable()
-    if raw:
-        jobs.append(synscan.ping(candidates, options.portscan.timeout))
-    found, *echo = await asyncio.gather(*jobs)
-    alive = echo[0] if echo else set()
-    return {
-        a: found[a].method
-        for a in candidates
-        if not found[a].answered and not found[a].open and a not in alive
-    }
+    dead: dict[str, str] = {}
+    # blocks of DISCOVERY_BLOCK addresses: on a LAN each address is a neighbour (ARP) entry,
+    # and a table overflow would drop the probes of live hosts too
+    for start in range(0, len(candidates), DISCOVERY_BLOCK):
+        block = candidates[start : start + DISCOVERY_BLOCK]
+        jobs = [scan_ports(block, list(DISCOVERY_PORTS), quick)]
+        if raw:
+            jobs.append(synscan.ping(block, options.portscan.timeout))
+        found, *echo = await asyncio.gather(*jobs)
+        alive = echo[0] if echo else set()
+        dead.update(
+            (a, found[a].method)
+            for a in block
+            if not found[a].answered and not found[a].open and a not in alive
+        )
+    return dead
 
 
 async def scan(
@@ -405,10 +414,6 @@ async def scan(
             else:
                 future.set_result(task.result()[address])
 
-    sweep = asyncio.ensure_future(
-        scan_ports(live, options.ports, options.portscan, on_host_done=ports_done)
-    )
-    sweep.add_done_callback(sweep_finished)
     semaphore = asyncio.Semaphore(max(1, options.identify_concurrency))
     tls_semaphore = asyncio.Semaphore(max(1, options.tls_endpoints))
 
@@ -446,6 +451,29 @@ async def scan(
                 )
         return service
 
+    # identification of a port starts as soon as the sweep finds it open
+    identifications: dict[tuple[str, int], asyncio.Future] = {}
+
+    def identification(address: str, port: int) -> asyncio.Future:
+        key = (address, port)
+        if key not in identifications:
+            names = addresses[address]
+            identifications[key] = asyncio.ensure_future(
+                one(address, port, names[0] if names else None)
+            )
+        return identifications[key]
+
+    sweep = asyncio.ensure_future(
+        scan_ports(
+            live,
+            options.ports,
+            options.portscan,
+            on_host_done=ports_done,
+            on_open=lambda address, port: identification(address, port),
+        )
+    )
+    sweep.add_done_callback(sweep_finished)
+
     async def host_job(address: str) -> HostResult:
         names = addresses[address]
         if address in dead:
@@ -471,9 +499,7 @@ async def scan(
             backoffs=scanned.backoffs,
         )
         tcp_services, udp_results = await asyncio.gather(
-            asyncio.gather(
-                *(one(address, port, names[0] if names else None) for port in scanned.open)
-            ),
+            asyncio.gather(*(identification(address, port) for port in scanned.open)),
             asyncio.shield(udp_task),
         )
         host.services = list(tcp_services)

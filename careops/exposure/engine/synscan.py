@@ -32,7 +32,7 @@ from collections.abc import Callable
 
 TICK = 0.002  # pacing granularity (s)
 BATCH = 2048  # SYNs handed to one sender thread per turn
-SENDERS = 2  # sender threads
+SENDERS = int(os.environ.get("CAREOPS_SYN_SENDERS", "2"))  # sender threads
 SAMPLE = 256  # silent ports probed again to tell loss (they answer now) from filtering
 
 
@@ -329,6 +329,8 @@ class SynSweep:
                 continue
             if flags & 0x12 == 0x12:
                 host.result.open.append(sport)
+                if host.result.on_open:
+                    host.result.on_open(host.address, sport)
             elif flags & 0x04:
                 host.result.closed += 1
             else:
