@@ -665,3 +665,22 @@ def test_identification_never_jams_a_one_connection_device():
     assert device.connections <= 4, device.connections
     assert "ne répond à aucune sonde" in service.details["identification"]
     assert elapsed < 8, elapsed
+
+
+@given(
+    st.binary(min_size=4, max_size=4),
+    st.binary(min_size=4, max_size=4),
+    st.integers(1, 65535),
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 65535),
+)
+def test_syn_packets_carry_a_valid_tcp_checksum(src, dst, sport, seq, dport):
+    import struct
+
+    from careops.exposure.engine.synscan import _checksum, _syn, _Template
+
+    packet = _Template(src, dst, sport, seq).packet(dport)
+    assert packet == _syn(src, dst, sport, dport, seq)
+    assert struct.unpack("!HHI", packet[:8]) == (sport, dport, seq) and packet[13] == 0x02
+    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(packet))
+    assert _checksum(pseudo + packet) == 0  # a receiver's check: the sum folds to 0xFFFF

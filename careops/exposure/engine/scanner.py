@@ -322,7 +322,9 @@ async def expand_targets(
     return addresses, errors
 
 
-DISCOVERY_BLOCK = 256  # addresses discovered at once
+# addresses discovered at once: on a LAN each address is a neighbour (ARP) entry, and a table
+# overflow (1,024 entries by default on Linux) would drop the probes of live hosts too
+DISCOVERY_BLOCK = 256
 
 
 async def discover_hosts(candidates: list[str], options: ScanOptions) -> dict[str, str]:
@@ -334,21 +336,16 @@ async def discover_hosts(candidates: list[str], options: ScanOptions) -> dict[st
 
     quick = dataclasses.replace(options.portscan, max_passes=1, retries=0)
     raw = options.portscan.method != "connect" and synscan.capable()
-    dead: dict[str, str] = {}
-    # blocks of DISCOVERY_BLOCK addresses: on a LAN each address is a neighbour (ARP) entry,
-    # and a table overflow would drop the probes of live hosts too
-    for start in range(0, len(candidates), DISCOVERY_BLOCK):
-        block = candidates[start : start + DISCOVERY_BLOCK]
-        jobs = [scan_ports(block, list(DISCOVERY_PORTS), quick)]
-        if raw:
-            jobs.append(synscan.ping(block, options.portscan.timeout))
-        found, *echo = await asyncio.gather(*jobs)
-        alive = echo[0] if echo else set()
-        dead.update(
-            (a, found[a].method)
-            for a in block
-            if not found[a].answered and not found[a].open and a not in alive
-        )
+    jobs = [scan_ports(candidates, list(DISCOVERY_PORTS), quick)]
+    if raw:
+        jobs.append(synscan.ping(candidates, options.portscan.timeout))
+    found, *echo = await asyncio.gather(*jobs)
+    alive = echo[0] if echo else set()
+    dead = {
+        a: found[a].method
+        for a in candidates
+        if not found[a].answered and not found[a].open and a not in alive
+    }
     return dead
 
 
@@ -377,42 +374,68 @@ async def scan(
         tls.preload()  # sslyze's import overlaps the port scan
     if discover is None:
         discover = range_members(raw_targets)
-    dead = await discover_hosts(
-        [a for a in addresses if a in discover] if options.host_discovery else [], options
-    )
-    live = [a for a in addresses if a not in dead]
-    # UDP IKE probes run during the TCP sweep and identification: a silent UDP port costs its
-    # bounded wait once, in parallel, never after the TCP work.
-    udp_task = asyncio.ensure_future(
-        udp.scan_ike(
-            live,
-            options.udp_ports or [],
-            options.udp_timeout,
-            options.udp_retries,
-            options.udp_concurrency,
-        )
-    )
-    # Each host's identification starts as soon as its own ports are done (a responsive host
-    # is identified and its TLS analysed while a dropping one is still being swept).
+    candidates = [a for a in addresses if a in discover] if options.host_discovery else []
+    declared = [a for a in addresses if a not in set(candidates)]
+    # Per address: its port sweep (a PortScanHost, or the probe method when host discovery
+    # found nothing there) and its UDP IKE probes. Identification of a port starts as soon as
+    # the sweep finds it open; the full sweep of the live hosts of a discovery block starts while
+    # the next block is being discovered.
     loop = asyncio.get_running_loop()
-    port_results: dict[str, asyncio.Future] = {a: loop.create_future() for a in live}
+    port_results: dict[str, asyncio.Future] = {a: loop.create_future() for a in addresses}
+    udp_results: dict[str, asyncio.Future] = {a: loop.create_future() for a in addresses}
+    sweeps = asyncio.Semaphore(2)  # full sweeps at once (each has its own raw socket)
 
     def ports_done(scanned) -> None:
         future = port_results.get(scanned.address)
         if future is not None and not future.done():
             future.set_result(scanned)
 
-    def sweep_finished(task: asyncio.Task) -> None:
-        error = None if task.cancelled() else task.exception()
-        for address, future in port_results.items():
-            if future.done():
-                continue
-            if task.cancelled():
-                future.cancel()
-            elif error is not None:
-                future.set_exception(error)
-            else:
-                future.set_result(task.result()[address])
+    async def audit(group: list[str]) -> None:
+        """Every requested port of ``group`` and its IKE probes (the UDP waits run during the
+        TCP sweep and identification, never after them)."""
+        async with sweeps:
+            udp_task = asyncio.ensure_future(
+                udp.scan_ike(
+                    group,
+                    options.udp_ports or [],
+                    options.udp_timeout,
+                    options.udp_retries,
+                    options.udp_concurrency,
+                )
+            )
+            try:
+                found = await scan_ports(
+                    group,
+                    options.ports,
+                    options.portscan,
+                    on_host_done=ports_done,
+                    on_open=lambda address, port: identification(address, port),
+                )
+                for address in group:
+                    ports_done(found[address])
+                probes_by_host = await udp_task
+            except BaseException as exc:
+                udp_task.cancel()
+                for address in group:
+                    for future in (port_results[address], udp_results[address]):
+                        if not future.done():
+                            future.set_exception(exc)
+                raise
+            for address in group:
+                udp_results[address].set_result(probes_by_host.get(address, []))
+
+    async def discovery() -> None:
+        jobs = []
+        for start in range(0, len(candidates), DISCOVERY_BLOCK):
+            block = candidates[start : start + DISCOVERY_BLOCK]
+            dead = await discover_hosts(block, options)
+            for address, method in dead.items():
+                port_results[address].set_result(method)
+                udp_results[address].set_result([])
+            live = [a for a in block if a not in dead]
+            if live:
+                jobs.append(asyncio.ensure_future(audit(live)))
+        await asyncio.gather(*jobs)
 
     semaphore = asyncio.Semaphore(max(1, options.identify_concurrency))
     tls_semaphore = asyncio.Semaphore(max(1, options.tls_endpoints))
@@ -463,32 +486,21 @@ async def scan(
             )
         return identifications[key]
 
-    sweep = asyncio.ensure_future(
-        scan_ports(
-            live,
-            options.ports,
-            options.portscan,
-            on_host_done=ports_done,
-            on_open=lambda address, port: identification(address, port),
-        )
-    )
-    sweep.add_done_callback(sweep_finished)
-
     async def host_job(address: str) -> HostResult:
         names = addresses[address]
-        if address in dead:
+        scanned = await port_results[address]
+        if isinstance(scanned, str):  # host discovery: nothing answered
             host = HostResult(
                 address=address,
                 hostnames=names,
                 ports_scanned=len(DISCOVERY_PORTS),
                 filtered=len(DISCOVERY_PORTS),
                 coverage="discovery",
-                method=dead[address],
+                method=scanned,
             )
             if on_host_done:
                 on_host_done(host)
             return host
-        scanned = await port_results[address]
         host = HostResult(
             address=address,
             hostnames=names,
@@ -498,12 +510,12 @@ async def scan(
             method=scanned.method,
             backoffs=scanned.backoffs,
         )
-        tcp_services, udp_results = await asyncio.gather(
+        tcp_services, udp_probes = await asyncio.gather(
             asyncio.gather(*(identification(address, port) for port in scanned.open)),
-            asyncio.shield(udp_task),
+            udp_results[address],
         )
         host.services = list(tcp_services)
-        for probe in udp_results.get(address, []):
+        for probe in udp_probes:
             service = udp.to_service(probe)
             if service is not None:
                 host.services.append(service)
@@ -516,12 +528,15 @@ async def scan(
             on_host_done(host)
         return host
 
+    stages = [asyncio.ensure_future(discovery())]
+    if declared:
+        stages.append(asyncio.ensure_future(audit(declared)))
     try:
         result.hosts = list(await asyncio.gather(*(host_job(a) for a in addresses)))
-        await sweep
+        await asyncio.gather(*stages)
     except BaseException:
-        sweep.cancel()
-        udp_task.cancel()
+        for stage in stages:
+            stage.cancel()
         raise
     vulndb = None
     if options.vulndb_path:

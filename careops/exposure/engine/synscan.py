@@ -67,6 +67,28 @@ def _syn(src: bytes, dst: bytes, sport: int, dport: int, seq: int) -> bytes:
     return segment[:16] + struct.pack("!H", checksum) + segment[18:]
 
 
+class _Template:
+    """The SYNs towards one host differ only by destination port: the checksum of everything
+    else is summed once, each packet adds its port (one's-complement sums commute)."""
+
+    __slots__ = ("head", "tail", "base")
+
+    def __init__(self, src: bytes, dst: bytes, sport: int, seq: int):
+        zero_port = _syn(src, dst, sport, 0, seq)
+        self.head = zero_port[:2]
+        self.tail = zero_port[4:16], zero_port[18:]
+        pseudo = src + dst + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(zero_port))
+        blank = zero_port[:16] + b"\x00\x00" + zero_port[18:]  # checksum field left out
+        self.base = (~_checksum(pseudo + blank)) & 0xFFFF  # folded sum, port 0
+
+    def packet(self, dport: int) -> bytes:
+        total = self.base + dport
+        total = (total & 0xFFFF) + (total >> 16)
+        checksum = ~total & 0xFFFF
+        middle, options = self.tail
+        return self.head + dport.to_bytes(2, "big") + middle + checksum.to_bytes(2, "big") + options
+
+
 class _Host:
     __slots__ = (
         "address",
@@ -85,6 +107,7 @@ class _Host:
         "srtt",
         "done",
         "full_pass",
+        "template",
     )
 
 
@@ -114,6 +137,7 @@ class SynSweep:
             host.address = address
             host.packed = socket.inet_aton(address)
             host.source = self._source(address)
+            host.template = _Template(host.source, host.packed, self.sport, self.isn)
             host.result = result
             host.pending = set(ports)
             host.queue = list(reversed(ports))
@@ -204,9 +228,7 @@ class SynSweep:
                         if host.tokens < 1 or not host.queue or len(batch) >= budget:
                             continue
                         port = host.queue.pop()
-                        batch.append(
-                            (host, port, _syn(host.source, host.packed, self.sport, port, self.isn))
-                        )
+                        batch.append((host, port, host.template.packet(port)))
                         host.sent_at[port] = now
                         host.last_sent = now
                         host.tokens -= 1
