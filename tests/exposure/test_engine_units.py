@@ -684,3 +684,22 @@ def test_syn_packets_carry_a_valid_tcp_checksum(src, dst, sport, seq, dport):
     assert struct.unpack("!HHI", packet[:8]) == (sport, dport, seq) and packet[13] == 0x02
     pseudo = src + dst + struct.pack("!BBH", 0, 6, len(packet))
     assert _checksum(pseudo + packet) == 0  # a receiver's check: the sum folds to 0xFFFF
+
+
+def test_text_summary_counts_silent_range_addresses_instead_of_listing_them():
+    import io
+
+    from careops.exposure.engine.cli import write_summary
+    from careops.exposure.engine.results import ScanResult
+
+    result = ScanResult(
+        hosts=[
+            HostResult("192.0.2.1", services=[Service(22, service="ssh", product="OpenSSH")]),
+            *(HostResult(f"192.0.2.{i}", coverage="discovery") for i in range(2, 30)),
+        ]
+    )
+    out = io.StringIO()
+    write_summary(result, out)
+    text = out.getvalue()
+    assert "28 adresse(s) des plages sans réponse à la découverte d'hôtes" in text
+    assert "192.0.2.1 : 1 service(s) ouvert(s)" in text and "192.0.2.2 " not in text

@@ -169,7 +169,15 @@ def write_summary(result, out: TextIO) -> None:
     """The French text summary of a run."""
     if not result.hosts:
         out.write("Aucune cible analysée.\n")
+    silent = [h for h in result.hosts if h.coverage == "discovery"]
+    if silent:
+        out.write(
+            f"{len(silent)} adresse(s) des plages sans réponse à la découverte d'hôtes "
+            "(non auditées sur tous les ports ; --no-discovery pour le faire)\n"
+        )
     for host in result.hosts:
+        if host.coverage == "discovery":
+            continue
         names = f" ({', '.join(host.hostnames)})" if host.hostnames else ""
         out.write(f"{host.address}{names} : {len(host.services)} service(s) ouvert(s)\n")
         for svc in host.services:
