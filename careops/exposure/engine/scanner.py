@@ -375,7 +375,8 @@ async def scan(
     if discover is None:
         discover = range_members(raw_targets)
     candidates = [a for a in addresses if a in discover] if options.host_discovery else []
-    declared = [a for a in addresses if a not in set(candidates)]
+    in_ranges = set(candidates)
+    declared = [a for a in addresses if a not in in_ranges]
     # Per address: its port sweep (a PortScanHost, or the probe method when host discovery
     # found nothing there) and its UDP IKE probes. Identification of a port starts as soon as
     # the sweep finds it open; the full sweep of the live hosts of a discovery block starts while
