@@ -41,7 +41,7 @@ def add_scan_arguments(scan: argparse.ArgumentParser) -> None:
         default="internet",
         help=(
             "internet (défaut) ou internal : audit interne ménageant les appareils fragiles "
-            "(8 connexions et 300 sondes/s par hôte, une identification à la fois par hôte)"
+            "(32 connexions et 300 sondes/s par hôte, une identification à la fois par hôte)"
         ),
     )
     scan.add_argument(

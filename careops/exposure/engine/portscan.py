@@ -40,7 +40,7 @@ class PortScanOptions:
 
 # The internal-audit profile (medical devices, PLCs, old embedded stacks on the LAN): a few
 # connections and a few hundred probes per second per host, whatever the global budget.
-GENTLE = {"per_host": 8, "host_rate": 300.0, "min_host_rate": 20.0, "concurrency": 256}
+GENTLE = {"per_host": 32, "host_rate": 300.0, "min_host_rate": 20.0, "concurrency": 256}
 
 
 @dataclass
@@ -65,6 +65,7 @@ class PortScanHost:
 
 
 _LINGER_ZERO = struct.pack("ii", 1, 0)
+SILENT_SWITCH = 1000  # connect scan: silent probes after which a mute host gets the short timeout
 _UNREACHABLE_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM}
 
 
@@ -246,6 +247,10 @@ class _Sweep:
             return
         else:
             host.filtered += 1
+            if not host.answered and host.filtered == SILENT_SWITCH:
+                # a thousand probes unanswered within the long timeout: the host is absent or
+                # drops everything; waiting longer per port finds nothing more
+                self.timeouts[address] = min(self.timeouts[address], self.options.min_timeout)
         self.remaining[address] -= 1
         if self.remaining[address] == 0 and self.on_host_done:
             host.open.sort()
