@@ -170,6 +170,18 @@ def _run_django(args: list[str]) -> None:
     execute_from_command_line(["careops", *args])
 
 
+def _django_help(name: str, words: str, rest: list[str]) -> None:
+    """``careops run --help``, ``careops catalogue validate --help``: the management command's
+    own help (argparse prints it and exits), under the name users type."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careops.settings")
+    import django
+    from django.core.management import get_commands, load_command_class
+
+    django.setup()
+    command = load_command_class(get_commands()[name], name)
+    command.create_parser("careops", words).parse_args(rest)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run a careops command (see ``careops --help``)."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -184,6 +196,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     kind, _, name = command.target.partition(":")
     if kind == "django":
+        if "-h" in args[1:] or "--help" in args[1:]:
+            _django_help(name, " ".join(command.words), args[len(command.words) :])
         _run_django([name, *args[1:]])
         return
     import importlib
