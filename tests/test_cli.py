@@ -156,6 +156,11 @@ def test_help_is_careops_own_in_french():
     assert (
         scan.returncode == 0 and "--profile" in scan.stdout and "tous les ports TCP" in scan.stdout
     )
+    # a Django command's help carries the name users type, not the internal one
+    run = careops("run", "--help", env_extra=NO_DB)
+    assert run.returncode == 0 and run.stdout.startswith("usage: careops run ")
+    validate = careops("catalogue", "validate", "--help", env_extra=NO_DB)
+    assert validate.stdout.startswith("usage: careops catalogue validate")
 
 
 def test_command_errors_are_french_and_django_commands_pass_through(tmp_path):
