@@ -1,17 +1,129 @@
 """The REST API (django-ninja), OpenAPI schema at /api/docs; every router uses scope.restrict."""
 
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from ninja import NinjaAPI
-from ninja.security import django_auth
+from ninja.errors import ValidationError as NinjaValidationError
 
-from careops.core.tokens import TokenAuth
+from careops.core.middleware import session_satisfies_mfa
+from careops.core.tokens import MfaSessionAuth, TokenAuth
 
-api = NinjaAPI(
+
+def docs_behind_login(view):
+    """The API documentation and schema: for signed-in users whose MFA rule is met."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not session_satisfies_mfa(request, request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# Answers every operation may give besides its own (documented in the OpenAPI document).
+_COMMON_ANSWERS = {
+    "401": "Authentification requise : jeton absent, invalide ou expiré, ou session sans la "
+    "double authentification exigée par le rôle.",
+    "422": "Entrée invalide (paramètre, corps ou fichier) : message en français par champ.",
+}
+_WRITE_ANSWERS = {"403": "Droits insuffisants, ou jeton en lecture seule."}
+_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": {"type": "array"}},
+    },
+    "required": ["detail"],
+}
+
+# French wording of pydantic's error types (the API's clients read these messages).
+_FRENCH = {
+    "missing": "champ obligatoire",
+    "int_parsing": "nombre entier attendu",
+    "int_type": "nombre entier attendu",
+    "float_parsing": "nombre attendu",
+    "bool_parsing": "booléen attendu (true ou false)",
+    "date_from_datetime_parsing": "date attendue (AAAA-MM-JJ)",
+    "date_parsing": "date attendue (AAAA-MM-JJ)",
+    "datetime_parsing": "date et heure attendues (ISO 8601)",
+    "string_type": "texte attendu",
+    "list_type": "liste attendue",
+    "dict_type": "objet attendu",
+    "model_attributes_type": "objet attendu",
+    "json_invalid": "JSON invalide",
+    "enum": "valeur non prévue",
+    "literal_error": "valeur non prévue",
+}
+
+
+def _french(error: dict) -> str:
+    kind = error.get("type", "")
+    context = error.get("ctx") or {}
+    if kind == "less_than_equal":
+        return f"doit être inférieur ou égal à {context.get('le')}"
+    if kind == "greater_than_equal":
+        return f"doit être supérieur ou égal à {context.get('ge')}"
+    if kind == "string_too_long":
+        return f"au plus {context.get('max_length')} caractères"
+    return _FRENCH.get(kind, "valeur invalide")
+
+
+class CareopsAPI(NinjaAPI):
+    """The API, with the answers every operation may give written into its OpenAPI document."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
+            "ErrorOut", _ERROR_SCHEMA
+        )
+        error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                answers = operation.setdefault("responses", {})
+                extra = dict(_COMMON_ANSWERS)
+                if method in {"post", "put", "patch", "delete"}:
+                    extra.update(_WRITE_ANSWERS)
+                for code, description in extra.items():
+                    if code not in answers and int(code) not in answers:
+                        answers[int(code)] = {"description": description, "content": error}
+        return schema
+
+
+api = CareopsAPI(
     title="careops API",
     version="1",
-    description="API de la plateforme careops (programme CaRE, axe 4).",
-    auth=[TokenAuth(), django_auth],
+    description=(
+        "API de la plateforme careops (programme CaRE, axe 4). Authentification : jeton "
+        "`Authorization: Bearer cop_…` (créé sur /compte/jetons/ ou par `careops token create`) "
+        "ou session du navigateur, une fois la double authentification faite pour les rôles qui "
+        "l'exigent. Un jeton en lecture seule est refusé (403) sur POST, PUT, PATCH et DELETE. "
+        "Les listes répondent `{items, count}` ; `limit` (1–500) et `offset` (0–1 000 000) "
+        "sont bornés (422 au-delà)."
+    ),
+    auth=[TokenAuth(), MfaSessionAuth()],
     urls_namespace="api",
+    docs_decorator=docs_behind_login,
 )
+
+
+@api.exception_handler(NinjaValidationError)
+def _invalid_input(request, exc: NinjaValidationError):
+    """A rejected input: one French message per field, in the shape of ``ErrorOut``."""
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        skip = {"query", "body", "path", "form", "file", "payload", "filters", "pagination"}
+        field = ".".join(str(p) for p in error.get("loc", ()) if p not in skip) or "__all__"
+        errors.setdefault(field, []).append(_french(error))
+    detail = " ; ".join(f"{field} : {', '.join(messages)}" for field, messages in errors.items())
+    return api.create_response(
+        request, {"detail": f"Entrée invalide — {detail}.", "errors": errors}, status=422
+    )
+
 
 from careops.backups.api import router as backups_router  # noqa: E402
 from careops.catalogue.api import router as catalogue_router  # noqa: E402
@@ -21,6 +133,8 @@ from careops.core.api import router as core_router  # noqa: E402
 from careops.declarations.api import router as declarations_router  # noqa: E402
 from careops.directory.api import router as directory_router  # noqa: E402
 from careops.exposure.api import router as exposure_router  # noqa: E402
+from careops.hospiconnect.api import router as hospiconnect_router  # noqa: E402
+from careops.remote_access.api import router as remote_access_router  # noqa: E402
 from careops.tenancy.api import router as tenancy_router  # noqa: E402
 
 api.add_router("/system", core_router)
@@ -30,5 +144,7 @@ api.add_router("/exposure", exposure_router)
 api.add_router("/directory", directory_router)
 api.add_router("/continuity", continuity_router)
 api.add_router("/backups", backups_router)
+api.add_router("/remote-access", remote_access_router)
 api.add_router("/declarations", declarations_router)
+api.add_router("/hospiconnect", hospiconnect_router)
 api.add_router("/", compliance_router)

@@ -37,10 +37,39 @@ def _exposure_scan(args: list[str]) -> int:
     return scan_main(args, str(default_vulndb), prog="careops exposure")
 
 
+def _hospiconnect(args: list[str]) -> int:
+    """``careops hospiconnect indicators …``: the indicators engine alone, without Django."""
+    from careops.hospiconnect.engine.cli import main as hospiconnect_main
+
+    return hospiconnect_main(args, prog="careops hospiconnect")
+
+
+def _maturity(args: list[str]) -> int:
+    """``careops maturity score|list …``: the questionnaire engine alone, without Django."""
+    from careops.maturity.engine.cli import maturity_main
+
+    return maturity_main(args, prog="careops maturity")
+
+
+def _awareness(args: list[str]) -> int:
+    """``careops awareness phishing …``: GoPhish results, without Django."""
+    from careops.maturity.engine.cli import awareness_main
+
+    return awareness_main(args, prog="careops awareness")
+
+
+def _remote_access(args: list[str]) -> int:
+    """``careops remote-access check …``: the D3 engine alone (no database, no Django)."""
+    from careops.remote_access.engine.cli import main as remote_access_main
+
+    return remote_access_main(args)
+
+
 PLATFORM = "Plateforme"
 REFERENTIAL = "Référentiel et évaluation (sans base de données)"
 ENGINES = "Moteurs d'audit (sans base de données, sans Django)"
 DATA = "Données"
+SECURITY = "Sécurité et identités"
 
 COMMANDS: list[Command] = [
     Command(
@@ -67,8 +96,8 @@ COMMANDS: list[Command] = [
     Command(
         ("token",),
         PLATFORM,
-        "create UTILISATEUR --name NOM [--days N]",
-        "crée un jeton d'API (affiché une seule fois)",
+        "create UTILISATEUR --name NOM [--days 90] [--read-only] | list | revoke",
+        "jetons d'API : création (valeur affichée une seule fois), liste, révocation",
         "django:careops_token",
     ),
     Command(
@@ -123,9 +152,65 @@ COMMANDS: list[Command] = [
     Command(
         ("declaration",),
         DATA,
-        "export ORG DOMAINE DOSSIER.zip",
+        "export ORG DOMAINE DOSSIER.zip --user COMPTE",
         "dossier de déclaration : synthèse PDF/HTML, instantané figé, preuves, empreintes",
         "django:declaration",
+    ),
+    Command(
+        ("hospiconnect", "indicators"),
+        ENGINES,
+        "--dpi F [--rpps F] [--mfa F] [--ad DUMP] [--dmp F] [--as-of DATE] [--json]",
+        "indicateurs HospiConnect (RPPS, MIE 2FA, DMP) depuis les exports de l'établissement",
+        "careops.cli:_hospiconnect",
+    ),
+    Command(
+        ("remote-access", "check"),
+        ENGINES,
+        "INVENTAIRE.xlsx [--exposure SCAN.json] [--ad DUMP] [--vpn-config F…] [--bastion-log F…]",
+        "accès distants (D3) : contrôles A1–A14, notes, accès non déclarés",
+        "careops.cli:_remote_access",
+    ),
+    Command(
+        ("maturity",),
+        ENGINES,
+        "score QUESTIONNAIRE REPONSES.yaml [--json] | list | nis2 --secteur S --effectif N",
+        "auto-évaluation de maturité (diagnostic, NIS 2 art. 21) ; classement NIS 2",
+        "careops.cli:_maturity",
+    ),
+    Command(
+        ("awareness",),
+        ENGINES,
+        "phishing EXPORT.csv… [--json]",
+        "exercices d'hameçonnage : taux d'ouverture, de clic, de saisie, de signalement (GoPhish)",
+        "careops.cli:_awareness",
+    ),
+    Command(
+        ("hospiconnect",),
+        DATA,
+        "rpps-import EXTRACTION",
+        "importe l'annuaire RPPS (RPPS et profession) contre lequel les mesures sont vérifiées",
+        "django:hospiconnect",
+    ),
+    Command(
+        ("identity",),
+        SECURITY,
+        "link|unlink COMPTE FÉDÉRATION IDENTIFIANT | list COMPTE",
+        "lie une identité Pro Santé Connect / ProConnect à un compte",
+        "django:identity",
+    ),
+    Command(
+        ("secrets",),
+        SECURITY,
+        "generate-key | rotate",
+        "clé de chiffrement ; rechiffre chaque secret stocké avec la nouvelle clé",
+        "django:careops_secrets",
+    ),
+    Command(
+        ("egress",),
+        SECURITY,
+        "internal-targets ORG --enable|--disable --reason … | list",
+        "autorise (journalisé) les cibles internes d'une organisation",
+        "django:careops_egress",
     ),
 ]
 
@@ -167,7 +252,13 @@ def _run_django(args: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careops.settings")
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["careops", *args])
+    from careops.config import ConfigError
+
+    try:
+        execute_from_command_line(["careops", *args])
+    except ConfigError as exc:  # a configuration refused while loading the settings
+        sys.stderr.write(f"careops : configuration refusée : {exc}\n")
+        sys.exit(2)
 
 
 def _django_help(name: str, words: str, rest: list[str]) -> None:

@@ -6,6 +6,7 @@ secret is read from that file, so that no secret has to sit in the environment o
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
@@ -15,6 +16,7 @@ PREFIX = "CAREOPS_"
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
+    "ENV": "development",  # "production": refuses to start without the settings it needs
     "DEBUG": False,
     "DATA_DIR": str(BASE_DIR / "var"),
     "SECRET_KEY": "",
@@ -30,7 +32,14 @@ DEFAULTS: dict[str, Any] = {
     "UPLOAD_ALLOWED_TYPES": "pdf,docx,xlsx,odt,ods,png,jpg,jpeg,txt,csv,json,zip",
     "EMAIL_URL": "console://",
     "DEFAULT_FROM_EMAIL": "careops@localhost",
-    "LOGIN_FAILURES_LIMIT": "5/5m/key",
+    "CACHE_URL": "",  # empty: Redis when QUEUE_URL is Redis, else the database table
+    # Login throttling: failures allowed per account before delays start, and the longest delay
+    # (seconds) an account can be held; a client address gets 4× the failures and 5× the delay.
+    "LOGIN_FREE_FAILURES": 5,
+    "LOGIN_MAX_DELAY": 60,
+    # Reverse proxies in front of careops that append the client to X-Forwarded-For (0: none,
+    # the header is ignored; 1 behind one nginx). Client addresses of throttling and the journal.
+    "TRUSTED_PROXY_COUNT": 0,
     "SECURE_COOKIES": False,
     "ENCRYPTION_KEY": "",
     "EXPOSURE_NAMESERVERS": "",  # comma-separated resolvers for exposure audits; empty: system
@@ -42,6 +51,24 @@ DEFAULTS: dict[str, Any] = {
     "EXPOSURE_TLS_CONNECTIONS": 5,  # TLS analysis connections at once towards one endpoint
     # Directory audits queued or running with no sign of life for this long are failed.
     "DIRECTORY_AUDIT_TIMEOUT_MINUTES": 60,
+    # OpenID Connect federations offered at login, by id (each configured by CAREOPS_OIDC_<ID>_*).
+    "OIDC_PROVIDERS": "",
+}
+
+# Defaults of the OpenID Connect federations careops knows by id; any other id is a generic one.
+OIDC_DEFAULTS: dict[str, dict[str, Any]] = {
+    "psc": {
+        "NAME": "Pro Santé Connect",
+        "SCOPE": "openid scope_all",
+        "ACR": "eidas1",
+        "MFA": True,  # a CPS card or the e-CPS app: two factors (PSC documentation)
+    },
+    "proconnect": {
+        "NAME": "ProConnect",
+        "SCOPE": "openid given_name usual_name email uid siret idp_id",
+        "ACR": "eidas1",
+        "MFA": False,
+    },
 }
 
 
@@ -90,6 +117,88 @@ def load(environ: dict[str, str] | None = None) -> dict[str, Any]:
     return config
 
 
+def check_production(config: dict[str, Any], environ: dict[str, str] | None = None) -> None:
+    """Refuse a production start that lacks what production needs (one message for all).
+
+    Production (``CAREOPS_ENV=production``) needs its own secret key, the names it serves, a
+    PostgreSQL database and a Redis queue: the development fallbacks (generated key, SQLite,
+    localhost) are never silently used there.
+    """
+    if str(config["ENV"]).lower() != "production":
+        return
+    env = os.environ if environ is None else environ
+
+    def given(name: str) -> bool:
+        return f"{PREFIX}{name}" in env or f"{PREFIX}{name}_FILE" in env
+
+    problems = []
+    if not config["SECRET_KEY"]:
+        problems.append("CAREOPS_SECRET_KEY (ou CAREOPS_SECRET_KEY_FILE) est obligatoire")
+    elif len(config["SECRET_KEY"]) < 50 or len(set(config["SECRET_KEY"])) < 5:
+        problems.append("CAREOPS_SECRET_KEY doit compter au moins 50 caractères variés")
+    if not given("ALLOWED_HOSTS") or not split(config["ALLOWED_HOSTS"]):
+        problems.append("CAREOPS_ALLOWED_HOSTS (noms servis) est obligatoire")
+    if not str(config["DATABASE_URL"]).startswith(("postgres://", "postgresql://")):
+        problems.append("CAREOPS_DATABASE_URL doit désigner une base PostgreSQL (postgres://…)")
+    if not str(config["QUEUE_URL"]).startswith(("redis://", "rediss://", "unix://")):
+        problems.append("CAREOPS_QUEUE_URL doit désigner un Redis (redis://…)")
+    if not split(config["ENCRYPTION_KEY"] or ""):
+        problems.append(
+            "une clé de chiffrement dédiée est obligatoire (CAREOPS_ENCRYPTION_KEY_FILE, générée "
+            "par « careops secrets generate-key »)"
+        )
+    if config["DEBUG"]:
+        problems.append("CAREOPS_DEBUG doit rester désactivé")
+    if problems:
+        raise ConfigError(
+            "Mode production (CAREOPS_ENV=production) : " + " ; ".join(problems) + "."
+        )
+
+
+def cache_url(config: dict[str, Any]) -> str:
+    """The cache shared by every process: the configured one, else Redis or the database."""
+    if config["CACHE_URL"]:
+        return config["CACHE_URL"]
+    if str(config["QUEUE_URL"]).startswith(("redis://", "rediss://", "unix://")):
+        return config["QUEUE_URL"]
+    return "db://"
+
+
+def check_encryption_key(config: dict[str, Any]) -> None:
+    """Every configured encryption key is a Fernet key (production requires one: see
+    ``check_production``)."""
+    keys = split(config["ENCRYPTION_KEY"] or "")
+    for number, key in enumerate(keys, 1):
+        try:
+            valid = len(base64.urlsafe_b64decode(key.encode())) == 32
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ConfigError(
+                f"CAREOPS_ENCRYPTION_KEY : la clé n° {number} n'est pas une clé Fernet "
+                "(32 octets en base64 url, « careops secrets generate-key »)."
+            )
+
+
+def private_folder(path: Path) -> Path:
+    """Create (or tighten) a folder readable by the service account only (0700)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create (or tighten) a file readable by the service account only (0600)."""
+    if not path.parent.is_dir():
+        return path
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.close(fd)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o600)
+    return path
+
+
 def secret_key(config: dict[str, Any]) -> str:
     """Return the configured secret key, or one generated once and kept in the data folder."""
     if config["SECRET_KEY"]:
@@ -98,9 +207,65 @@ def secret_key(config: dict[str, Any]) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     key_file = data_dir / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(64), encoding="utf-8")
-        key_file.chmod(0o600)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(secrets.token_urlsafe(64))
     return key_file.read_text(encoding="utf-8").strip()
+
+
+def oidc_providers(environ: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """The OpenID Connect federations named by ``CAREOPS_OIDC_PROVIDERS`` (``psc,proconnect``),
+    each read from ``CAREOPS_OIDC_<ID>_ISSUER``, ``_CLIENT_ID``, ``_SECRET`` (or ``_SECRET_FILE``),
+    and optionally ``_NAME``, ``_SCOPE``, ``_ACR`` (required level, sent as acr_values),
+    ``_ACCEPTED_ACR`` (levels accepted in the ID token; default: the required one), ``_MFA``
+    (whether that level stands for the second factor) and ``_UID_CLAIM`` (default ``sub``)."""
+    env = os.environ if environ is None else environ
+    providers = []
+    for ident in split(load(env)["OIDC_PROVIDERS"]):
+        ident = ident.lower()
+        prefix = f"{PREFIX}OIDC_{ident.upper()}_"
+        defaults = OIDC_DEFAULTS.get(
+            ident, {"NAME": ident, "SCOPE": "openid", "ACR": "", "MFA": False}
+        )
+
+        def value(name: str, default: Any = "", *, prefix=prefix) -> Any:
+            if f"{prefix}{name}_FILE" in env:
+                return _read_secret(env[f"{prefix}{name}_FILE"])
+            raw = env.get(f"{prefix}{name}")
+            if raw is None:
+                return default
+            if raw.startswith("file://"):
+                return _read_secret(raw)
+            return _coerce(raw, default) if isinstance(default, bool) else raw
+
+        issuer, client_id, secret = value("ISSUER"), value("CLIENT_ID"), value("SECRET")
+        missing = [
+            name
+            for name, given in (("ISSUER", issuer), ("CLIENT_ID", client_id), ("SECRET", secret))
+            if not given
+        ]
+        if missing:
+            raise ConfigError(
+                f"Fédération OpenID Connect « {ident} » : "
+                + ", ".join(f"{prefix}{name}" for name in missing)
+                + " manquant(s)"
+            )
+        required = value("ACR", defaults["ACR"])
+        providers.append(
+            {
+                "id": ident,
+                "name": value("NAME", defaults["NAME"]),
+                "issuer": issuer.rstrip("/"),
+                "client_id": client_id,
+                "secret": secret,
+                "scope": value("SCOPE", defaults["SCOPE"]).split(),
+                "acr": required,
+                "accepted_acr": split(value("ACCEPTED_ACR", required)),
+                "mfa": value("MFA", defaults["MFA"]),
+                "uid_claim": value("UID_CLAIM", "sub"),
+            }
+        )
+    return providers
 
 
 def split(value: str) -> list[str]:

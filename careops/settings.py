@@ -10,9 +10,11 @@ from django.utils.translation import gettext_lazy as _
 from careops import config as _config
 
 CONFIG = _config.load()
+_config.check_production(CONFIG)
+PRODUCTION = str(CONFIG["ENV"]).lower() == "production"
 BASE_DIR = _config.BASE_DIR
-DATA_DIR = Path(CONFIG["DATA_DIR"])
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+_config.check_encryption_key(CONFIG)
+DATA_DIR = _config.private_folder(Path(CONFIG["DATA_DIR"]))
 
 DEBUG = CONFIG["DEBUG"]
 SECRET_KEY = _config.secret_key(CONFIG)
@@ -20,7 +22,6 @@ ALLOWED_HOSTS = _config.split(CONFIG["ALLOWED_HOSTS"])
 CSRF_TRUSTED_ORIGINS = _config.split(CONFIG["CSRF_TRUSTED_ORIGINS"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -28,11 +29,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "ninja",  # serves Swagger UI from its own static files (no CDN)
     "huey.contrib.djhuey",
     "rules.apps.AutodiscoverRulesConfig",
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "careops.identity",
     "careops.core",
     "careops.tenancy",
     "careops.catalogue",
@@ -41,7 +45,10 @@ INSTALLED_APPS = [
     "careops.directory",
     "careops.continuity",
     "careops.backups",
+    "careops.remote_access",
     "careops.declarations",
+    "careops.hospiconnect",
+    "careops.maturity",
 ]
 
 MIDDLEWARE = [
@@ -54,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "careops.core.middleware.SecurityHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "careops.core.middleware.MfaEnforcementMiddleware",
@@ -85,6 +93,8 @@ if CONFIG["DATABASE_URL"]:
 else:
     _db = {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "careops.sqlite3")}
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    if _db["NAME"] != ":memory:" and not str(_db["NAME"]).startswith("file:"):
+        _config.private_file(Path(_db["NAME"]))  # WAL and journal files inherit its mode
     _db.setdefault("OPTIONS", {}).update(
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -118,9 +128,48 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "careops.core.adapters.AccountAdapter"
-ACCOUNT_RATE_LIMITS = {"login_failed": CONFIG["LOGIN_FAILURES_LIMIT"]}
+# Password attempts are throttled by careops.core.throttle (per account and per client address,
+# delays rather than a lock-out); allauth's own limits still guard the TOTP step.
+ALLAUTH_TRUSTED_PROXY_COUNT = CONFIG["TRUSTED_PROXY_COUNT"]
+LOGIN_THROTTLE = {
+    "account_free": CONFIG["LOGIN_FREE_FAILURES"],
+    "account_max_delay": CONFIG["LOGIN_MAX_DELAY"],
+    "ip_free": 4 * CONFIG["LOGIN_FREE_FAILURES"],
+    "ip_max_delay": 5 * CONFIG["LOGIN_MAX_DELAY"],
+    "window": 3600,
+}
 ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+
+# Federated sign-in (Pro Santé Connect, ProConnect): see careops/identity and docs/identity.md.
+# A federated identity never signs up nor links itself to an account by its e-mail: it is linked
+# by its owner once signed in, or by an administrator (careops identity link).
+SOCIALACCOUNT_ADAPTER = "careops.identity.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_PROVIDERS = {
+    "careops_oidc": {
+        "APPS": [
+            {
+                "provider_id": provider["id"],
+                "name": provider["name"],
+                "client_id": provider["client_id"],
+                "secret": provider["secret"],
+                "settings": {
+                    "server_url": provider["issuer"],
+                    "scope": provider["scope"],
+                    "auth_params": {"acr_values": provider["acr"]} if provider["acr"] else {},
+                    "accepted_acr": provider["accepted_acr"],
+                    "counts_as_mfa": provider["mfa"],
+                    "uid_field": provider["uid_claim"],
+                },
+            }
+            for provider in _config.oidc_providers()
+        ]
+    }
+}
 MFA_TOTP_ISSUER = "careops"
 MFA_REQUIRED_ROLES = _config.split(CONFIG["MFA_REQUIRED_ROLES"])
 
@@ -135,6 +184,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "careops" / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
+FILE_UPLOAD_PERMISSIONS = 0o600  # evidence and imports: service account only
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 WHITENOISE_USE_FINDERS = True
 
 UPLOAD_MAX_BYTES = CONFIG["UPLOAD_MAX_BYTES"]
@@ -142,12 +193,44 @@ UPLOAD_ALLOWED_TYPES = _config.split(CONFIG["UPLOAD_ALLOWED_TYPES"])
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-SESSION_COOKIE_SECURE = CONFIG["SECURE_COOKIES"]
-CSRF_COOKIE_SECURE = CONFIG["SECURE_COOKIES"]
+SESSION_COOKIE_SECURE = CONFIG["SECURE_COOKIES"] or PRODUCTION
+CSRF_COOKIE_SECURE = CONFIG["SECURE_COOKIES"] or PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+CSRF_FAILURE_VIEW = "careops.core.views.csrf_failure"
+# Content-Security-Policy of every page: no inline script, nothing from another origin.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+if PRODUCTION:
+    # careops runs behind a TLS reverse proxy that sets X-Forwarded-Proto (and drops the
+    # client's own): plain HTTP is redirected, browsers are told to use HTTPS for a year.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Preloading is a decision for the owner of the whole domain, not for one application.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+
+# The cache every process shares (login throttling, allauth's rate limits).
+_cache = _config.cache_url(CONFIG)
+if _cache.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache}
+    }
+elif _cache.startswith("locmem://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "careops_cache",
+        }
+    }
 
 _queue = CONFIG["QUEUE_URL"]
 if _queue == "immediate":
@@ -161,6 +244,7 @@ elif _queue.startswith(("redis://", "rediss://", "unix://")):
     }
 else:
     _queue_file = _queue.removeprefix("sqlite:///") if _queue else str(DATA_DIR / "queue.sqlite3")
+    _config.private_file(Path(_queue_file))
     HUEY = {
         "huey_class": "huey.SqliteHuey",
         "name": CONFIG["QUEUE_NAME"],
@@ -186,6 +270,7 @@ else:
 DEFAULT_FROM_EMAIL = CONFIG["DEFAULT_FROM_EMAIL"]
 
 NINJA_PAGINATION_PER_PAGE = 100
+NINJA_PAGINATION_CLASS = "careops.core.pagination.BoundedPagination"
 
 LOGGING = {
     "version": 1,
@@ -193,9 +278,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        "careops": {"handlers": ["console"], "level": "INFO"},
-        "django.request": {"handlers": ["console"], "level": "WARNING"},
-        "huey": {"handlers": ["console"], "level": "INFO"},
+        # propagate=False: a root handler (added by huey or waitress) must not print lines twice
+        "careops": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
 

@@ -1,6 +1,9 @@
-"""URL map: each app brings its own urls module; the API lives under /api/."""
+"""URL map: each app brings its own urls module; the API lives under /api/.
 
-from django.contrib import admin
+There is no Django admin: every change goes through the pages and services, which apply the
+role rules, the MFA rule, login throttling and the audit trail.
+"""
+
 from django.urls import include, path
 
 from careops.api import api
@@ -14,9 +17,11 @@ urlpatterns = [
     path("annuaires/", include("careops.directory.urls")),
     path("continuite/", include("careops.continuity.urls")),
     path("sauvegardes/", include("careops.backups.urls")),
+    path("acces-distants/", include("careops.remote_access.urls")),
     path("declarations/", include("careops.declarations.urls")),
+    path("hospiconnect/", include("careops.hospiconnect.urls")),
+    path("maturite/", include("careops.maturity.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

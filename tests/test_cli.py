@@ -168,3 +168,88 @@ def test_command_errors_are_french_and_django_commands_pass_through(tmp_path):
     assert result.returncode == 1 and "careops bia : Introuvable" in result.stderr
     result = careops("catalogue", "show", "--json", env_extra=NO_DB)  # a Django command, aliased
     assert result.returncode == 0, result.stderr
+
+
+def test_evaluate_says_non_eligible_before_any_status(tmp_path):
+    """Issue 13.11 (PP): a mixed structure cannot apply to D1 bis; evaluate says so first."""
+    dossier = tmp_path / "mixte.yaml"
+    dossier.write_text(
+        "domain: D1BIS\ncandidate: {name: Clinique mixte, kind: ej}\nas_of: 2026-03-02\n"
+        "entities:\n"
+        '  - {finess: "930000013", level: EG, weight: 1, finess_category: "146"}\n'
+        '  - {finess: "930000021", level: EG, weight: 1, finess_category: "365"}\n',
+        encoding="utf-8",
+    )
+    result = careops("evaluate", str(dossier), env_extra=NO_DB)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1].startswith("Éligibilité : NON ÉLIGIBLE — « non éligible »")
+    assert "structure mixte (catégories 146 et 365)" in lines[2]
+    assert "Part de financement indicative : 0%" in result.stdout
+    assert "part nulle : candidat non éligible au domaine" in result.stdout
+
+
+def test_run_on_a_busy_port_says_so_in_french_and_fails(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = careops(
+            "run",
+            "--port",
+            str(port),
+            "--no-demo",
+            env_extra={"CAREOPS_DATA_DIR": str(tmp_path), "CAREOPS_QUEUE_URL": "immediate"},
+        )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "écoute sur" not in result.stdout
+    assert f"Impossible d'écouter sur 127.0.0.1:{port}" in result.stderr
+    assert f"--port {port + 1}" in result.stderr
+    assert "No directory at" not in result.stderr
+
+
+def test_show_speaks_french(tmp_path):
+    result = careops("catalogue", "show", "D2", env_extra=NO_DB)
+    assert result.returncode == 0, result.stderr
+    assert "[published]" not in result.stdout and "(publiée)" in result.stdout
+    assert "guichet candidacy" not in result.stdout
+    assert "guichet de candidature" in result.stdout
+
+
+def test_run_starts_quietly_each_log_line_once(tmp_path):
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "CAREOPS_DATA_DIR": str(tmp_path), "CAREOPS_QUEUE_URL": "immediate"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "careops.cli", "run", "--port", str(port), "--no-demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    lines = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            lines.append(line.rstrip("\n"))
+            if "écoute sur" in line:
+                break
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    output = "\n".join(lines)
+    assert f"careops écoute sur http://127.0.0.1:{port}" in output, output
+    assert "No directory at" not in output
+    logged = [line.split(" ", 2)[2] for line in lines if line[:2] == "20"]  # without the time
+    assert logged and len(logged) == len(set(logged)), output

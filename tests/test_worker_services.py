@@ -46,6 +46,9 @@ if ans is None:
     ans.save()
 user = get_user_model().objects.create_user("{username}", email="{username}@example.test")
 RoleAssignment.objects.create(user=user, organisation=ans, role="administrator")
+# an administrator gets an API token only once their TOTP authenticator is enrolled
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+TOTP.activate(user, generate_totp_secret())
 """
 
 

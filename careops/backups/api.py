@@ -72,7 +72,7 @@ class AlertOut(Schema):
     ack_comment: str
 
 
-class RunOut(Schema):
+class BackupRunOut(Schema):
     id: int
     organisation_id: int
     repository_id: int
@@ -91,7 +91,7 @@ class RunOut(Schema):
     finished_at: dt.datetime | None
 
 
-class RunIn(Schema):
+class BackupRunIn(Schema):
     kind: str = "verify"
     protected_system: int | None = None
     business_referent: str = ""
@@ -142,9 +142,9 @@ def acknowledge_alert(request, alert_id: int, payload: AckIn):
     return services.acknowledge(current_user(request), alert, payload.comment)
 
 
-@router.post("/repositories/{repository_id}/runs", response={201: RunOut, **WRITE_ERRORS})
+@router.post("/repositories/{repository_id}/runs", response={201: BackupRunOut, **WRITE_ERRORS})
 @service_errors
-def create_run(request, repository_id: int, payload: RunIn):
+def create_run(request, repository_id: int, payload: BackupRunIn):
     """Queue a verification or a restore test; poll ``/runs/{id}`` for its progress."""
     repository = visible_or_404(Repository.objects.all(), request, repository_id)
     if payload.kind not in choices.RunKind.values:
@@ -162,7 +162,7 @@ def create_run(request, repository_id: int, payload: RunIn):
     return Status(201, run)
 
 
-@router.get("/runs/{run_id}", response={200: RunOut, **READ_ERRORS})
+@router.get("/runs/{run_id}", response={200: BackupRunOut, **READ_ERRORS})
 def get_run(request, run_id: int):
     """One run with its progress and, when finished, its checks."""
     return visible_or_404(VerificationRun.objects.all(), request, run_id)

@@ -15,13 +15,12 @@ from careops.backups.models import (
     Repository,
     Trajectory,
 )
+from careops.core import forms as base
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
-
-class _ScopedForm(forms.ModelForm):
+class _ScopedForm(base.ModelForm):
     """Limits the organisation (and related objects) to what the user may change."""
 
     def __init__(self, *args, user=None, **kwargs):
@@ -32,8 +31,6 @@ class _ScopedForm(forms.ModelForm):
                 Organisation.objects.all(), user, "change"
             ).order_by("path")
         for name, field in self.fields.items():
-            if isinstance(field.widget, forms.DateInput):
-                field.widget = DATE
             if name in ("system", "repository"):
                 field.queryset = scope.restrict(field.queryset, user, "change")
 
@@ -97,23 +94,43 @@ class MilestoneForm(_ScopedForm):
 
 
 class RepositoryForm(_ScopedForm):
+    """A repository: where it is, its password and the S3 probe's keys, entered like the
+    password and stored encrypted. Changing where a secret is sent (the location, the S3
+    endpoint) clears that secret: it must be entered again in the same form."""
+
     password = forms.CharField(
         label=_("Mot de passe du dépôt"),
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text=_("Stocké chiffré ; laisser vide pour conserver l'actuel."),
+        help_text=_(
+            "Stocké chiffré ; laisser vide pour conserver l'actuel (à saisir de nouveau si "
+            "l'emplacement change)."
+        ),
     )
     s3_bucket = forms.CharField(label=_("Seau S3 à sonder (Object Lock)"), required=False)
-    s3_endpoint = forms.CharField(label=_("Point d'accès S3"), required=False)
+    s3_endpoint = forms.URLField(
+        label=_("Point d'accès S3"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("https://hôte[:port] du service S3."),
+    )
     s3_min_retention_days = forms.IntegerField(
         label=_("Rétention minimale exigée (jours)"), required=False, min_value=0
     )
-    s3_access_key_env = forms.CharField(
-        label=_("Variable d'environnement de la clé d'accès S3"), required=False
+    s3_access_key = forms.CharField(
+        label=_("Clé d'accès S3"),
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Stockée chiffrée ; laisser vide pour conserver l'actuelle."),
     )
-    s3_secret_key_env = forms.CharField(
-        label=_("Variable d'environnement de la clé secrète S3"), required=False
+    s3_secret_key = forms.CharField(
+        label=_("Clé secrète S3"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Stockée chiffrée ; laisser vide pour conserver l'actuelle."),
     )
 
     class Meta:
@@ -127,6 +144,7 @@ class RepositoryForm(_ScopedForm):
             "data_cycle",
             "append_only_expected",
         ]
+        labels = {"system": _("Système de sauvegarde")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -135,25 +153,74 @@ class RepositoryForm(_ScopedForm):
             Organisation.objects.all(), self.user, "manage"
         ).order_by("path")
         lock = self.instance.s3_lock or {}
-        for key in ("bucket", "endpoint", "min_retention_days", "access_key_env", "secret_key_env"):
+        for key in ("bucket", "endpoint", "min_retention_days"):
             self.fields[f"s3_{key}"].initial = lock.get(key)
+        self.old_location = self.instance.location if self.instance.pk else None
+        self.old_endpoint = lock.get("endpoint") or ""
         if not self.instance.pk:
             self.fields["password"].required = True
             self.fields["password"].help_text = _("Stocké chiffré, jamais affiché.")
+
+    def clean_location(self):
+        from careops.backups.engine.config import destinations, is_local_location
+        from careops.backups.engine.errors import ConfigError
+
+        value = self.cleaned_data["location"].strip()
+        driver = self.data.get(self.add_prefix("driver")) or self.instance.driver or "restic"
+        if is_local_location(driver, value):
+            path = value.removeprefix("local:").removeprefix("file://")
+            if not path.startswith("/"):
+                raise forms.ValidationError(
+                    _("Emplacement local : un chemin absolu est attendu (/srv/…).")
+                )
+        else:
+            try:
+                destinations(driver, value)
+            except ConfigError as exc:  # a backend careops refuses (rclone)
+                raise forms.ValidationError(str(exc)) from exc
+        return value
+
+    @property
+    def location_changed(self) -> bool:
+        return self.old_location is not None and self.cleaned_data.get("location") != (
+            self.old_location
+        )
+
+    @property
+    def endpoint_changed(self) -> bool:
+        return bool(self.instance.pk) and (self.cleaned_data.get("s3_endpoint") or "") != (
+            self.old_endpoint
+        )
 
     def clean(self):
         data = super().clean()
         data["s3_lock"] = {
             key: data.get(f"s3_{key}")
-            for key in (
-                "bucket",
-                "endpoint",
-                "min_retention_days",
-                "access_key_env",
-                "secret_key_env",
-            )
+            for key in ("bucket", "endpoint", "min_retention_days")
             if data.get(f"s3_{key}") not in (None, "")
         }
+        if self.instance.pk and "location" in data and self.location_changed:
+            if not data.get("password"):
+                self.add_error(
+                    "password",
+                    _(
+                        "L'emplacement change : saisissez de nouveau le mot de passe du dépôt "
+                        "(il n'est jamais envoyé à un autre emplacement sans être ressaisi)."
+                    ),
+                )
+        if self.instance.pk and self.endpoint_changed and self.instance.s3_access_key_encrypted:
+            if not (data.get("s3_access_key") and data.get("s3_secret_key")):
+                self.add_error(
+                    "s3_secret_key",
+                    _(
+                        "Le point d'accès S3 change : saisissez de nouveau la clé d'accès et la "
+                        "clé secrète."
+                    ),
+                )
+        if bool(data.get("s3_access_key")) != bool(data.get("s3_secret_key")):
+            self.add_error("s3_secret_key", _("Saisir la clé d'accès et la clé secrète ensemble."))
+        if data["s3_lock"].get("bucket") and not data["s3_lock"].get("endpoint"):
+            self.add_error("s3_endpoint", _("Le point d'accès S3 est obligatoire pour la sonde."))
         return data
 
 
@@ -190,6 +257,7 @@ class ProtectedSystemForm(_ScopedForm):
         ]
         widgets = {"manifest": forms.Textarea(attrs={"rows": 4})}
         field_classes = {"resource": ResourceChoiceField}
+        labels = {"repository": _("Dépôt de sauvegarde")}
 
     def __init__(self, *args, **kwargs):
         from careops.backups.objectives import objectives_of
@@ -218,7 +286,7 @@ class ProtectedSystemForm(_ScopedForm):
         return data
 
 
-class RestoreForm(forms.Form):
+class RestoreForm(base.Form):
     protected_system = forms.ModelChoiceField(
         label=_("Système à restaurer"), queryset=ProtectedSystem.objects.none()
     )
@@ -235,13 +303,13 @@ class RestoreForm(forms.Form):
         )
 
 
-class AcknowledgeForm(forms.Form):
+class AcknowledgeForm(base.Form):
     comment = forms.CharField(
         label=_("Commentaire"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
 
 
-class JobImportForm(forms.Form):
+class JobImportForm(base.Form):
     organisation = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organisation.objects.none()
     )
@@ -258,7 +326,7 @@ class JobImportForm(forms.Form):
         ).order_by("path")
 
 
-class OrganisationForm(forms.Form):
+class OrganisationForm(base.Form):
     organisation = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organisation.objects.none()
     )

@@ -150,7 +150,8 @@ class Milestone(models.Model):
 
 
 class Repository(models.Model):
-    """A restic or borg repository that careops verifies (password stored encrypted only)."""
+    """A restic or borg repository that careops verifies (password and S3 keys stored encrypted
+    only; ``s3_lock`` holds the probe's bucket, endpoint and retention, never a credential)."""
 
     tenant_path = "organisation"
 
@@ -171,6 +172,8 @@ class Repository(models.Model):
     )
     append_only_expected = models.BooleanField(_("ajout seul attendu (borg)"), default=False)
     s3_lock = models.JSONField(_("sonde S3 Object Lock"), default=dict, blank=True)
+    s3_access_key_encrypted = models.TextField(blank=True, editable=False)
+    s3_secret_key_encrypted = models.TextField(blank=True, editable=False)
     integrity_history = models.JSONField(default=list, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -15,6 +15,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from careops.backups import choices
 from careops.backups.engine import errors as engine_errors
@@ -33,7 +34,9 @@ from careops.backups.models import (
 )
 from careops.backups.objectives import ObjectiveResolver
 from careops.compliance import services as compliance
+from careops.continuity.engine.compute import reachable
 from careops.core import audit, crypto
+from careops.core.egress import policy_for
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation, RoleAssignment
 
@@ -146,6 +149,59 @@ def set_repository_password(repository: Repository, password: str) -> None:
     repository.password_encrypted = crypto.encrypt(password)
 
 
+def save_repository(
+    user,
+    repository: Repository,
+    organisation: Organisation,
+    *,
+    password: str = "",
+    s3_access_key: str = "",
+    s3_secret_key: str = "",
+) -> Repository:
+    """Create or update a repository (RSSI only), its secrets encrypted.
+
+    Where a secret is sent is part of the secret: when the location changes the stored password
+    is cleared, when the S3 endpoint changes the S3 keys are cleared, unless new ones are given
+    in the same change. Both changes are journalled with their old and new values.
+    """
+    _require(user, "manage", organisation)
+    old = Repository.objects.filter(pk=repository.pk).first() if repository.pk else None
+    changes: dict = {}
+    if old is not None:
+        if old.organisation_id != organisation.pk:
+            _require(user, "manage", old.organisation)
+        if old.location != repository.location:
+            changes["location"] = [old.location, repository.location]
+            repository.password_encrypted = ""
+        old_endpoint = (old.s3_lock or {}).get("endpoint", "")
+        new_endpoint = (repository.s3_lock or {}).get("endpoint", "")
+        if old_endpoint != new_endpoint:
+            changes["s3_endpoint"] = [old_endpoint, new_endpoint]
+            repository.s3_access_key_encrypted = repository.s3_secret_key_encrypted = ""
+    if password:
+        set_repository_password(repository, password)
+        changes["password_changed"] = True
+    if s3_access_key and s3_secret_key:
+        repository.s3_access_key_encrypted = crypto.encrypt(s3_access_key)
+        repository.s3_secret_key_encrypted = crypto.encrypt(s3_secret_key)
+        changes["s3_keys_changed"] = True
+    if not repository.password_encrypted:
+        raise ValidationError({"password": ["Saisir le mot de passe du dépôt."]})
+    repository.full_clean()
+    repository.save()
+    summary = f"dépôt « {repository.name} » ({repository.driver})"
+    if "location" in changes:
+        summary += f" ; emplacement {changes['location'][0]} → {changes['location'][1]}"
+    if "s3_endpoint" in changes:
+        summary += f" ; point d'accès S3 {changes['s3_endpoint'][0] or '—'} → " + (
+            changes["s3_endpoint"][1] or "—"
+        )
+    audit.record(
+        user, "backups.repository_save", repository, organisation, summary, changes=changes
+    )
+    return repository
+
+
 # ---------------------------------------------------------------- runs
 
 
@@ -206,21 +262,11 @@ def build_config(run: VerificationRun, scratch: str):
         checks["data"] = {"cycle": max(1, repo.data_cycle)}
         checks["append_only"] = repo.append_only_expected and repo.driver == choices.Driver.BORG
         if repo.s3_lock.get("bucket"):
+            # credentials never come from the configuration: the run passes the stored keys
             checks["object_lock"] = {
                 k: v
                 for k, v in repo.s3_lock.items()
-                if k
-                in (
-                    "bucket",
-                    "endpoint",
-                    "region",
-                    "access_key_env",
-                    "secret_key_env",
-                    "access_key_file",
-                    "secret_key_file",
-                    "min_retention_days",
-                    "probe_delete",
-                )
+                if k in ("bucket", "endpoint", "region", "min_retention_days", "probe_delete")
             }
     else:
         checks["structure"] = False
@@ -257,7 +303,8 @@ def build_config(run: VerificationRun, scratch: str):
         ],
         "systems": [_system_config(s, resolver) for s in systems],
     }
-    return parse_config(data, base_dir=scratch, require_passwords=False), systems
+    config = parse_config(data, base_dir=scratch, require_passwords=False, server_secrets=False)
+    return config, systems
 
 
 def execute_run(run_id: int) -> VerificationRun | None:
@@ -279,6 +326,12 @@ def execute_run(run_id: int) -> VerificationRun | None:
     try:
         try:
             password = crypto.decrypt(repo.password_encrypted)
+            s3_keys = None
+            if repo.s3_access_key_encrypted:
+                s3_keys = (
+                    crypto.decrypt(repo.s3_access_key_encrypted),
+                    crypto.decrypt(repo.s3_secret_key_encrypted),
+                )
         except crypto.SecretUnreadable as exc:
             return _finish_error(run, str(exc))
         config, systems = build_config(run, scratch)
@@ -290,7 +343,12 @@ def execute_run(run_id: int) -> VerificationRun | None:
             )
 
         report = run_verification(
-            config, passwords={f"r{repo.pk}": password}, progress=progress, state=state
+            config,
+            passwords={f"r{repo.pk}": password},
+            progress=progress,
+            state=state,
+            s3_keys={f"r{repo.pk}": s3_keys or ("", "")},
+            egress=policy_for(repo.organisation),
         )
     except engine_errors.ConfigError as exc:
         return _finish_error(run, str(exc))
@@ -605,6 +663,20 @@ def _today() -> dt.date:
     return compliance.today_in_paris()
 
 
+def supported_activities(system: ProtectedSystem) -> list[str]:
+    """Codes of the BIA activities that need the resource the system is linked to, directly
+    or through other resources (the D2.O1.C activities a restore test of it serves)."""
+    resource = system.resource
+    if resource is None:
+        return []
+    campaign = resource.campaign
+    graph: dict[str, list[str]] = {}
+    for source, target in campaign.dependencies.values_list("source", "target__code"):
+        graph.setdefault(source, []).append(target)
+    codes = campaign.activities.values_list("code", flat=True)
+    return sorted(code for code in codes if resource.code in reachable(graph, code))
+
+
 def restore_test_evidence(user, run: VerificationRun):
     """A successful restore test with its business referent → evidence of D2.O4."""
     if run.kind != choices.RunKind.RESTORE or run.outcome != "ok":
@@ -625,6 +697,8 @@ def restore_test_evidence(user, run: VerificationRun):
             attributes={
                 "business_referent": run.business_referent,
                 "scope": f"{run.protected_system.name} depuis {run.repository.name}",
+                # D2.O4 (referential 1.1): the BIA activities the restored IS supports
+                "activities": supported_activities(run.protected_system),
                 "restore_seconds": run.restore_seconds,
                 "files": check["details"].get("files"),
                 "checksums": check["message"],
@@ -726,6 +800,15 @@ def monitoring_report_evidence(user, organisation: Organisation, days: int = 30)
     runs = VerificationRun.objects.filter(organisation__in=subtree, created_at__gte=since)
     alerts = Alert.objects.filter(organisation__in=subtree, opened_at__gte=since)
     systems = ProtectedSystem.objects.filter(organisation__in=subtree)
+    if not systems.exists() and not runs.exists():
+        raise ValidationError(
+            _(
+                "Rien à rapporter : aucun système protégé et aucune vérification sur les "
+                "%(days)s derniers jours. Un rapport de supervision vide n'est pas une preuve : "
+                "déclarez d'abord les systèmes protégés et leurs vérifications."
+            )
+            % {"days": days}
+        )
     attributes = {
         "period_days": days,
         "runs": runs.count(),

@@ -214,15 +214,13 @@ def repository_edit(request, pk=None):
     if request.method == "POST" and form.is_valid():
         repository = form.save(commit=False)
         repository.s3_lock = form.cleaned_data["s3_lock"]
-        if form.cleaned_data["password"]:
-            services.set_repository_password(repository, form.cleaned_data["password"])
-        services.save_with_audit(
+        services.save_repository(
             request.user,
             repository,
             form.cleaned_data["organisation"],
-            "repository_save",
-            f"dépôt « {repository.name} » ({repository.driver})",
-            action="manage",
+            password=form.cleaned_data["password"],
+            s3_access_key=form.cleaned_data["s3_access_key"],
+            s3_secret_key=form.cleaned_data["s3_secret_key"],
         )
         return redirect("backups:repository", pk=repository.pk)
     return _form_page(request, form, _("Dépôt de sauvegarde"), "backups:index")
@@ -434,9 +432,14 @@ def organisation_evidence(request, kind):
     if not form.is_valid():
         raise PermissionDenied
     organisation = form.cleaned_data["organisation"]
-    if kind == "supervision":
-        services.monitoring_report_evidence(request.user, organisation)
-    else:
-        services.backup_plan_evidence(request.user, organisation)
+    try:
+        if kind == "supervision":
+            services.monitoring_report_evidence(request.user, organisation)
+        else:
+            services.backup_plan_evidence(request.user, organisation)
+    except ValidationError as exc:
+        for text in exc.messages:
+            messages.error(request, text)
+        return redirect("backups:index")
     messages.success(request, _("Preuve produite pour %(org)s.") % {"org": organisation.name})
     return redirect("backups:index")

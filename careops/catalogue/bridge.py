@@ -111,3 +111,39 @@ def normalize_code(code: str) -> str:
 def to_json_text(value: Any) -> str:
     """Pretty JSON for a form field ("" for an empty value)."""
     return json.dumps(value, ensure_ascii=False, indent=2) if value else ""
+
+
+def fact_fields(version) -> list:
+    """The facts of a stored version as form specifications (engine ``fields.FieldSpec``)."""
+    from careops.catalogue.engine.fields import fact_fields as specs
+
+    return specs(domain_of(version))
+
+
+def attribute_fields(version, kind: str) -> list:
+    """The attributes the version's criteria read on evidence of ``kind``, as form specifications."""
+    from careops.catalogue.engine.fields import attribute_fields as specs
+
+    return specs(domain_of(version), kind)
+
+
+def current_attribute_fields(kind: str) -> list:
+    """Attribute specifications of ``kind`` merged over the current versions (first one wins)."""
+    from careops.catalogue.models import ReferentialVersion
+
+    merged: dict[str, Any] = {}
+    for version in ReferentialVersion.objects.filter(is_current=True).order_by("domain"):
+        for spec in attribute_fields(version, kind):
+            merged.setdefault(spec.name, spec)
+    return list(merged.values())
+
+
+def file_required(kind: str) -> bool:
+    """Whether a manual upload of ``kind`` must carry a file, in any current version."""
+    from careops.catalogue.engine.fields import file_required as required
+    from careops.catalogue.models import ReferentialVersion
+
+    return any(
+        required(domain_of(version), kind)
+        for version in ReferentialVersion.objects.filter(is_current=True)
+    )

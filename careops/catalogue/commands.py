@@ -6,7 +6,8 @@ import json
 
 from careops.catalogue.engine import loader
 from careops.catalogue.engine.dossier import DossierError, load_dossier
-from careops.catalogue.engine.evaluate import STATUS_LABELS, evaluate
+from careops.catalogue.engine.evaluate import evaluate
+from careops.catalogue.engine.report import text_lines
 from careops.commandkit import BaseCommand, CommandError
 
 
@@ -34,16 +35,5 @@ class EvaluateCommand(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(evaluation.to_json(), ensure_ascii=False, indent=2))
             return
-        self.stdout.write(
-            f"{evaluation.domain} v{evaluation.version} — {evaluation.candidate.get('name')} "
-            f"(au {evaluation.reference_date:%d/%m/%Y})"
-        )
-        for result in evaluation.results:
-            indent = "  " if result.parent else ""
-            self.stdout.write(
-                f"{indent}{result.id:<10} {STATUS_LABELS[result.status].upper():<22} {result.title}"
-            )
-            for reason in result.reasons:
-                self.stdout.write(f"{indent}    – {reason}")
-        p = evaluation.progress
-        self.stdout.write(f"Avancement : {p.met}/{p.applicable} ({p.ratio:.0%})")
+        for line in text_lines(evaluation):
+            self.stdout.write(line)

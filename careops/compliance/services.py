@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from careops.catalogue import bridge
+from careops.catalogue.engine.eligibility import LEGAL_STATUSES
 from careops.compliance import uploads
 from careops.compliance.models import (
     Assessment,
@@ -52,9 +53,30 @@ class RevisionInput:
     files: list[UploadedFile] = field(default_factory=list)
 
 
-def _check_revision(organisation: Organisation, data: RevisionInput) -> list[uploads.CheckedFile]:
-    """Validate everything before any write, so that a rejected upload saves nothing."""
+def _check_revision(
+    organisation: Organisation, data: RevisionInput, kind: str = "", source: str = "upload"
+) -> list[uploads.CheckedFile]:
+    """Validate everything before any write, so that a rejected upload saves nothing.
+
+    A manual upload of a kind that criteria judge as a document needs a file; evidence made by
+    a module needs a file or data: an empty piece of evidence never counts.
+    """
     errors: dict[str, list[str]] = {}
+    if not data.files:
+        if source == "upload" and kind and bridge.file_required(kind):
+            errors.setdefault("files", []).append(
+                _(
+                    "Joignez au moins un fichier : ce type de preuve est un document, une preuve "
+                    "sans fichier n'est pas retenue. Un fichier refusé n'est jamais enregistré : "
+                    "choisissez-le à nouveau une fois corrigé."
+                )
+            )
+        elif source != "upload" and not any(
+            value not in (None, "", [], {}) for value in data.attributes.values()
+        ):
+            errors.setdefault("attributes", []).append(
+                _("Preuve vide : ni fichier ni donnée ; elle n'est pas enregistrée.")
+            )
     if data.expires_on and data.expires_on < data.effective_date:
         errors.setdefault("expires_on", []).append(
             _("La date d'expiration précède la date d'effet.")
@@ -122,7 +144,7 @@ def create_evidence(
         raise PermissionDenied(_("Vous ne pouvez pas déposer de preuve pour cette organisation."))
     if not kind:
         raise ValidationError({"kind": [_("Le type de preuve est obligatoire.")]})
-    checked = _check_revision(organisation, data)
+    checked = _check_revision(organisation, data, kind, source)
     with transaction.atomic():
         evidence = Evidence.objects.create(
             organisation=organisation,
@@ -149,7 +171,7 @@ def add_revision(user, evidence: Evidence, data: RevisionInput) -> EvidenceRevis
     """Add a revision to a piece of evidence; earlier revisions stay untouched."""
     if user is not None and not scope.can(user, "change", evidence):
         raise PermissionDenied(_("Vous ne pouvez pas modifier cette preuve."))
-    checked = _check_revision(evidence.organisation, data)
+    checked = _check_revision(evidence.organisation, data, evidence.kind, evidence.source)
     with transaction.atomic():
         revision = _write_revision(evidence, user, data, checked)
         audit.record(
@@ -182,6 +204,7 @@ def candidate_entities(candidate: Organisation) -> list[dict[str, Any]]:
             "level": "EG" if node.kind == OrgKind.EG else "EJ",
             "weight": float(node.activity_weight),
             "unit": node.activity_unit or "activité combinée",
+            "finess_category": node.finess_category or None,
         }
         for node in _unit_nodes(candidate)
     ]
@@ -242,6 +265,12 @@ def build_dossier(assessment: Assessment, as_of: dt.date | None = None) -> dict[
             "name": candidate.name,
             "finess": candidate.finess,
             "kind": candidate.kind,
+            # eligibility (docs/dossier-format.md): the same facts the candidacy was checked on
+            "legal_status": candidate.category if candidate.category in LEGAL_STATUSES else None,
+            "finess_category": candidate.finess_category or None,
+            "ght": candidate.parent.name
+            if candidate.parent is not None and candidate.parent.kind == OrgKind.GHT
+            else None,
         },
         "entities": candidate_entities(candidate),
         "candidacy_date": assessment.candidacy_date.isoformat()
@@ -328,6 +357,30 @@ def open_assessment(
     return assessment
 
 
+_CHANGE_LABELS = {
+    "candidacy_date": "date de candidature",
+    "filing_date": "date de dépôt",
+    "facts": "faits déclarés",
+}
+
+
+def _describe_changes(changes: dict[str, list[str]]) -> str:
+    """French summary of an assessment change for the journal."""
+
+    def shown(value: str) -> str:
+        if value in ("None", "", "{}"):
+            return "vide"
+        try:
+            return dt.date.fromisoformat(value).strftime("%d/%m/%Y")
+        except ValueError:
+            return value
+
+    return " ; ".join(
+        f"{_CHANGE_LABELS.get(name, name)} : {shown(before)} → {shown(after)}"
+        for name, (before, after) in changes.items()
+    )
+
+
 def update_assessment(user, assessment: Assessment, **fields) -> Assessment:
     """Change an assessment's dates or declared facts, then recompute it."""
     if user is not None and not scope.can(user, "change", assessment):
@@ -340,6 +393,13 @@ def update_assessment(user, assessment: Assessment, **fields) -> Assessment:
     if changes:
         with transaction.atomic():
             assessment.save()
-            audit.record(user, "assessment.update", assessment, assessment.candidate, "", changes)
+            audit.record(
+                user,
+                "assessment.update",
+                assessment,
+                assessment.candidate,
+                _describe_changes(changes),
+                changes,
+            )
             evaluate_assessment(assessment, cause="dates ou faits déclarés modifiés")
     return assessment

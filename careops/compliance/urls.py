@@ -17,6 +17,7 @@ urlpatterns = [
         views.evidence_upload,
         name="evidence_upload",
     ),
+    path("preuves/", views.evidence_library, name="library"),
     path("preuves/<int:pk>/", views.evidence_detail, name="evidence"),
     path("fichiers/<int:pk>/", views.file_download, name="file"),
 ]

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_POST
 
 from careops.catalogue import bridge
 from careops.catalogue.models import Item, ReferentialVersion
-from careops.compliance import services
+from careops.compliance import library, services
 from careops.compliance.forms import AssessmentForm, EvidenceForm, RevisionForm
-from careops.compliance.models import Assessment, Evidence, EvidenceFile
+from careops.compliance.models import Assessment, Evidence, EvidenceFile, EvidenceRevision
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation
 from careops.tenancy.shortcuts import get_in_scope
@@ -46,7 +46,20 @@ def assessment_detail(request, pk):
             "rows": rows,
             "counts": counts,
             "can_change": scope.can(request.user, "change", assessment),
+            "candidacies": _candidacies_of(request.user, assessment),
         },
+    )
+
+
+def _candidacies_of(user, assessment: Assessment) -> list:
+    """The candidacy (and its declaration) filed with this assessment, in the user's scope."""
+    from django.apps import apps  # declarations builds on compliance, not the reverse
+
+    candidacy = apps.get_model("declarations", "Candidacy")
+    return list(
+        scope.restrict(candidacy.objects.filter(assessment=assessment), user).only(
+            "pk", "state", "domain"
+        )
     )
 
 
@@ -56,15 +69,25 @@ def assessment_edit(request, pk):
     initial = {
         "candidacy_date": assessment.candidacy_date,
         "filing_date": assessment.filing_date,
-        "facts": bridge.to_json_text(assessment.facts),
     }
-    form = AssessmentForm(request.POST or None, initial=initial)
+    form = AssessmentForm(
+        request.POST or None,
+        initial=initial,
+        fact_specs=bridge.fact_fields(assessment.referential_version),
+        facts=assessment.facts,
+    )
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_assessment(request.user, assessment, **form.cleaned_data)
+            services.update_assessment(
+                request.user,
+                assessment,
+                candidacy_date=form.cleaned_data["candidacy_date"],
+                filing_date=form.cleaned_data["filing_date"],
+                facts=form.cleaned_data["facts"],
+            )
         except ValidationError as exc:
             assessment.refresh_from_db()
-            form.add_error("facts", exc.messages)
+            form.add_error(None, exc.messages)
         else:
             messages.success(request, _("L'évaluation a été mise à jour et recalculée."))
             return redirect("compliance:assessment", pk=assessment.pk)
@@ -104,7 +127,7 @@ def _item_context(request, assessment: Assessment, item: Item, form=None):
     )
     can_change = scope.can(request.user, "change", assessment)
     if form is None and can_change and kinds:
-        form = EvidenceForm(kinds=kinds, organisation=assessment.candidate)
+        form = _evidence_form(assessment, kinds)
     history = assessment.history.filter(item_code=item.code)[:20]
     return {
         "assessment": assessment,
@@ -117,6 +140,16 @@ def _item_context(request, assessment: Assessment, item: Item, form=None):
         "can_change": can_change,
         "children": assessment.referential_version.items.filter(parent_code=item.code),
     }
+
+
+def _evidence_form(assessment: Assessment, kinds, *args) -> EvidenceForm:
+    version = assessment.referential_version
+    return EvidenceForm(
+        *args,
+        kinds=kinds,
+        organisation=assessment.candidate,
+        attribute_specs={kind: bridge.attribute_fields(version, kind) for kind, _label in kinds},
+    )
 
 
 @login_required
@@ -149,7 +182,7 @@ def evidence_upload(request, pk, code):
     )
     item = get_item(assessment, code)
     kinds = bridge.evidence_kinds(item.data)
-    form = EvidenceForm(request.POST, request.FILES, kinds=kinds, organisation=assessment.candidate)
+    form = _evidence_form(assessment, kinds, request.POST, request.FILES)
     template = "compliance/_item_live.html" if request.htmx else "compliance/item.html"
     if form.is_valid():
         data = services.RevisionInput(
@@ -194,8 +227,14 @@ def evidence_detail(request, pk):
     can_change = scope.can(request.user, "change", evidence)
     form = None
     if can_change:
+        latest = revisions.first()
         form = RevisionForm(
-            request.POST or None, request.FILES or None, organisation=evidence.organisation
+            request.POST or None,
+            request.FILES or None,
+            organisation=evidence.organisation,
+            kind=evidence.kind,
+            attribute_specs={evidence.kind: bridge.current_attribute_fields(evidence.kind)},
+            previous=latest.attributes if latest is not None else {},
         )
         if request.method == "POST" and form.is_valid():
             data = services.RevisionInput(
@@ -218,6 +257,13 @@ def evidence_detail(request, pk):
     elif request.method == "POST":
         raise PermissionDenied
     labels = dict(bridge.kind_labels(evidence.kind))
+    specs = {spec.name: spec for spec in bridge.current_attribute_fields(evidence.kind)}
+    revisions = list(revisions)
+    for revision in revisions:
+        revision.shown_attributes = [
+            _shown_attribute(specs.get(name), name, value)
+            for name, value in (revision.attributes or {}).items()
+        ]
     return render(
         request,
         "compliance/evidence.html",
@@ -229,6 +275,33 @@ def evidence_detail(request, pk):
         },
         status=422 if form is not None and form.errors else 200,
     )
+
+
+def _shown_attribute(spec, name: str, value) -> tuple[str, str]:
+    """(French label, French text) of a stored attribute for the revision table."""
+    from careops.catalogue.engine.dates import fmt_date
+    from careops.catalogue.engine.schema import BUILTIN_ATTRIBUTES
+
+    label = spec.label if spec is not None else BUILTIN_ATTRIBUTES.get(name, name)
+    choices = dict(spec.choices) if spec is not None else {}
+
+    def text(item) -> str:
+        if item is True:
+            return _("oui")
+        if item is False:
+            return _("non")
+        if isinstance(item, dict):
+            return " ".join(text(v) for v in item.values() if v not in (None, ""))
+        if isinstance(item, list):
+            return " ; ".join(text(v) for v in item)
+        if isinstance(item, str):
+            try:
+                return fmt_date(dt.date.fromisoformat(item))
+            except ValueError:
+                return str(choices.get(item, item))
+        return str(item)
+
+    return label[:1].upper() + label[1:], text(value)
 
 
 @login_required
@@ -244,3 +317,35 @@ def file_download(request, pk):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+def evidence_library(request):
+    """Every evidence of the organisations in scope, filtered and paginated."""
+    from django.core.paginator import Paginator
+
+    found, notes = library.search(request.user, request.GET, services.today_in_paris())
+    page = Paginator(found, 25).get_page(request.GET.get("page"))
+    revisions: dict[int, list] = {}
+    for r in EvidenceRevision.objects.filter(evidence__in=[e.pk for e in page]).order_by(
+        "evidence_id", "-number"
+    ):
+        revisions.setdefault(r.evidence_id, []).append(r)
+    labels = dict(library.kind_choices())
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "compliance/library.html",
+        {
+            "page": page,
+            "rows": [(e, labels.get(e.kind, e.kind), revisions.get(e.pk, [])) for e in page],
+            "kinds": labels.items(),
+            "entities": library.entity_choices(request.user),
+            "expiry_choices": library.EXPIRY_CHOICES.items(),
+            "params": request.GET,
+            "query": query.urlencode(),
+            "errors": notes["errors"],
+            "today": services.today_in_paris(),
+        },
+    )

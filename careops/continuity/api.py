@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
 from careops.continuity import services
 from careops.continuity.models import Campaign
@@ -30,6 +31,7 @@ def _campaigns(request):
 
 
 @router.get("/campaigns", response=list[CampaignOut])
+@paginate
 def list_campaigns(request):
     """The BIA campaigns the user may see."""
     return _campaigns(request).order_by("organisation__path", "-version")

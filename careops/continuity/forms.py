@@ -18,12 +18,11 @@ from careops.continuity.models import (
     RetexAction,
     Scenario,
 )
+from careops.core import forms as base
 from careops.tenancy.models import Organisation
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
-
-class CampaignCreateForm(forms.Form):
+class CampaignCreateForm(base.Form):
     organisation = forms.ModelChoiceField(queryset=Organisation.objects.none(), label=_("Entité"))
     title = forms.CharField(label=_("Titre"), max_length=200)
 
@@ -33,7 +32,7 @@ class CampaignCreateForm(forms.Form):
             self.fields["organisation"].queryset = organisations
 
 
-class WorkbookForm(forms.Form):
+class WorkbookForm(base.Form):
     workbook = forms.FileField(
         label=_("Classeur BIA (.xlsx)"),
         help_text=_(
@@ -49,7 +48,7 @@ class WorkbookForm(forms.Form):
         return upload
 
 
-class CampaignPcraForm(forms.ModelForm):
+class CampaignPcraForm(base.ModelForm):
     class Meta:
         model = Campaign
         fields = [
@@ -63,12 +62,12 @@ class CampaignPcraForm(forms.ModelForm):
             "communication_plan",
             "pcri_reference",
         ]
-        widgets = {"next_review_on": DATE, "governance_approved_on": DATE}
+        widgets = {}
         for name in ("governance", "activation_criteria", "white_plan_link", "communication_plan"):
             widgets[name] = forms.Textarea(attrs={"rows": 3})
 
 
-class ActivityForm(forms.ModelForm):
+class ActivityForm(base.ModelForm):
     class Meta:
         model = Activity
         fields = [
@@ -104,7 +103,7 @@ class ActivityForm(forms.ModelForm):
         return data
 
 
-class ResourceForm(forms.ModelForm):
+class ResourceForm(base.ModelForm):
     class Meta:
         model = Resource
         fields = [
@@ -133,7 +132,7 @@ class ResourceForm(forms.ModelForm):
         return code
 
 
-class DependencyForm(forms.ModelForm):
+class DependencyForm(base.ModelForm):
     source = forms.ChoiceField(label=_("De (activité ou ressource)"))
 
     class Meta:
@@ -164,17 +163,18 @@ class DependencyForm(forms.ModelForm):
         return data
 
 
-class NeedForm(forms.ModelForm):
+class NeedForm(base.ModelForm):
     class Meta:
         model = Need
         fields = ["activity", "kind", "item", "quantity", "per", "location", "ready"]
+        labels = {"activity": _("Activité")}
 
     def __init__(self, *args, campaign=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["activity"].queryset = campaign.activities.all()
 
 
-class ScenarioForm(forms.ModelForm):
+class ScenarioForm(base.ModelForm):
     class Meta:
         model = Scenario
         fields = ["kind", "title", "description", "strategy"]
@@ -187,7 +187,7 @@ class ScenarioForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
 
 
-class CrisisRoleForm(forms.ModelForm):
+class CrisisRoleForm(base.ModelForm):
     class Meta:
         model = CrisisRole
         fields = ["role", "holder", "deputy", "contact"]
@@ -196,7 +196,7 @@ class CrisisRoleForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
 
 
-class ProcedureForm(forms.ModelForm):
+class ProcedureForm(base.ModelForm):
     class Meta:
         model = Procedure
         fields = ["kind", "title", "scenario", "activity", "version", "owner", "body"]
@@ -208,7 +208,7 @@ class ProcedureForm(forms.ModelForm):
         self.fields["activity"].queryset = campaign.activities.all()
 
 
-class ExerciseForm(forms.ModelForm):
+class ExerciseForm(base.ModelForm):
     class Meta:
         model = Exercise
         fields = [
@@ -222,7 +222,6 @@ class ExerciseForm(forms.ModelForm):
             "retex",
         ]
         widgets = {
-            "held_on": DATE,
             "participants": forms.Textarea(attrs={"rows": 2}),
             "results": forms.Textarea(attrs={"rows": 3}),
             "retex": forms.Textarea(attrs={"rows": 4}),
@@ -233,11 +232,11 @@ class ExerciseForm(forms.ModelForm):
         self.fields["scenario"].queryset = campaign.scenarios.all()
 
 
-class RetexActionForm(forms.ModelForm):
+class RetexActionForm(base.ModelForm):
     class Meta:
         model = RetexAction
         fields = ["exercise", "description", "owner", "due_on", "status"]
-        widgets = {"due_on": DATE}
+        labels = {"exercise": _("Exercice")}
 
     def __init__(self, *args, campaign=None, **kwargs):
         super().__init__(*args, **kwargs)

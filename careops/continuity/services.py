@@ -384,7 +384,7 @@ def import_workbook(user, campaign: Campaign, source: IO[bytes]) -> ImportOutcom
                     f"({campaign.organisation.name})",
                     compute.ACTIVITIES,
                     activity.row,
-                    "Entité",
+                    compute.column_of(bia, compute.ACTIVITIES, "Entité"),
                 )
             )
     problems = [p for p in problems if not p.message.startswith("entité « ")]

@@ -515,6 +515,18 @@ def child_delete(request, pk, kind, item_pk):
     ):
         messages.error(request, _("Le scénario « SI indisponible » est obligatoire."))
         return redirect(f"{campaign_url(campaign)}#{child.anchor}")
+    if request.POST.get("confirm") != "1":
+        return render(
+            request,
+            "continuity/delete_confirm.html",
+            {
+                "campaign": campaign,
+                "label": child.label,
+                "obj": obj,
+                "cascade": _cascade(obj),
+                "back": f"{campaign_url(campaign)}#{child.anchor}",
+            },
+        )
     label = str(obj)
     obj.delete()
     audit.record(
@@ -524,7 +536,30 @@ def child_delete(request, pk, kind, item_pk):
         campaign.organisation,
         f"{child.label} « {label} » supprimé(e)",
     )
+    messages.success(
+        request,
+        _("%(kind)s « %(name)s » supprimé(e).") % {"kind": _(child.label), "name": label},
+    )
     return redirect(f"{campaign_url(campaign)}#{child.anchor}")
+
+
+def _cascade(obj) -> list[tuple[str, int]]:
+    """What else a deletion removes: (model's French plural, count), the object itself aside."""
+    from django.db import router
+    from django.db.models.deletion import Collector
+
+    collector = Collector(using=router.db_for_write(type(obj)))
+    collector.collect([obj])
+    found = []
+    for model, instances in collector.data.items():
+        count = len([i for i in instances if i != obj])
+        if count:
+            found.append((str(model._meta.verbose_name_plural), count))
+    for qs in collector.fast_deletes:
+        count = qs.count()
+        if count:
+            found.append((str(qs.model._meta.verbose_name_plural), count))
+    return found
 
 
 @login_required

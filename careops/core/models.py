@@ -58,6 +58,7 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    read_only = models.BooleanField(_("lecture seule"), default=False)
 
     class Meta:
         verbose_name = _("jeton d'API")

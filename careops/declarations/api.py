@@ -9,9 +9,11 @@ in French). There is no endpoint that changes a filed declaration.
 import datetime as dt
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 
 from careops.catalogue.models import ReferentialVersion
 from careops.core.api import (
@@ -23,6 +25,8 @@ from careops.core.api import (
     visible_or_404,
 )
 from careops.declarations import dashboards, exports, services
+from careops.declarations import review as guarded
+from careops.declarations.choices import ANS_ROLES
 from careops.declarations.models import Candidacy, Declaration, ItemReview
 from careops.tenancy.models import Organisation
 
@@ -170,6 +174,23 @@ class FileIn(Schema):
     representative_name: str
     representative_title: str
     attested: bool = False
+    review_fingerprint: str = ""
+
+
+class DecideIn(Schema):
+    comment: str = ""
+    confirmed: bool = False
+
+
+class OpinionIn(Schema):
+    verdict: str
+    message: str = ""
+    due_date: dt.date | None = None
+
+
+class ReviewPageIn(Schema):
+    opinions: dict[str, OpinionIn] = {}
+    rest_compliant: bool = False
 
 
 class ReviewIn(Schema):
@@ -196,6 +217,7 @@ class EligibilityOut(Schema):
 
 
 @router.get("/candidacies", response=list[CandidacyOut])
+@paginate
 def list_candidacies(request, domain: str | None = None, state: str | None = None):
     """Candidacies in the user's scope, newest first."""
     qs = _candidacies(request)
@@ -276,8 +298,29 @@ def file_declaration(request, candidacy_id: int, payload: FileIn):
         payload.representative_name,
         payload.representative_title,
         payload.attested,
+        review_fingerprint=payload.review_fingerprint,
     )
     return Status(201, declaration)
+
+
+@router.get(
+    "/candidacies/{candidacy_id}/prefiling-review", response={200: dict[str, Any], **READ_ERRORS}
+)
+def prefiling_review(request, candidacy_id: int):
+    """What filing now would freeze (statuses, evidence, funding) and the fingerprint that
+    ``POST …/declaration`` requires as ``review_fingerprint``."""
+    found = guarded.prefiling_review(_candidacy(request, candidacy_id))
+    return {
+        "filing_date": found["filing_date"].isoformat(),
+        "fingerprint": found["fingerprint"],
+        "missing_evidence": [i["id"] for i in found["missing"]],
+        "items": [
+            {k: i[k] for k in ("id", "kind", "title", "status", "reasons", "missing_evidence")}
+            | {"evidence": [(e["evidence"], e["revision"]) for e in i["evidence"]]}
+            for i in found["items"]
+        ],
+        "funding": found["funding"],
+    }
 
 
 @router.get(
@@ -298,7 +341,9 @@ def download_dossier(request, candidacy_id: int):
     declaration = Declaration.objects.filter(candidacy=candidacy).first()
     if declaration is None:
         raise HttpError(404, "Aucune déclaration déposée.")
-    response = HttpResponse(exports.dossier_bytes(declaration), content_type="application/zip")
+    response = HttpResponse(
+        exports.dossier_bytes(declaration, current_user(request)), content_type="application/zip"
+    )
     response["Content-Disposition"] = (
         f'attachment; filename="dossier-{candidacy.domain}-{candidacy.candidate.finess or candidacy.pk}.zip"'
     )
@@ -320,6 +365,26 @@ def review(request, candidacy_id: int, payload: ReviewIn):
         payload.verdict,
         payload.message,
         payload.due_date,
+    )
+    return Status(201, created)
+
+
+@router.post(
+    "/candidacies/{candidacy_id}/review-page", response={201: list[ReviewOut], **WRITE_ERRORS}
+)
+@service_errors
+def review_page(request, candidacy_id: int, payload: ReviewPageIn):
+    """ARS (then ANS): several opinions at once, optionally « conforme » for every item left
+    without one; all or nothing."""
+    candidacy = _candidacy(request, candidacy_id)
+    declaration = Declaration.objects.filter(candidacy=candidacy).first()
+    if declaration is None:
+        raise HttpError(404, "Aucune déclaration déposée.")
+    created = guarded.review_all(
+        current_user(request),
+        declaration,
+        {code: o.dict() for code, o in payload.opinions.items()},
+        payload.rest_compliant,
     )
     return Status(201, created)
 
@@ -348,9 +413,14 @@ def transmit(request, candidacy_id: int, payload: CommentIn):
     "/candidacies/{candidacy_id}/decision", response={200: CandidacyDetailOut, **WRITE_ERRORS}
 )
 @service_errors
-def decide(request, candidacy_id: int, payload: CommentIn):
-    """ANS: decide, computing the amount owed."""
-    services.decide(current_user(request), _candidacy(request, candidacy_id), payload.comment)
+def decide(request, candidacy_id: int, payload: DecideIn):
+    """ANS: decide, computing the amount owed; needs an ANS opinion on every item and
+    ``confirmed: true``."""
+    candidacy = _candidacy(request, candidacy_id)
+    if not services.holds(current_user(request), candidacy.candidate, ANS_ROLES):
+        raise PermissionDenied("Votre rôle ne permet pas de rendre la décision.")
+    guarded.require_decidable(candidacy, payload.confirmed)
+    services.decide(current_user(request), candidacy, payload.comment)
     return _candidacy(request, candidacy_id)
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 from django.db.models.fields.json import KeyTextTransform
 
+from careops.catalogue.engine.funding import mandatory_text
+from careops.catalogue.models import Item as CatalogueItem
 from careops.compliance.models import Evidence
 from careops.declarations.choices import State, Verdict
 from careops.declarations.models import Candidacy, DeclaredItem
@@ -160,6 +162,7 @@ def build(user, domain: str | None = None) -> dict[str, Any]:
         {"id": code, **entry, "share": _ratio(entry["met"], entry["applicable"])}
         for code, entry in sorted(objectives.items())
     ]
+    funding_gates = _funding_gates(domain, objectives) if domain else []
 
     open_complements = verdicts["ars"].get(Verdict.COMPLEMENT, 0) + verdicts["ans"].get(
         Verdict.COMPLEMENT, 0
@@ -201,27 +204,59 @@ def build(user, domain: str | None = None) -> dict[str, Any]:
         "verdicts": verdicts,
         "open_complements": open_complements,
         "funding": {k: str(Decimal(v).quantize(Decimal("0.01"))) for k, v in money.items()},
+        "funding_gates": funding_gates,
         "exposure_audits": exposure_audits,
         "ad_levels": [{"level": level, "n": n} for level, n in ad_levels],
     }
 
 
+def _funding_gates(domain: str, objectives: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
+    """The domain's items without which nothing is due (``mandatory_for_funding``, D1: the ADS
+    audit), with the declarations where they are not met and the reason (one query)."""
+    gates: dict[str, dict[str, Any]] = {}
+    for code, title, data in (
+        CatalogueItem.objects.filter(version__domain=domain, data__mandatory_for_funding=True)
+        .order_by("code", "-version__id")
+        .values_list("code", "title", "data")
+    ):
+        if code in gates:
+            continue
+        entry = objectives.get(code, {"met": 0, "applicable": 0, "total": 0})
+        gates[code] = {
+            "id": code,
+            "declared": entry["total"],
+            "not_met": entry["applicable"] - entry["met"],
+            "reason": mandatory_text(domain, code, title, data.get("sources") or []),
+        }
+    return list(gates.values())
+
+
 def bars(rows: list[tuple[str, float]], unit: str = "") -> dict[str, Any]:
     """Geometry of a horizontal bar chart (server-side SVG, 640 px wide): one bar per row."""
+    import textwrap
+
     top = max((value for _, value in rows), default=0) or 1
-    height = 26
+    line, gap = 16, 10
     result = []
-    for i, (label, value) in enumerate(rows):
+    y = 4
+    for label, value in rows:
         width = round(340 * value / top, 1)
+        # labels are wrapped over several lines, never cut
+        lines = textwrap.wrap(str(label), 28) or [""]
+        block = max(20, line * len(lines))
         result.append(
             {
                 "label": label,
+                "lines": [
+                    {"text": text, "dy": 0 if i == 0 else line} for i, text in enumerate(lines)
+                ],
                 "value": value,
                 "text": f"{value:g}{unit}".replace(".", ","),
                 "width": width,
                 "tx": 224 + width,
-                "y": 4 + i * height,
-                "ty": 4 + i * height + 15,
+                "y": y,
+                "ty": y + 15,
             }
         )
-    return {"height": height * len(rows) + 8, "rows": result}
+        y += block + gap
+    return {"height": y + 4, "rows": result}

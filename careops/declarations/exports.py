@@ -3,7 +3,6 @@ manifest) as a ZIP, and the candidacy lists as CSV and Excel."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import logging
@@ -11,12 +10,15 @@ import re
 import zipfile
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 
 from careops.compliance.choices import Status
 from careops.compliance.models import EvidenceFile
+from careops.core.spreadsheet import append_row, csv_writer
 from careops.declarations import services
 from careops.declarations.models import Candidacy, Declaration, canonical_json
+from careops.tenancy import scope
 from careops.tenancy.choices import Category
 
 logger = logging.getLogger("careops.declarations")
@@ -68,9 +70,30 @@ def summary_pdf(html: str) -> bytes | None:
     return HTML(string=html).write_pdf()
 
 
-def write_dossier(declaration: Declaration, out) -> dict[str, str]:
-    """Write the dossier ZIP to ``out`` (a path or a binary file); return path → SHA-256."""
+def _no_fetch(url: str, *args, **kwargs):
+    raise ValueError(f"ressource externe refusée : {url}")
+
+
+def prefiling_pdf(candidacy: Candidacy, review: dict[str, Any]) -> bytes:
+    """The pre-filing review as PDF (WeasyPrint, no network access)."""
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "declarations/prefiling_pdf.html", {"candidacy": candidacy, "review": review}
+    )
+    return HTML(string=html, base_url=None, url_fetcher=_no_fetch).write_pdf()
+
+
+def write_dossier(declaration: Declaration, out, user) -> dict[str, str]:
+    """Write the dossier ZIP to ``out`` (a path or a binary file); return path → SHA-256.
+
+    Each evidence file goes through ``scope.restrict`` for ``user``, as on the evidence pages:
+    a reader of the candidate's node alone gets no file of its establishments. The manifest
+    says how many files were left out.
+    """
     candidacy = declaration.candidacy
+    if not scope.can(user, "view", candidacy):
+        raise PermissionDenied("Vous ne pouvez pas exporter ce dossier.")
     entries: dict[str, bytes] = {}
     html = summary_html(declaration, candidacy)
     entries["resume.html"] = html.encode()
@@ -78,26 +101,39 @@ def write_dossier(declaration: Declaration, out) -> dict[str, str]:
     if pdf is not None:
         entries["resume.pdf"] = pdf
     entries["instantane.json"] = canonical_json(declaration.snapshot)
-    wanted = {f["sha256"]: (e, f) for e in declaration.snapshot["evidence"] for f in e["files"]}
-    stored = {
-        f.sha256: f for f in EvidenceFile.objects.filter(sha256__in=list(wanted)).order_by("pk")
-    }
-    for sha, (evidence, meta) in sorted(wanted.items()):
-        path = f"preuves/E{evidence['evidence']}r{evidence['revision']}-{_safe(meta['name'])}"
-        record = stored.get(sha)
-        if record is None:
-            continue
-        with record.file.open("rb") as handle:
-            content = handle.read()
-        if hashlib.sha256(content).hexdigest() != sha:
-            raise ValueError(f"le fichier {meta['name']} ne correspond plus à son empreinte")
-        entries[path] = content
+    frozen = declaration.snapshot["evidence"]
+    visible = scope.restrict(
+        EvidenceFile.objects.filter(revision__evidence_id__in=[e["evidence"] for e in frozen]),
+        user,
+    ).select_related("revision")
+    stored: dict[tuple[int, int, str], EvidenceFile] = {}
+    for record in visible.order_by("pk"):
+        key = (record.revision.evidence_id, record.revision.number, record.sha256)
+        stored.setdefault(key, record)
+    withheld = 0
+    for evidence in frozen:
+        for meta in evidence["files"]:
+            record = stored.get((evidence["evidence"], evidence["revision"], meta["sha256"]))
+            if record is None:
+                withheld += 1
+                continue
+            path = f"preuves/E{evidence['evidence']}r{evidence['revision']}-{_safe(meta['name'])}"
+            with record.file.open("rb") as handle:
+                content = handle.read()
+            if hashlib.sha256(content).hexdigest() != meta["sha256"]:
+                raise ValueError(f"le fichier {meta['name']} ne correspond plus à son empreinte")
+            entries[path] = content
     digests = {path: hashlib.sha256(data).hexdigest() for path, data in entries.items()}
     manifest = [
         f"# careops — dossier {candidacy.candidate.name}, domaine {candidacy.domain}",
         f"# empreinte de la déclaration (instantané canonique) : {declaration.content_sha256}",
         "# vérifier : sha256sum -c MANIFEST.sha256",
-    ] + [f"{digest}  {path}" for path, digest in sorted(digests.items())]
+    ]
+    if withheld:
+        manifest.append(
+            f"# {withheld} fichier(s) de preuve hors de vos droits ou introuvable(s) : non inclus"
+        )
+    manifest += [f"{digest}  {path}" for path, digest in sorted(digests.items())]
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for path, data in entries.items():
             archive.writestr(path, data)
@@ -105,9 +141,10 @@ def write_dossier(declaration: Declaration, out) -> dict[str, str]:
     return digests
 
 
-def dossier_bytes(declaration: Declaration) -> bytes:
+def dossier_bytes(declaration: Declaration, user) -> bytes:
+    """The dossier ZIP as bytes, with the files ``user`` may read (see ``write_dossier``)."""
     buffer = io.BytesIO()
-    write_dossier(declaration, buffer)
+    write_dossier(declaration, buffer, user)
     return buffer.getvalue()
 
 
@@ -130,8 +167,9 @@ def rows(candidacies) -> list[dict[str, Any]]:
                 "filing_date": declaration.filing_date.isoformat() if declaration else "",
                 "sha256": declaration.content_sha256 if declaration else "",
                 "decision": str(c.get_decision_display()) if c.decision else "",
-                "ceiling_eur": str(c.ceiling_eur) if c.ceiling_eur is not None else "",
-                "amount_eur": str(c.amount_eur) if c.amount_eur is not None else "",
+                # Decimal (a number in Excel), "" when unknown
+                "ceiling_eur": c.ceiling_eur if c.ceiling_eur is not None else "",
+                "amount_eur": c.amount_eur if c.amount_eur is not None else "",
                 "paid": "oui" if c.paid_at else "non",
             }
         )
@@ -140,7 +178,7 @@ def rows(candidacies) -> list[dict[str, Any]]:
 
 def to_csv(data: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = csv_writer(buffer)
     writer.writerow([label for _, label in COLUMNS])
     for row in data:
         writer.writerow([row[key] for key, _ in COLUMNS])
@@ -154,15 +192,17 @@ def to_xlsx(data: list[dict[str, Any]], dashboard: dict[str, Any]) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "Candidatures"
-    sheet.append([label for _, label in COLUMNS])
+    append_row(sheet, [label for _, label in COLUMNS])
     for row in data:
-        sheet.append([row[key] for key, _ in COLUMNS])
+        append_row(sheet, [row[key] for key, _ in COLUMNS])
     categories = book.create_sheet("Par catégorie")
-    categories.append(
-        ["Catégorie", "Candidats potentiels", "Candidatures", "Part", "Validées", "Déclarations"]
+    append_row(
+        categories,
+        ["Catégorie", "Candidats potentiels", "Candidatures", "Part", "Validées", "Déclarations"],
     )
     for c in dashboard["categories"]:
-        categories.append(
+        append_row(
+            categories,
             [
                 c["label"],
                 c["potential"],
@@ -170,16 +210,16 @@ def to_xlsx(data: list[dict[str, Any]], dashboard: dict[str, Any]) -> bytes:
                 c["share_applied"],
                 c["validated"],
                 c["declared"],
-            ]
+            ],
         )
     regions = book.create_sheet("Par région")
-    regions.append(["Région", "Candidatures", "Validées", "Déclarations", "Décisions"])
+    append_row(regions, ["Région", "Candidatures", "Validées", "Déclarations", "Décisions"])
     for r in dashboard["regions"]:
-        regions.append([r["name"], r["applied"], r["validated"], r["declared"], r["decided"]])
+        append_row(regions, [r["name"], r["applied"], r["validated"], r["declared"], r["decided"]])
     objectives = book.create_sheet("Atteinte par objectif")
-    objectives.append(["Exigence", "Atteinte déclarée", "Applicable", "Part"])
+    append_row(objectives, ["Exigence", "Atteinte déclarée", "Applicable", "Part"])
     for o in dashboard["attainment"]:
-        objectives.append([o["id"], o["met"], o["applicable"], o["share"]])
+        append_row(objectives, [o["id"], o["met"], o["applicable"], o["share"]])
     for ws in book.worksheets:
         for cell in ws[1]:
             cell.font = Font(bold=True)

@@ -20,7 +20,13 @@ from django.db.models import Count
 from django.utils import timezone
 
 from careops.catalogue import bridge
-from careops.catalogue.engine.dates import fmt_date, lower_instant, upper_instant_exclusive
+from careops.catalogue.engine.dates import (
+    fmt_date,
+    fmt_eur,
+    fmt_pct,
+    lower_instant,
+    upper_instant_exclusive,
+)
 from careops.catalogue.engine.schema import DomainVersion, Window
 from careops.catalogue.engine.windows import window_is_open
 from careops.compliance import services as compliance
@@ -96,15 +102,24 @@ def _require(user, candidate: Organisation, roles: set[str], what: str) -> None:
     if user is None:  # the system itself (commands, tasks)
         return
     if not holds(user, candidate, roles):
-        raise PermissionDenied(f"Votre rôle ne permet pas de {what} pour {candidate.name}.")
+        raise PermissionDenied(f"Votre rôle ne permet pas {_of(what)} pour {candidate.name}.")
+
+
+def _of(verb: str) -> str:
+    """French "de" before a verb, elided before a vowel or a mute h ("d'enregistrer")."""
+    return f"d'{verb}" if verb[:1].lower() in "aeéèêiîoôuh" else f"de {verb}"
 
 
 def describe_window(window: Window | None) -> str:
     if window is None:
         return "dates non publiées"
-    opens = fmt_date(window.opens) if window.opens is not None else "date à confirmer"
-    closes = fmt_date(window.closes) if window.closes is not None else "date à confirmer"
-    return f"du {opens} au {closes} inclus (heure de Paris)"
+    if window.opens is None and window.closes is None:
+        return "(dates à confirmer)"
+    if window.opens is None:
+        return f"jusqu'au {fmt_date(window.closes)} inclus (heure de Paris ; ouverture à confirmer)"
+    if window.closes is None:
+        return f"à partir du {fmt_date(window.opens)} (heure de Paris ; fermeture à confirmer)"
+    return f"du {fmt_date(window.opens)} au {fmt_date(window.closes)} inclus (heure de Paris)"
 
 
 def window_state(domain: DomainVersion, name: str, now: dt.datetime) -> tuple[bool, str]:
@@ -270,14 +285,15 @@ def validate_candidacy(
             "candidacy.validate",
             candidacy,
             candidacy.candidate,
-            f"candidature validée, plafond {amount} €" + (f" : {comment}" if comment else ""),
+            f"candidature validée, plafond {fmt_eur(amount)}"
+            + (f" : {comment}" if comment else ""),
         )
         notifications.notify(
             candidacy,
             CANDIDATE_ROLES,
             f"[careops] Candidature validée ({candidacy.domain})",
             f"La candidature de {candidacy.candidate.name} au domaine {candidacy.domain} est "
-            f"validée (plafond : {amount} €). La déclaration d'atteinte se dépose "
+            f"validée (plafond : {fmt_eur(amount)}). La déclaration d'atteinte se dépose "
             f"{describe_window(domain_of(candidacy).windows.declaration)}.",
         )
     return candidacy
@@ -429,9 +445,12 @@ def file_declaration(
     representative_title: str,
     attested: bool,
     now=None,
+    review_fingerprint: str | None = None,
 ) -> Declaration:
     """File the declaration of attainment inside the declaration window: the statuses and the
-    evidence are frozen in a hashed snapshot, attested by the legal representative."""
+    evidence are frozen in a hashed snapshot, attested by the legal representative. The web and
+    the API pass the fingerprint of the pre-filing review the user saw (``review.py``): filing
+    is refused when it is missing or when the situation changed since."""
     now = _now(now)
     _require(user, candidacy.candidate, CANDIDATE_ROLES, "déposer la déclaration")
     errors = {}
@@ -448,6 +467,10 @@ def file_declaration(
         _require_state(candidacy, {State.CANDIDACY_VALIDATED}, "déposer la déclaration")
         domain = domain_of(candidacy)
         _require_window(domain, "declaration", now)
+        if review_fingerprint is not None:
+            from careops.declarations.review import require_reviewed  # builds on this module
+
+            require_reviewed(candidacy, review_fingerprint, now)
         text = ATTESTATION.format(
             name=representative_name.strip(),
             title=representative_title.strip(),
@@ -790,6 +813,13 @@ def decide(user, candidacy: Candidacy, comment: str = "", now=None) -> Candidacy
                 + ", ".join(open_requests)
                 + "."
             )
+        pending = pending_items(declaration, Level.ANS)
+        if pending:
+            raise ValidationError(
+                "Décision impossible : avis ANS conforme ou non conforme attendu sur "
+                + ", ".join(pending)
+                + "."
+            )
         computation = funding.compute(
             domain_of(candidacy), attainment(declaration), candidacy.ceiling_eur
         )
@@ -814,8 +844,8 @@ def decide(user, candidacy: Candidacy, comment: str = "", now=None) -> Candidacy
             "declaration.decide",
             candidacy,
             candidacy.candidate,
-            f"décision : {candidacy.get_decision_display()}, part {share:.2%}, montant dû "
-            f"{candidacy.amount_eur} €" + (f" — {comment}" if comment else ""),
+            f"décision : {candidacy.get_decision_display()}, part {fmt_pct(float(share))}, "
+            f"montant dû {fmt_eur(candidacy.amount_eur)}" + (f" — {comment}" if comment else ""),
         )
         notifications.notify(
             candidacy,
@@ -851,13 +881,13 @@ def record_payment(user, candidacy: Candidacy, reference: str, now=None) -> Cand
             "declaration.pay",
             candidacy,
             candidacy.candidate,
-            f"paiement de {candidacy.amount_eur} € enregistré (réf. {reference})",
+            f"paiement de {fmt_eur(candidacy.amount_eur)} enregistré (réf. {reference})",
         )
         notifications.notify(
             candidacy,
             CANDIDATE_ROLES,
             f"[careops] Paiement enregistré ({candidacy.domain})",
-            f"Le paiement de {candidacy.amount_eur} € pour {candidacy.candidate.name} est enregistré "
+            f"Le paiement de {fmt_eur(candidacy.amount_eur)} pour {candidacy.candidate.name} est enregistré "
             f"(référence {reference}).",
         )
     return candidacy

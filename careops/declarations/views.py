@@ -22,6 +22,7 @@ from careops.catalogue.models import ReferentialVersion
 from careops.compliance.choices import Status
 from careops.compliance.models import EvidenceRevision
 from careops.declarations import dashboards, exports, services
+from careops.declarations import review as guarded
 from careops.declarations.choices import Level, State, Verdict
 from careops.declarations.models import Candidacy, Declaration, ItemReview
 from careops.tenancy.models import Organisation
@@ -101,6 +102,7 @@ def detail(request, pk):
                 "at", "pk"
             )
         )
+        kinds = guarded.item_kinds(candidacy.referential_version)
         for item in declaration.snapshot["items"]:
             mine = [r for r in reviews if r.item_code == item["id"]]
             current = {
@@ -115,6 +117,11 @@ def detail(request, pk):
                     "ars": current["ars"],
                     "ans": current["ans"],
                     "reviewable": item["kind"] != "group" and item["status"] != "not_applicable",
+                    "evidence": [
+                        e
+                        for e in declaration.snapshot["evidence"]
+                        if e["kind"] in kinds.get(item["id"], ())
+                    ],
                 }
             )
         revisions = list(
@@ -185,21 +192,150 @@ def validate(request, pk):
     )
 
 
+def _prefiling_context(request, candidacy: Candidacy) -> dict:
+    return {
+        "candidacy": candidacy,
+        "review": guarded.prefiling_review(candidacy),
+        "actions": services.actions_for(request.user, candidacy),
+    }
+
+
+@login_required
+def prefiling(request, pk):
+    """The pre-filing review: what filing now would freeze, the implied funding, and the
+    filing form with its explicit confirmation."""
+    candidacy = _candidacy(request, pk)
+    if Declaration.objects.filter(candidacy=candidacy).exists():
+        messages.info(request, _("La déclaration est déjà déposée."))
+        return redirect("declarations:detail", pk=candidacy.pk)
+    return render(request, "declarations/prefiling.html", _prefiling_context(request, candidacy))
+
+
+@login_required
+def prefiling_pdf(request, pk):
+    """The pre-filing review as PDF (WeasyPrint), to circulate before signing."""
+    candidacy = _candidacy(request, pk)
+    pdf = exports.prefiling_pdf(candidacy, guarded.prefiling_review(candidacy))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="revue-avant-depot-{candidacy.domain}-'
+        f'{candidacy.candidate.finess or candidacy.pk}.pdf"'
+    )
+    return response
+
+
 @login_required
 @require_POST
 def file(request, pk):
     post = request.POST
-    return _act(
-        request,
-        pk,
-        lambda c: services.file_declaration(
+
+    def action(candidacy):
+        if post.get("confirmed") != "on":
+            raise ValidationError(
+                _("Confirmez le dépôt : cochez la case de confirmation après relecture.")
+            )
+        services.file_declaration(
             request.user,
-            c,
+            candidacy,
             post.get("representative_name", ""),
             post.get("representative_title", ""),
             post.get("attested") == "on",
-        ),
-        _("Déclaration déposée : statuts et preuves sont figés et attestés."),
+            review_fingerprint=post.get("review_fingerprint", ""),
+        )
+
+    candidacy = _candidacy(request, pk)
+    try:
+        action(candidacy)
+    except (ValidationError, PermissionDenied) as exc:
+        _errors(request, exc)
+        return redirect("declarations:prefiling", pk=candidacy.pk)
+    messages.success(request, _("Déclaration déposée : statuts et preuves sont figés et attestés."))
+    return redirect("declarations:detail", pk=candidacy.pk)
+
+
+def _declaration_or_none(request, candidacy: Candidacy) -> Declaration | None:
+    """The filed declaration, or None with a message saying the dossier is not there yet."""
+    declaration = Declaration.objects.filter(candidacy=candidacy).first()
+    if declaration is None:
+        messages.info(
+            request,
+            _("Aucune déclaration déposée pour ce dossier : il est à l'étape « %(state)s ».")
+            % {"state": candidacy.get_state_display()},
+        )
+    return declaration
+
+
+def _opinions_from(post) -> dict[str, dict]:
+    opinions = {}
+    for key, verdict in post.items():
+        if not key.startswith("verdict-") or not verdict:
+            continue
+        code = key[len("verdict-") :]
+        due = post.get(f"due-{code}") or None
+        try:
+            day = dt.date.fromisoformat(due) if due else None
+        except ValueError as exc:
+            raise ValidationError(_("%(code)s : échéance invalide.") % {"code": code}) from exc
+        opinions[code] = {
+            "verdict": verdict,
+            "message": post.get(f"message-{code}", ""),
+            "due_date": day,
+        }
+    return opinions
+
+
+@login_required
+def instruction(request, pk):
+    """The one-page instruction: every item's opinion at the dossier's level (ARS or ANS),
+    with « conforme » for every item left without one."""
+    candidacy = _candidacy(request, pk)
+    declaration = _declaration_or_none(request, candidacy)
+    if declaration is None:
+        return redirect("declarations:detail", pk=candidacy.pk)
+    actions = services.actions_for(request.user, candidacy)
+    level = Level.ARS if actions["review_ars"] else Level.ANS if actions["review_ans"] else None
+    if request.method == "POST":
+        if level is None:
+            raise PermissionDenied
+        try:
+            created = guarded.review_all(
+                request.user,
+                declaration,
+                _opinions_from(request.POST),
+                rest_compliant=request.POST.get("rest_compliant") == "on",
+            )
+        except (ValidationError, PermissionDenied) as exc:
+            _errors(request, exc)
+            status = 422
+        else:
+            messages.success(request, _("%(n)s avis enregistré(s).") % {"n": len(created)})
+            return redirect("declarations:instruction", pk=candidacy.pk)
+    else:
+        status = 200
+    rows = guarded.instruction_rows(declaration)
+    kinds = guarded.item_kinds(candidacy.referential_version)
+    for row in rows:
+        row["evidence"] = [
+            e
+            for e in declaration.snapshot["evidence"]
+            if e["kind"] in kinds.get(row["item"]["id"], [])
+        ]
+        row["mine"] = row["ars"] if level == Level.ARS else row["ans"]
+    return render(
+        request,
+        "declarations/instruction.html",
+        {
+            "candidacy": candidacy,
+            "declaration": declaration,
+            "rows": rows,
+            "level": level,
+            "level_label": Level(level).label if level else "",
+            "verdicts": Verdict.choices,
+            "actions": actions,
+            "default_due": services.paris_date(timezone.now()) + dt.timedelta(days=15),
+            "post": request.POST if request.method == "POST" else {},
+        },
+        status=status,
     )
 
 
@@ -255,13 +391,35 @@ def transmit(request, pk):
 
 
 @login_required
-@require_POST
 def decide(request, pk):
-    return _act(
+    """The ANS's decision step: what it decides on (each item's ARS and ANS opinions, the
+    funding), then an explicit confirmation; refused while an ANS opinion is missing."""
+    candidacy = _candidacy(request, pk)
+    declaration = _declaration_or_none(request, candidacy)
+    if declaration is None:
+        return redirect("declarations:detail", pk=candidacy.pk)
+    actions = services.actions_for(request.user, candidacy)
+    if request.method == "POST":
+        try:
+            if not actions["review_ans"]:
+                raise PermissionDenied(_("Votre rôle ne permet pas de rendre cette décision."))
+            guarded.require_decidable(candidacy, request.POST.get("confirmed") == "on")
+            services.decide(request.user, candidacy, request.POST.get("comment", ""))
+        except (ValidationError, PermissionDenied) as exc:
+            _errors(request, exc)
+        else:
+            messages.success(request, _("Décision rendue."))
+            return redirect("declarations:detail", pk=candidacy.pk)
+    return render(
         request,
-        pk,
-        lambda c: services.decide(request.user, c, request.POST.get("comment", "")),
-        _("Décision rendue."),
+        "declarations/decision.html",
+        {
+            "candidacy": candidacy,
+            "declaration": declaration,
+            "summary": guarded.decision_summary(candidacy),
+            "actions": actions,
+        },
+        status=422 if request.method == "POST" else 200,
     )
 
 
@@ -280,7 +438,9 @@ def pay(request, pk):
 def dossier(request, pk):
     candidacy = _candidacy(request, pk)
     declaration = get_in_scope(Declaration, request.user, candidacy=candidacy)
-    response = HttpResponse(exports.dossier_bytes(declaration), content_type="application/zip")
+    response = HttpResponse(
+        exports.dossier_bytes(declaration, request.user), content_type="application/zip"
+    )
     response["Content-Disposition"] = (
         f'attachment; filename="dossier-{candidacy.domain}-{candidacy.candidate.finess or candidacy.pk}.zip"'
     )

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from ninja import Router, Schema, Status
+from ninja.pagination import paginate
 
 from careops.core.api import (
     FORBIDDEN,
@@ -52,12 +53,14 @@ class AuditResultOut(AuditOut):
 
 
 @router.get("/domains", response=list[DomainOut])
+@paginate
 def list_domains(request):
     """Domains the user may see."""
     return list(scope.restrict(Domain.objects.all(), current_user(request)))
 
 
 @router.get("/domains/{domain_id}/audits", response={200: list[AuditOut], **READ_ERRORS})
+@paginate
 def list_audits(request, domain_id: int):
     """Audits of one domain, newest first."""
     domain = visible_or_404(Domain.objects.all(), request, domain_id)
@@ -112,6 +115,7 @@ def _milestone_out(row: dict) -> dict[str, Any]:
 
 
 @router.get("/ghts/{ght_id}/milestones", response={200: list[MilestoneOut], **READ_ERRORS})
+@paginate
 def list_milestones(request, ght_id: int):
     """Milestones of a GHT's AD convergence trajectory, by due date, with their state today
     (done, late, upcoming)."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from careops.core import forms as base
 from careops.directory.models import AuditSource, Domain
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation
 
 
-class DomainForm(forms.ModelForm):
+class DomainForm(base.ModelForm):
     password = forms.CharField(
         label=_("mot de passe du compte de lecture"),
         required=False,
@@ -35,7 +36,6 @@ class DomainForm(forms.ModelForm):
             "convergence_due",
         ]
         widgets = {
-            "convergence_due": forms.DateInput(attrs={"type": "date"}),
             "ca_certificate": forms.Textarea(attrs={"rows": 4}),
         }
 
@@ -55,7 +55,7 @@ class DomainForm(forms.ModelForm):
 IMPORT_MAX_BYTES = 512 * 1024 * 1024
 
 
-class ImportForm(forms.Form):
+class ImportForm(base.Form):
     source = forms.ChoiceField(
         label=_("format"), choices=[c for c in AuditSource.choices if c[0] != AuditSource.LDAP]
     )
@@ -74,7 +74,7 @@ class ImportForm(forms.Form):
         return upload
 
 
-class WaiverForm(forms.Form):
+class WaiverForm(base.Form):
     point = forms.CharField(
         label=_("point de contrôle"),
         max_length=100,
@@ -83,16 +83,18 @@ class WaiverForm(forms.Form):
     justification = forms.CharField(
         label=_("justification"), widget=forms.Textarea(attrs={"rows": 3})
     )
-    expires_on = forms.DateField(
-        label=_("échéance"), widget=forms.DateInput(attrs={"type": "date"})
+    expires_on = base.DateField(
+        label=_("échéance"),
     )
 
 
-class MilestoneForm(forms.Form):
+class MilestoneForm(base.Form):
     """A milestone of a GHT's convergence trajectory; domains offered: those under the GHT."""
 
     title = forms.CharField(label=_("intitulé du jalon"), max_length=200)
-    due_date = forms.DateField(label=_("échéance"), widget=forms.DateInput(attrs={"type": "date"}))
+    due_date = base.DateField(
+        label=_("échéance"),
+    )
     domains = forms.ModelMultipleChoiceField(
         label=_("domaines concernés"),
         queryset=Domain.objects.none(),

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from careops.compliance import services as compliance
 from careops.core import audit, crypto
+from careops.core.egress import policy_for
 from careops.directory.engine import analysis, collect, imports
 from careops.directory.engine.dump import DumpError, load_dump
 from careops.directory.models import (
@@ -30,6 +31,7 @@ from careops.directory.models import (
     MilestoneState,
     Waiver,
 )
+from careops.egress import EgressRefused
 from careops.tenancy import scope
 from careops.tenancy.choices import OrgKind
 
@@ -52,22 +54,69 @@ def _require(user, action: str, obj) -> None:
         raise PermissionDenied("Vous n'avez pas les droits nécessaires sur ce domaine.")
 
 
+# Where the stored password is sent: changing one of these clears it (to be entered again).
+TARGET_FIELDS = ("server_url", "ca_certificate", "tls_name")
+
+
 def save_domain(user, domain: Domain, password: str | None = None) -> Domain:
-    """Create or update a domain; a new password is stored encrypted, never in clear."""
+    """Create or update a domain; a new password is stored encrypted, never in clear.
+
+    Changing where the stored password is sent (server URL — host and port —, CA, TLS name)
+    needs the RSSI role, clears the stored password unless a new one is given in the same
+    change, and is journalled with the old and new values.
+    """
     _require(user, "change", domain.organisation)
     creating = domain.pk is None
+    old = None if creating else Domain.objects.filter(pk=domain.pk).first()
+    changes = {}
+    if old is not None:
+        if old.organisation_id != domain.organisation_id:
+            _require(user, "manage", old.organisation)
+        changes = {
+            f: [getattr(old, f), getattr(domain, f)]
+            for f in TARGET_FIELDS
+            if (getattr(old, f) or "") != (getattr(domain, f) or "")
+        }
+        if changes:
+            if user is not None and not scope.can(user, "manage", domain.organisation):
+                raise PermissionDenied(
+                    "Seul un RSSI peut changer le serveur, l'autorité ou le nom TLS d'un domaine."
+                )
+            domain.bind_password_encrypted = ""
     if password:
         domain.bind_password_encrypted = crypto.encrypt(password)
     domain.full_clean()
     domain.save()
+    summary = f"domaine AD {domain.name}" + (" (mot de passe changé)" if password else "")
+    if changes:
+        shown = {
+            f: [v if f != "ca_certificate" else _fingerprint(v) for v in values]
+            for f, values in changes.items()
+        }
+        summary += " ; " + " ; ".join(
+            f"{f} : {a or '—'} → {b or '—'}" for f, (a, b) in shown.items()
+        )
+        if not password:
+            summary += " ; mot de passe effacé, à saisir de nouveau"
+        changes = shown
+    if password:
+        changes["password_changed"] = True
     audit.record(
         user,
         "directory.domain.create" if creating else "directory.domain.update",
         domain,
         domain.organisation,
-        f"domaine AD {domain.name}" + (" (mot de passe changé)" if password else ""),
+        summary[:1000],
+        changes=changes,
     )
     return domain
+
+
+def _fingerprint(pem: str) -> str:
+    """A short SHA-256 of a CA certificate, for the journal."""
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(pem.strip().encode()).hexdigest()[:16] if pem else ""
 
 
 def start_audit(user, domain: Domain, source: str = AuditSource.LDAP, upload=None) -> Audit:
@@ -113,8 +162,16 @@ def _progress(audit_id: int, value: int, message: str = "") -> None:
 
 
 def _target(domain: Domain, ca_path: str | None) -> collect.Target:
+    """The collection target, connected to an address the organisation's egress policy allows
+    (resolved once: the connection goes to the checked address, not to a second lookup)."""
+    host, port = collect.host_port(domain.server_url)
+    try:
+        address = policy_for(domain.organisation).resolve(host, port)[0]
+    except EgressRefused as exc:
+        raise collect.CollectError(str(exc)) from exc
     return collect.Target(
         url=domain.server_url,
+        address=address,
         user=domain.bind_user,
         password=crypto.decrypt(domain.bind_password_encrypted),
         base=domain.base_dn or None,
@@ -160,20 +217,9 @@ def _load(run: Audit, now: dt.datetime):
 
 
 def _oradad(path: str):
-    """ORADAD output arrives as a ZIP of its cleartext TSV folder."""
-    import zipfile
-
-    folder = tempfile.mkdtemp(prefix="oradad-")
-    try:
-        with zipfile.ZipFile(path) as archive:
-            for member in archive.infolist():
-                target = os.path.realpath(os.path.join(folder, member.filename))
-                if not target.startswith(os.path.realpath(folder) + os.sep):
-                    raise DumpError("Archive ORADAD refusée : chemin hors du dossier.")
-            archive.extractall(folder)  # noqa: S202 - member paths checked above
-    except zipfile.BadZipFile as exc:
-        raise DumpError("Archive ORADAD illisible (ZIP attendu).") from exc
-    return imports.load_oradad(folder)
+    """ORADAD output arrives as a ZIP (or tar) of its cleartext TSV folder; extracted within
+    bounds into a temporary folder that is always removed (``careops.archives``)."""
+    return imports.load_oradad(path)
 
 
 def execute_audit(audit_id: int, now: dt.datetime | None = None) -> Audit | None:
@@ -585,11 +631,12 @@ def delete_milestone(user, milestone: ConvergenceMilestone) -> None:
 
 
 def convergence_csv(data: dict[str, Any]) -> bytes:
-    import csv
     import io
 
+    from careops.core.spreadsheet import csv_writer
+
     buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";")
+    w = csv_writer(buf)
     w.writerow(
         [
             "organisation",
@@ -621,11 +668,12 @@ def convergence_csv(data: dict[str, Any]) -> bytes:
 
 def milestones_csv(data: dict[str, Any]) -> bytes:
     """The trajectory's milestones: title, due date, state, completion date, domains."""
-    import csv
     import io
 
+    from careops.core.spreadsheet import csv_writer
+
     buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";")
+    w = csv_writer(buf)
     w.writerow(["jalon", "échéance", "état", "atteint le", "domaines", "commentaire"])
     for row in data["milestones"]:
         m = row["milestone"]

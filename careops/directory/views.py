@@ -52,6 +52,7 @@ def index(request):
 
 @login_required
 def domain_edit(request, pk=None):
+    status = 200
     domain = get_in_scope(Domain, request.user, "change", pk=pk) if pk else Domain()
     form = DomainForm(request.POST or None, instance=domain, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -62,7 +63,10 @@ def domain_edit(request, pk=None):
         except ValidationError as exc:
             form.add_error(None, _errors(exc))
         except PermissionDenied as exc:
-            raise Http404 from exc
+            if not pk:
+                raise Http404 from exc
+            form.add_error(None, str(exc))
+            status = 403
         else:
             messages.success(request, _("Domaine enregistré."))
             return redirect("directory:domain", pk=domain.pk)
@@ -74,6 +78,7 @@ def domain_edit(request, pk=None):
             "title": _("Modifier le domaine") if pk else _("Déclarer un domaine AD"),
             "back": "directory:index",
         },
+        status=status,
     )
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from ninja import Router, Schema
+from ninja.pagination import paginate
 
 from careops.core.api import READ_ERRORS, WRITE_ERRORS, current_user, service_errors, visible_or_404
 from careops.exposure import reports, services
@@ -30,13 +31,15 @@ class AssetOut(Schema):
     status: str
     txt_name: str
     txt_value: str
+    holder: str  # the range's holder as the approver saw it
+    resolved_from_id: int | None  # the verified name this address was found behind
 
 
-class RunIn(Schema):
+class ExposureRunIn(Schema):
     organisation: int
 
 
-class RunOut(Schema):
+class ExposureRunOut(Schema):
     id: int
     organisation_id: int
     status: str
@@ -74,6 +77,7 @@ class FindingIn(Schema):
 
 
 @router.get("/assets", response=list[AssetOut])
+@paginate
 def list_assets(request):
     """Declared assets in the caller's scope, with their DNS TXT challenge."""
     return scope.restrict(Asset.objects.all(), current_user(request))
@@ -87,21 +91,22 @@ def create_asset(request, payload: AssetIn):
     return 201, services.declare_asset(current_user(request), organisation, payload.value)
 
 
-@router.get("/runs", response=list[RunOut])
+@router.get("/runs", response=list[ExposureRunOut])
+@paginate
 def list_runs(request):
     """Audits in the caller's scope, newest first."""
-    return scope.restrict(ScanRun.objects.all(), current_user(request))[:100]
+    return scope.restrict(ScanRun.objects.all(), current_user(request))
 
 
-@router.post("/runs", response={201: RunOut, **WRITE_ERRORS})
+@router.post("/runs", response={201: ExposureRunOut, **WRITE_ERRORS})
 @service_errors
-def create_run(request, payload: RunIn):
+def create_run(request, payload: ExposureRunIn):
     """Queue an audit of the organisation's verified scope; poll ``/runs/{id}``."""
     organisation = visible_or_404(Organisation.objects.all(), request, payload.organisation)
     return 201, services.start_run(current_user(request), organisation)
 
 
-@router.get("/runs/{run_id}", response={200: RunOut, **READ_ERRORS})
+@router.get("/runs/{run_id}", response={200: ExposureRunOut, **READ_ERRORS})
 def get_run(request, run_id: int):
     """One audit and its progress."""
     return visible_or_404(ScanRun.objects.all(), request, run_id)
@@ -114,6 +119,7 @@ def get_report(request, run_id: int):
 
 
 @router.get("/findings", response=list[FindingOut])
+@paginate
 def list_findings(request, status: str | None = None):
     """Tracked findings in the caller's scope."""
     findings = scope.restrict(Finding.objects.all(), current_user(request))

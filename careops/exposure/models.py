@@ -103,6 +103,21 @@ class Asset(models.Model):
     )
     verified_at = models.DateTimeField(null=True, blank=True)
     verification_note = models.CharField(max_length=500, blank=True)
+    # Filled by the approver of a range or address: its holder as the approver saw it
+    # (RIPE inetnum holder, operator, hosting provider…), kept with the approval.
+    holder = models.CharField(
+        _("titulaire de la plage (vu par l'approbateur)"), max_length=255, blank=True
+    )
+    # An address a verified name resolves to, outside the approved ranges: recorded by careops,
+    # scanned only once approved like a range (and only while the name still resolves to it).
+    resolved_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="resolved_addresses",
+        verbose_name=_("adresse du nom"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -122,6 +137,15 @@ class Asset(models.Model):
     @property
     def is_network(self) -> bool:
         return self.kind in (AssetKind.IPV4, AssetKind.IPV6)
+
+    @property
+    def address_count(self) -> int:
+        """Addresses of a range (0 for a name)."""
+        import ipaddress
+
+        return (
+            ipaddress.ip_network(self.value, strict=False).num_addresses if self.is_network else 0
+        )
 
     @property
     def txt_name(self) -> str:

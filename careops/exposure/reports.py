@@ -3,21 +3,25 @@ by criticality, prioritised remediation plan; as a page, JSON, CSV and PDF."""
 
 from __future__ import annotations
 
-import csv
 import io
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from careops.core.spreadsheet import csv_writer
 from careops.exposure.engine import rules
-from careops.exposure.models import Finding, ScanRun
+from careops.exposure.models import Finding, ScanRun, Severity
 
-SEVERITY_LABELS = {
-    "critical": "Critique",
-    "high": "Élevée",
-    "medium": "Moyenne",
-    "low": "Faible",
-    "info": "Information",
+SEVERITY_LABELS = dict(Severity.choices)  # translated labels (lazy)
+CONFIDENCE_LABELS = {
+    "high": _("élevée"),
+    "medium": _("moyenne"),
+    "low": _("faible"),
+    "confirmed": _("confirmée"),
+    "version": _("d'après la version"),
+    "potential": _("potentielle (correctif peut-être rétroporté)"),
+    "family": _("famille d'équipement"),
 }
 CSV_COLUMNS = [
     "priorite",
@@ -37,6 +41,10 @@ CSV_COLUMNS = [
     "responsable",
     "echeance",
 ]
+
+
+def _confidence(code: str) -> str:
+    return str(CONFIDENCE_LABELS.get(code, code))
 
 
 def _plan(findings: list[dict]) -> list[dict]:
@@ -61,7 +69,8 @@ def report_data(run: ScanRun) -> dict:
     }
     for item in findings:
         tracked_item = tracked.get(item.get("fingerprint"))
-        item["severity_label"] = SEVERITY_LABELS[item["severity"]]
+        item["severity_label"] = str(SEVERITY_LABELS[item["severity"]])
+        item["confidence_label"] = _confidence(item.get("confidence", ""))
         item["status"] = tracked_item.get_status_display() if tracked_item else ""
         item["finding_id"] = tracked_item.pk if tracked_item else None
         item["owner"] = tracked_item.owner if tracked_item else ""
@@ -71,7 +80,16 @@ def report_data(run: ScanRun) -> dict:
     counts = dict.fromkeys(rules.SEVERITIES, 0)
     for item in findings:
         counts[item["severity"]] += 1
-    hosts = result.get("hosts", [])
+    hosts = [
+        {
+            **host,
+            "services": [
+                {**svc, "confidence_label": _confidence(svc.get("confidence", ""))}
+                for svc in host.get("services", [])
+            ],
+        }
+        for host in result.get("hosts", [])
+    ]
     services = sum(len(h.get("services", [])) for h in hosts)
     kev = sum(1 for f in findings if f["kev"])
     level = run.exposure_level or result.get("exposure_level", "")
@@ -79,8 +97,12 @@ def report_data(run: ScanRun) -> dict:
         f"{len(hosts)} adresse(s) analysée(s), {services} service(s) exposé(s), {len(findings)} constat(s) "
         f"dont {counts['critical']} critique(s) et {counts['high']} élevé(s)"
         + (f", {kev} lié(s) à des vulnérabilités activement exploitées (KEV)" if kev else "")
-        + f". Niveau d'exposition : {level} ({rules.level_label(level) if level else '—'}), niveau minimal "
-        + ("atteint." if run.minimum_level_met else "non atteint.")
+        + (
+            f". Niveau d'exposition : {level} ({rules.level_label(level)}), niveau minimal "
+            + ("atteint." if run.minimum_level_met else "non atteint.")
+            if level
+            else f". {rules.NO_HOST_MESSAGE}"
+        )
     )
     return {
         "title": f"Audit d'exposition sur internet — {run.organisation.name}",
@@ -101,7 +123,7 @@ def report_data(run: ScanRun) -> dict:
         "minimum_level_met": run.minimum_level_met,
         "counts": counts,
         "counts_list": [
-            {"severity": k, "label": SEVERITY_LABELS[k], "count": v} for k, v in counts.items()
+            {"severity": k, "label": str(SEVERITY_LABELS[k]), "count": v} for k, v in counts.items()
         ],
         "diff": {k: len(v) for k, v in (run.diff or {}).items()},
         "hosts": hosts,
@@ -118,7 +140,7 @@ def to_csv(run: ScanRun) -> str:
     plan = data["remediation_plan"]
     info = [f for f in data["findings"] if f["severity"] == "info"]
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
+    writer = csv_writer(out)
     writer.writerow(CSV_COLUMNS)
     for item in [*plan, *info]:
         writer.writerow(

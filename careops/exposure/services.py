@@ -34,13 +34,18 @@ from careops.exposure.models import (
     ScanShard,
 )
 from careops.tenancy import scope
-from careops.tenancy.choices import Role
+from careops.tenancy.choices import OrgKind, Role
+from careops.tenancy.models import Organisation
 
 logger = logging.getLogger("careops.exposure")
 
 SHARD_SIZE = 16  # hosts per block: several workers share one audit
 LEASE = dt.timedelta(minutes=30)
-APPROVER_ROLES = {Role.ADMINISTRATOR, Role.ANS_INSTRUCTOR, Role.ARS_INSTRUCTOR, Role.GHT_RSSI}
+# An ARS instructor or a platform administrator approves ranges and resolved addresses; an
+# ARS instructor up to APPROVAL_MAX_ADDRESSES per asset (a /22 in IPv4, a /118 in IPv6: the same
+# 1 024 addresses), an administrator up to the engine's limit.
+APPROVAL_MAX_ADDRESSES = 1024
+ESTABLISHMENT_ROLES = {Role.GHT_RSSI, Role.ES_RSSI, Role.CONTRIBUTOR, Role.READER}
 
 
 def profile_for(organisation) -> ExposureProfile:
@@ -48,21 +53,49 @@ def profile_for(organisation) -> ExposureProfile:
     return profile
 
 
+def _covers(grant, organisation) -> bool:
+    return grant.organisation_id == organisation.pk or (
+        grant.include_subtree and organisation.path.startswith(grant.path)
+    )
+
+
 def _holds_role_over(user, organisation, roles: set[str]) -> bool:
     """Whether ``user`` holds one of ``roles`` on ``organisation`` or on an ancestor (subtree)."""
+    return any(g.role in roles and _covers(g, organisation) for g in scope.grants(user))
+
+
+def belongs_to(user, organisation) -> bool:
+    """Whether ``user`` holds an establishment role on ``organisation``, above it (GHT) or
+    under it: such a person never approves the organisation's own scope."""
     for grant in scope.grants(user):
-        if grant.role not in roles:
+        if grant.role not in ESTABLISHMENT_ROLES:
             continue
-        if grant.organisation_id == organisation.pk or (
-            grant.include_subtree and organisation.path.startswith(grant.path)
-        ):
+        if _covers(grant, organisation) or grant.path.startswith(organisation.path):
             return True
     return False
 
 
+def _regional_instructor(user, organisation) -> bool:
+    """An ARS instructor granted on the ARS node of the organisation's region."""
+    ids = [
+        g.organisation_id
+        for g in scope.grants(user)
+        if g.role == Role.ARS_INSTRUCTOR and _covers(g, organisation)
+    ]
+    return (
+        bool(ids)
+        and Organisation.objects.filter(
+            pk__in=ids, kind=OrgKind.ARS, region_code=organisation.region_code
+        ).exists()
+    )
+
+
 def can_approve(user, organisation) -> bool:
-    """IP-range attestations are approved by a GHT, ARS, ANS or administrator role."""
-    return _holds_role_over(user, organisation, APPROVER_ROLES)
+    """Ranges (and resolved addresses) are approved by an ARS instructor of the organisation's
+    region or a platform administrator — never by someone of the organisation itself."""
+    if belongs_to(user, organisation):
+        return False
+    return is_administrator(user, organisation) or _regional_instructor(user, organisation)
 
 
 def is_administrator(user, organisation) -> bool:
@@ -154,6 +187,7 @@ def verify_domain(user, asset: Asset) -> bool:
             asset.organisation,
             f"« {asset.value} » vérifié par DNS TXT",
         )
+        resolve_and_record(asset)
         return True
     asset.verification_note = f"jeton absent du DNS ({len(records)} enregistrement(s) TXT lus)"
     asset.save(update_fields=["verification_note"])
@@ -188,28 +222,107 @@ def attest_range(user, asset: Asset, text: str) -> Asset:
     return asset
 
 
-def approve_range(user, asset: Asset, approve: bool = True) -> Asset:
-    """A GHT, ARS, ANS or administrator role approves (or rejects) a range attestation."""
-    if not can_approve(user, asset.organisation):
+def approval_limit_text(asset: Asset) -> str:
+    """Why an ARS instructor cannot approve ``asset`` alone ("" when the size is fine)."""
+    if asset.address_count <= APPROVAL_MAX_ADDRESSES:
+        return ""
+    return (
+        f"« {asset.value} » compte {asset.address_count} adresses : au-delà de "
+        f"{APPROVAL_MAX_ADDRESSES} (un /22 en IPv4, un /118 en IPv6) par actif, seul un "
+        "administrateur de la plateforme peut l'approuver. Sinon, déclarez des plages plus petites."
+    )
+
+
+def approve_range(user, asset: Asset, approve: bool = True, holder: str = "") -> Asset:
+    """An ARS instructor of the region or a platform administrator approves (or rejects) a range
+    or a resolved address, recording its holder as they saw it (RIPE, operator, host)."""
+    organisation = asset.organisation
+    if not can_approve(user, organisation):
         raise PermissionDenied(
-            "Seul un rôle GHT, ARS, ANS ou administrateur approuve une attestation."
+            "Seul un instructeur ARS de la région de l'organisation ou un administrateur de la "
+            "plateforme approuve une plage d'adresses, jamais une personne de l'organisation."
         )
     if asset.status != AssetStatus.ATTESTED:
         raise ValidationError("Aucune attestation en attente pour cet actif.")
-    if asset.attested_by_id == user.pk:
+    if user.pk in (asset.attested_by_id, asset.created_by_id):
         raise PermissionDenied("L'auteur de l'attestation ne peut pas l'approuver.")
+    holder = (holder or "").strip()
+    if approve:
+        if len(holder) < 3:
+            raise ValidationError(
+                {
+                    "holder": [
+                        "Indiquez le titulaire de la plage tel que vous l'avez constaté "
+                        "(ex. : inetnum RIPE au nom du CH, opérateur, hébergeur)."
+                    ]
+                }
+            )
+        if approval_limit_text(asset) and not is_administrator(user, organisation):
+            raise PermissionDenied(approval_limit_text(asset))
+    before = asset.get_status_display()
     asset.status = AssetStatus.VERIFIED if approve else AssetStatus.REJECTED
     asset.verified_by, asset.verified_at = user, timezone.now()
+    asset.holder = holder
     asset.save()
     verb = "approuvée" if approve else "refusée"
     audit.record(
         user,
         "exposure.asset.approve",
         asset,
-        asset.organisation,
-        f"attestation de « {asset.value} » {verb}",
+        organisation,
+        f"attestation de « {asset.value} » ({asset.address_count} adresse(s)) {verb}"
+        + (f", titulaire constaté : {holder}" if holder else ""),
+        {"status": [before, asset.get_status_display()], "holder": holder},
     )
     return asset
+
+
+def record_resolved_addresses(asset: Asset, addresses: list[str]) -> list[Asset]:
+    """Record the addresses a verified name resolves to that no approved range covers: each
+    becomes a /32 (/128) asset to attest and approve like a range; return the new ones."""
+    organisation = asset.organisation
+    approved = [
+        a.value
+        for a in Asset.objects.filter(
+            organisation=organisation,
+            kind__in=[AssetKind.IPV4, AssetKind.IPV6],
+            status=AssetStatus.VERIFIED,
+        )
+    ]
+    created = []
+    for address in addresses:
+        if engine_targets.in_scope(address, approved):
+            continue
+        network = ipaddress.ip_network(address)
+        value = str(network)
+        if Asset.objects.filter(organisation=organisation, value=value).exists():
+            continue
+        kind = AssetKind.IPV4 if network.version == 4 else AssetKind.IPV6
+        derived = Asset.objects.create(
+            organisation=organisation, kind=kind, value=value, resolved_from=asset
+        )
+        audit.record(
+            None,
+            "exposure.asset.resolved",
+            derived,
+            organisation,
+            f"« {asset.value} » résout en {address}, hors des plages approuvées : "
+            "adresse à attester et à faire approuver avant tout audit",
+        )
+        created.append(derived)
+    return created
+
+
+def resolve_and_record(asset: Asset) -> list[Asset]:
+    """Resolve a verified name now and record its unapproved addresses (see above)."""
+
+    async def lookup():
+        return await engine_targets.resolve(asset.value, _resolver())
+
+    resolution = asyncio.run(lookup())
+    if resolution.error:
+        return []
+    return record_resolved_addresses(asset, resolution.a + resolution.aaaa)
 
 
 def set_internal_audit(user, organisation, enabled: bool) -> ExposureProfile:
@@ -247,10 +360,13 @@ def update_profile(user, organisation, ports: str, monthly: bool) -> ExposurePro
 
 
 def verified_scope(organisation) -> dict:
+    """What an audit may touch: verified names and approved ranges as targets; approved
+    ranges and approved addresses of names as the only networks a name may lead to."""
     assets = list(Asset.objects.filter(organisation=organisation, status=AssetStatus.VERIFIED))
     profile = profile_for(organisation)
     return {
-        "targets": [a.value for a in assets],
+        # an approved address of a name is scanned only while the name resolves to it
+        "targets": [a.value for a in assets if a.resolved_from_id is None],
         "networks": [a.value for a in assets if a.is_network],
         "domains": [a.value for a in assets if not a.is_network],
         "ports": profile.ports,
@@ -330,6 +446,7 @@ def plan_run(run_id: int) -> None:
     if run.status not in ACTIVE_RUN_STATUSES:
         return
     if not run.shards.exists():
+        _record_names_of(run)
         addresses, errors = asyncio.run(scanner.expand_targets(run.scope["targets"], _options(run)))
         items = list(addresses.items())
         with transaction.atomic():
@@ -351,6 +468,20 @@ def plan_run(run_id: int) -> None:
 
     for shard_id in run.shards.filter(status=RunStatus.QUEUED).values_list("pk", flat=True):
         tasks.run_shard_task(shard_id)
+
+
+def _record_names_of(run: ScanRun) -> None:
+    """Before a run: show the user the addresses of its names that need an approval (the
+    engine refuses them, since they lie outside the run's approved networks)."""
+    for asset in Asset.objects.filter(
+        organisation=run.organisation,
+        status=AssetStatus.VERIFIED,
+        kind__in=[AssetKind.DOMAIN, AssetKind.HOSTNAME],
+    ):
+        try:
+            resolve_and_record(asset)
+        except Exception:  # the engine reports DNS failures in the run's errors
+            logger.warning("resolution of %s failed before run %s", asset.value, run.pk)
 
 
 def run_shard(shard_id: int) -> None:
@@ -449,7 +580,9 @@ def merge(run: ScanRun, shards) -> ScanResult:
     merged.findings.sort(
         key=lambda f: (order.index(f.severity), not f.kev, f.host, f.port or 0, f.rule)
     )
-    merged.exposure_level, merged.minimum_level_met = rules.exposure_level(merged.findings)
+    merged.exposure_level, merged.minimum_level_met = rules.result_level(
+        merged.hosts, merged.findings
+    )
     merged.finished_at = timezone.now().isoformat()
     return merged
 
@@ -466,12 +599,23 @@ def finalize_run(run_id: int) -> None:
         result = merge(run, shards)
         run.result = result.to_json()
         run.exposure_level = result.exposure_level
-        run.minimum_level_met = result.minimum_level_met
-        run.errors = result.errors
+        # no host analysed: no level at all (None), never "minimum met"
+        run.minimum_level_met = result.minimum_level_met if result.exposure_level else None
+        run.errors = result.errors if result.hosts else [*result.errors, rules.NO_HOST_MESSAGE]
         run.status = RunStatus.DONE
         run.finished_at = timezone.now()
         run.diff = track_findings(run, result)
         run.save()
+        if not run.exposure_level:
+            audit.record(
+                None,
+                "exposure.run.done",
+                run,
+                run.organisation,
+                f"audit {run.pk} terminé sans aucun hôte analysé : ni niveau ni preuve",
+            )
+            logger.warning("exposure run %s analysed no host: no level, no evidence", run.pk)
+            return
         audit.record(
             None,
             "exposure.run.done",
@@ -549,8 +693,8 @@ def record_evidence(run_id: int) -> None:
     from careops.exposure import reports
 
     run = ScanRun.objects.select_related("organisation").get(pk=run_id)
-    if run.evidence_id or run.status != RunStatus.DONE:
-        return
+    if run.evidence_id or run.status != RunStatus.DONE or not run.exposure_level:
+        return  # an audit that analysed no host proves nothing
     report = SimpleUploadedFile(
         f"audit-exposition-{run.pk}.json",
         json.dumps(reports.report_data(run), ensure_ascii=False, indent=2, default=str).encode(),

@@ -13,7 +13,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from careops.exposure import reports, services
-from careops.exposure.forms import AssetForm, AttestationForm, FindingForm, ProfileForm
+from careops.exposure.forms import (
+    ApprovalForm,
+    AssetForm,
+    AttestationForm,
+    FindingForm,
+    ProfileForm,
+)
 from careops.exposure.models import Asset, AssetStatus, Finding, FindingStatus, ScanRun
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation
@@ -43,7 +49,9 @@ def index(request):
                 request, _("Actif déclaré : prouvez maintenant qu'il vous appartient.")
             )
             return redirect("exposure:index")
-    assets = scope.restrict(Asset.objects.all(), user).select_related("organisation")
+    assets = scope.restrict(Asset.objects.all(), user).select_related(
+        "organisation", "resolved_from"
+    )
     runs = scope.restrict(ScanRun.objects.all(), user).select_related("organisation")[:20]
     open_findings = scope.restrict(
         Finding.objects.filter(status__in=[FindingStatus.OPEN, FindingStatus.IN_PROGRESS]), user
@@ -122,7 +130,11 @@ def asset_detail(request, pk):
             "asset": asset,
             "can_manage": scope.can(request.user, "manage", asset),
             "can_approve": services.can_approve(request.user, asset.organisation),
+            "is_admin": services.is_administrator(request.user, asset.organisation),
+            "limit_text": services.approval_limit_text(asset),
             "attestation_form": AttestationForm(),
+            "approval_form": ApprovalForm(),
+            "resolved": scope.restrict(asset.resolved_addresses.all(), request.user),
         },
     )
 
@@ -157,7 +169,8 @@ def asset_attest(request, pk):
             messages.success(
                 request,
                 _(
-                    "Attestation déposée : elle doit être approuvée par le GHT, l'ARS ou un administrateur."
+                    "Attestation déposée : elle doit être approuvée par un instructeur de votre "
+                    "ARS ou un administrateur de la plateforme."
                 ),
             )
         except ValidationError as exc:
@@ -171,13 +184,22 @@ def asset_attest(request, pk):
 @require_POST
 def asset_approve(request, pk):
     asset = get_in_scope(Asset, request.user, "view", pk=pk)
+    if not services.can_approve(request.user, asset.organisation):
+        raise PermissionDenied
+    form = ApprovalForm(request.POST)
+    form.is_valid()  # one optional field; the service checks it
     try:
         services.approve_range(
-            request.user, asset, approve=request.POST.get("decision") != "reject"
+            request.user,
+            asset,
+            approve=request.POST.get("decision") != "reject",
+            holder=form.cleaned_data.get("holder", ""),
         )
         messages.success(request, _("Décision enregistrée."))
     except ValidationError as exc:
         messages.error(request, _error_text(exc))
+    except PermissionDenied as exc:  # size beyond an instructor's limit, or own attestation
+        messages.error(request, str(exc))
     return redirect("exposure:asset", pk=asset.pk)
 
 

@@ -17,8 +17,8 @@ from careops.core.api import (
     service_errors,
     visible_or_404,
 )
-from careops.tenancy import finess, scope
-from careops.tenancy.models import Organisation
+from careops.tenancy import finess, roles, scope
+from careops.tenancy.models import Organisation, RoleAssignment
 
 router = Router(tags=["organisations"])
 
@@ -117,3 +117,66 @@ def create_organisation(request, payload: OrganisationIn):
             f"créée sous « {parent.name} »",
         )
     return Status(201, organisation)
+
+
+class RoleAssignmentOut(Schema):
+    id: int
+    organisation: int
+    user: str
+    role: str
+    role_label: str
+    include_subtree: bool
+
+    @staticmethod
+    def resolve_organisation(obj: RoleAssignment) -> int:
+        return obj.organisation_id
+
+    @staticmethod
+    def resolve_user(obj: RoleAssignment) -> str:
+        return obj.user.get_username()
+
+    @staticmethod
+    def resolve_role_label(obj: RoleAssignment) -> str:
+        return str(obj.get_role_display())
+
+
+class RoleGrantIn(Schema):
+    user: str  # an existing account: username or e-mail (invitations go through the web page)
+    role: str
+    include_subtree: bool = False  # the node only unless asked, and only if the granter may
+
+
+@router.get("/{organisation_id}/roles", response={200: list[RoleAssignmentOut], **READ_ERRORS})
+def list_roles(request, organisation_id: int):
+    """The roles granted on one node that the user may see."""
+    organisation = visible_or_404(Organisation.objects.all(), request, organisation_id)
+    return scope.restrict(
+        organisation.role_assignments.select_related("user"), current_user(request)
+    ).order_by("role", "user__username")
+
+
+@router.post("/{organisation_id}/roles", response={201: RoleAssignmentOut, **WRITE_ERRORS})
+@service_errors
+def grant_role(request, organisation_id: int, payload: RoleGrantIn):
+    """Grant a role on a node, as the organisation page does: never a role above the granter's
+    own, never over a subtree the granter does not hold (403 otherwise)."""
+    organisation = visible_or_404(Organisation.objects.all(), request, organisation_id)
+    assignment = roles.grant(
+        current_user(request),
+        organisation,
+        payload.user,
+        payload.role,
+        include_subtree=payload.include_subtree,
+    )
+    return Status(201, assignment)
+
+
+@router.delete("/roles/{assignment_id}", response={204: None, **WRITE_ERRORS})
+@service_errors
+def revoke_role(request, assignment_id: int):
+    """Remove a grant the user could have given."""
+    assignment = visible_or_404(
+        RoleAssignment.objects.select_related("organisation", "user"), request, assignment_id
+    )
+    roles.revoke(current_user(request), assignment)
+    return Status(204, None)

@@ -30,15 +30,18 @@ class Role(models.TextChoices):
     ES_RSSI = "es_rssi", _("RSSI d'établissement")
     CONTRIBUTOR = "contributor", _("Contributeur")
     READER = "reader", _("Lecteur")
+    VENDOR = "vendor", _("Fournisseur (accès distants)")
 
 
 # Which roles may do what on the nodes they are granted. Declarations and instruction
 # (a later issue) add their own actions here.
 ACTION_ROLES: dict[str, set[str]] = {
-    "view": {r.value for r in Role},
+    # A vendor sees nothing through "view": only its own remote-access paths (vendor_attest).
+    "view": {r.value for r in Role} - {Role.VENDOR},
     "change": {Role.ADMINISTRATOR, Role.GHT_RSSI, Role.ES_RSSI, Role.CONTRIBUTOR},
     "manage": {Role.ADMINISTRATOR, Role.GHT_RSSI, Role.ES_RSSI},
     "instruct": {Role.ADMINISTRATOR, Role.ANS_INSTRUCTOR, Role.ARS_INSTRUCTOR},
+    "vendor_attest": {Role.VENDOR},
 }
 
 # Kinds a node may have under a parent of a given kind.
@@ -77,6 +80,6 @@ REGIONS: list[tuple[str, str]] = [
 # Roles a holder of a role may grant to others (never above their own).
 GRANTABLE: dict[str, set[str]] = {
     Role.ADMINISTRATOR: {r.value for r in Role},
-    Role.GHT_RSSI: {Role.GHT_RSSI, Role.ES_RSSI, Role.CONTRIBUTOR, Role.READER},
-    Role.ES_RSSI: {Role.ES_RSSI, Role.CONTRIBUTOR, Role.READER},
+    Role.GHT_RSSI: {Role.GHT_RSSI, Role.ES_RSSI, Role.CONTRIBUTOR, Role.READER, Role.VENDOR},
+    Role.ES_RSSI: {Role.ES_RSSI, Role.CONTRIBUTOR, Role.READER, Role.VENDOR},
 }

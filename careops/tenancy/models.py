@@ -48,6 +48,16 @@ class Organisation(models.Model):
     activity_unit = models.CharField(
         _("unité d'activité"), max_length=64, blank=True, help_text=_("ex. activité combinée")
     )
+    internal_targets = models.BooleanField(
+        _("cibles internes autorisées"),
+        default=False,
+        editable=False,
+        help_text=_(
+            "careops peut joindre des adresses privées, de bouclage ou de lien local pour cette "
+            "organisation et sa sous-arborescence (annuaires, dépôts de sauvegarde, S3). Réservé "
+            "aux administrateurs de la plateforme ; journalisé."
+        ),
+    )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

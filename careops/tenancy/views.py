@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 from careops.catalogue.models import ReferentialVersion
 from careops.compliance.models import Assessment
 from careops.core import audit
+from careops.tenancy import invitations, scope
 from careops.tenancy import roles as role_service
-from careops.tenancy import scope
 from careops.tenancy.forms import GrantForm, OrganisationForm
 from careops.tenancy.models import Organisation, RoleAssignment
 from careops.tenancy.shortcuts import get_in_scope
@@ -58,15 +58,13 @@ def org_detail(request, pk):
 
 def _grant_form(request, node, data=None):
     grantable = role_service.grantable_roles(request.user, node)
-    return GrantForm(data, roles=grantable) if grantable else None
-
-
-def _send_invitation(request, email: str) -> None:
-    from allauth.account.forms import ResetPasswordForm
-
-    form = ResetPasswordForm(data={"email": email})
-    if form.is_valid():
-        form.save(request)
+    if not grantable:
+        return None
+    return GrantForm(
+        data,
+        roles=grantable,
+        subtree_allowed=role_service.can_grant_subtree(request.user, node),
+    )
 
 
 @login_required
@@ -84,7 +82,7 @@ def role_grant(request, pk):
                 form.cleaned_data["user"],
                 form.cleaned_data["role"],
                 form.cleaned_data["include_subtree"],
-                form.cleaned_data["invite_email"],
+                form.invite_email(),
             )
         except ValidationError as exc:
             for message in exc.messages:
@@ -92,9 +90,15 @@ def role_grant(request, pk):
         except PermissionDenied as exc:
             messages.error(request, str(exc))
         else:
-            if form.cleaned_data["invite_email"] and not assignment.user.has_usable_password():
-                _send_invitation(request, assignment.user.email)
-            messages.success(request, _("Le rôle a été attribué."))
+            if assignment.user.has_usable_password():
+                messages.success(request, _("Le rôle a été attribué."))
+            else:
+                invitations.send_invitation(request, request.user, assignment)
+                messages.success(
+                    request,
+                    _("Le rôle a été attribué et une invitation envoyée à %(email)s.")
+                    % {"email": assignment.user.email},
+                )
     else:
         for errors in form.errors.values():
             for message in errors:

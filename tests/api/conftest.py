@@ -91,7 +91,11 @@ class Api:
 
     def __init__(self, user):
         from careops.core import tokens
+        from careops.core.middleware import user_needs_mfa_setup
+        from tests.web.helpers import enable_totp
 
+        if user_needs_mfa_setup(user):  # tokens of MFA roles work only once MFA is enrolled
+            enable_totp(user)
         self.user = user
         _, value = tokens.issue(user, "tests")
         self.client = Client(headers={"Authorization": f"Bearer {value}"})

@@ -167,6 +167,12 @@ def test_evidence_create(ctx, role):
     assert Evidence.objects.count() == before + list(expected.values()).count(201)
 
 
+def _pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("revision.pdf", b"%PDF-1.4\n%revision\n", "application/pdf")
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_revision_create(ctx, role):
     c = ctx(role)
@@ -174,7 +180,8 @@ def test_revision_create(ctx, role):
     for n in EVIDENCE_NODES:
         evidence = c.world.evidence[n]
         response = c.client.post_form(
-            f"/api/evidence/{evidence.pk}/revisions", {"effective_date": "2026-02-01"}
+            f"/api/evidence/{evidence.pk}/revisions",
+            {"effective_date": "2026-02-01", "files": _pdf()},
         )
         seen[n] = response.status_code
         assert evidence.revisions.count() == (2 if response.status_code == 201 else 1)
@@ -244,7 +251,7 @@ def test_organisation_create(ctx, role):
 def test_ars_instructor_of_ara_sees_nothing_of_the_idf_ght(ctx, org_tree):
     c = ctx("ars_instructor")
     idf = org_tree.ars_idf.path
-    organisations = c.client.get("/api/organisations/", limit=1000).json()["items"]
+    organisations = c.client.get("/api/organisations/", limit=500).json()["items"]
     assert organisations and not [o for o in organisations if o["path"].startswith(idf)]
     assert c.client.get("/api/organisations/", parent=org_tree.ght.pk).json()["count"] == 0
     evidence = c.client.get("/api/evidence").json()["items"]
@@ -258,7 +265,8 @@ def test_ars_instructor_of_ara_sees_nothing_of_the_idf_ght(ctx, org_tree):
         assert c.client.get(f"/api/evidence/{evidence.pk}").status_code == 404
         assert c.client.get(f"/api/files/{c.world.files[name].pk}").status_code == 404
         response = c.client.post_form(
-            f"/api/evidence/{evidence.pk}/revisions", {"effective_date": "2026-02-01"}
+            f"/api/evidence/{evidence.pk}/revisions",
+            {"effective_date": "2026-02-01", "files": _pdf()},
         )
         assert response.status_code == 404
         assert response.json() == {"detail": "Ressource introuvable."}

@@ -128,7 +128,10 @@ def test_cli_revoke_disables_the_token(org_tree, role_users):
         (("create", "inconnu", "--name", "x"), "Utilisateur « inconnu » introuvable."),
         (("list", "inconnu"), "Utilisateur « inconnu » introuvable."),
         (("revoke", "zzzzzzzz"), "Aucun jeton de préfixe « zzzzzzzz »."),
-        (("create", "{contributor}", "--name", "x", "--days", "0"), "--days doit être"),
+        (
+            ("create", "{contributor}", "--name", "x", "--days", "0"),
+            "La durée doit être comprise entre 1 et 365 jours",
+        ),
     ],
 )
 def test_cli_errors_are_in_french(org_tree, role_users, args, message):

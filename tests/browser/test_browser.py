@@ -228,24 +228,22 @@ def test_administrator_logs_in_with_totp_and_loads_page_is_accessible(
 
 
 def test_instructor_without_totp_is_walked_through_its_setup(page, live_server, scene, make_user):
-    """An ARS instructor's first login: password re-check, TOTP set-up, then the dashboard."""
+    """An ARS instructor's first login: TOTP set-up (no second password), recovery codes with a
+    way on, then the dashboard."""
     make_user("ars_instructor", scene["tree"].ars_idf, username="instructeur.ars")
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Identifiant ou adresse électronique").fill("instructeur.ars")
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile(r"/accounts/reauthenticate/"))
-    assert page.get_by_role("alert").filter(has_text="double authentification").is_visible()
-    page.screenshot(path="/tmp/careops-reauthenticate.png", full_page=True)
-    assert_accessible(page, "password re-check before the TOTP set-up")
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Confirmer")).click()
     page.wait_for_url(re.compile(r"/accounts/2fa/totp/activate/"))
+    assert page.get_by_role("alert").filter(has_text="double authentification").is_visible()
     page.screenshot(path="/tmp/careops-totp-setup.png", full_page=True)
     assert_accessible(page, "TOTP set-up")
     secret = page.locator("#authenticator_secret").input_value()
     page.get_by_label(re.compile("Code", re.I)).fill(totp_code(secret))
     page.get_by_role("button", name=re.compile("Activer")).click()
-    page.goto(f"{live_server.url}/")
+    page.wait_for_url(re.compile(r"/accounts/2fa/recovery-codes/"))
+    assert_accessible(page, "recovery codes")
+    page.get_by_role("link", name=re.compile("continuer", re.I)).click()
     page.get_by_role("heading", name="Tableau de bord").wait_for()
     assert "GHT Test Val-de-Seine" in page.content()

@@ -49,7 +49,7 @@ def make_domain(criteria: list[dict[str, Any]], **extra: Any) -> DomainVersion:
 def make_dossier(evidence: list[dict[str, Any]], **fields: Any) -> Dossier:
     data: dict[str, Any] = {
         "domain": "D2",
-        "candidate": {"name": "CH Test", "kind": "ej", "finess": "370000001"},
+        "candidate": {"name": "CH Test", "kind": "ej", "finess": "370000002"},
         "candidacy_date": "2025-10-31",
         "filing_date": "2026-03-16",
         "evidence": evidence,
@@ -305,7 +305,7 @@ def bia(*finess: str, perimeters=("care", "admin")) -> dict[str, Any]:
     }
 
 
-ENTITIES = [ej("370000010", 66, "CHU"), ej("370000020", 34, "CH")]
+ENTITIES = [ej("370000010", 66, "CHU"), ej("370000028", 34, "CH")]
 
 
 def test_coverage_threshold_is_inclusive():
@@ -317,7 +317,7 @@ def test_coverage_threshold_is_inclusive():
 
 
 def test_coverage_just_below_threshold_is_not_met():
-    entities = [ej("370000010", 65.9, "CHU"), ej("370000020", 34.1, "CH")]
+    entities = [ej("370000010", 65.9, "CHU"), ej("370000028", 34.1, "CH")]
     status, reasons = run(COVER, [bia("370000010")], candidate=GHT, entities=entities)
     assert status == "not_met"
     assert "non couverts : CH (34,1 %)" in reasons[0]
@@ -340,27 +340,27 @@ def test_coverage_declared_absent_perimeter_counts():
 
 def test_coverage_counts_eg_for_non_ght_and_parent_tag_covers_sites():
     entities = [
-        {"finess": "370000100", "name": "EJ", "level": "EJ", "weight": 100},
+        {"finess": "370000127", "name": "EJ", "level": "EJ", "weight": 100},
         {
             "finess": "370000101",
             "name": "Site A",
             "level": "EG",
             "weight": 70,
-            "parent": "370000100",
+            "parent": "370000127",
         },
         {
-            "finess": "370000102",
+            "finess": "370000119",
             "name": "Site B",
             "level": "EG",
             "weight": 30,
-            "parent": "370000100",
+            "parent": "370000127",
         },
     ]
     status, reasons = run(COVER, [bia("370000101")], entities=entities)
     assert status == "met"
     assert "comptée par EG" in reasons[0]
-    assert run(COVER, [bia("370000102")], entities=entities)[0] == "not_met"
-    assert run(COVER, [bia("370000100")], entities=entities)[0] == "met"
+    assert run(COVER, [bia("370000119")], entities=entities)[0] == "not_met"
+    assert run(COVER, [bia("370000127")], entities=entities)[0] == "met"
 
 
 def test_coverage_single_establishment_needs_no_tag():

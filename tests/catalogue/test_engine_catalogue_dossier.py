@@ -62,7 +62,8 @@ def test_to_json_shape_and_determinism(d2):
     assert first == second
     assert json.dumps(first, ensure_ascii=False)
     assert {"domain", "version", "candidate", "results", "progress"} <= set(first)
-    assert first["domain"] == "D2" and first["version"] == "1"
+    assert first["domain"] == "D2" and first["version"] == "1.1"
+    assert first["eligibility"]["eligible"] is True
     assert first["candidate"]["name"] == "GHT Exemple Val-de-Loire"
     assert {"id", "status", "reasons"} <= set(first["results"][0])
 
@@ -87,7 +88,7 @@ def test_unknown_objective_is_a_french_error_naming_it(tmp_path, d2):
     (problem,) = raised.value.problems
     assert problem.file == str(path)
     assert problem.line == line_of(path, "D2.O9.Z")
-    assert "élément inconnu dans D2 version 1 : « D2.O9.Z »" in problem.message
+    assert "élément inconnu dans D2 version 1.1 : « D2.O9.Z »" in problem.message
     assert "test-restauration" in problem.message
 
 
@@ -100,7 +101,7 @@ def test_unknown_kind_fact_and_entity_are_all_reported(d2):
             "facts": {"dedicated_backup_ad": "oui", "moon_phase": True},
             "evidence": [
                 {"id": "x", "kind": "horoscope", "date": "2026-01-01"},
-                {"id": "y", "kind": "pssi", "date": "2026-01-01", "entities": ["370000999"]},
+                {"id": "y", "kind": "pssi", "date": "2026-01-01", "entities": ["370000994"]},
             ],
         }
     )
@@ -110,7 +111,7 @@ def test_unknown_kind_fact_and_entity_are_all_reported(d2):
     assert any("type de preuve inconnu pour D2 « horoscope »" in m for m in messages)
     assert any("fait inconnu pour D2 : « moon_phase »" in m for m in messages)
     assert any("le fait « dedicated_backup_ad » attend true ou false" in m for m in messages)
-    assert any("établissement non déclaré dans entities : 370000999" in m for m in messages)
+    assert any("établissement non déclaré dans entities : 370000994" in m for m in messages)
 
 
 def test_dossier_for_another_domain_is_refused(referential):
@@ -150,7 +151,49 @@ def test_invalid_finess_and_candidate_kind():
         )
     messages = " | ".join(problem.message for problem in raised.value.problems)
     assert "valeur non admise : « clinic »" in messages
-    assert "numéro FINESS invalide : « 12 »" in messages
+    assert "Numéro FINESS « 12 » invalide : il doit compter 9 caractères" in messages
+
+
+@pytest.mark.parametrize(
+    "number, reason",
+    [
+        ("370000480", "la clé de contrôle (9e caractère) ne correspond pas"),
+        ("000000000", "le préfixe départemental « 00 » n'existe pas"),
+        ("620000011", "la clé de contrôle (9e caractère) ne correspond pas"),
+    ],
+)
+def test_dossier_finess_uses_the_apps_validator(tmp_path, number, reason):
+    """Issue 13.10: a dossier refuses the FINESS numbers the app refuses (wrong check key,
+    unknown département), with the app's message and the line."""
+    from careops.tenancy import finess
+
+    with pytest.raises(finess.FinessError) as app:
+        finess.validate(number)
+    path = tmp_path / "dossier.yaml"
+    path.write_text(
+        "domain: D1\ncandidate: {name: CH, kind: ej}\nas_of: 2025-01-01\n"
+        f'entities:\n  - {{finess: "{number}", level: EJ, weight: 1}}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DossierError) as raised:
+        load_dossier(path)
+    (problem,) = raised.value.problems
+    assert problem.message.endswith(str(app.value)) and reason in problem.message
+    assert problem.line == 5
+    # a number the app accepts (right key, " 37 0000 481 " normalised) is accepted
+    entity = {"finess": " 37 0000 481 ", "level": "EJ", "weight": 1}
+    dossier = {"domain": "D1", "candidate": {"name": "CH", "kind": "ej"}, "as_of": "2025-01-01"}
+    assert parse_dossier({**dossier, "entities": [entity]}).entities[0].finess == "370000481"
+
+
+def test_shipped_examples_use_valid_finess_numbers():
+    from careops.tenancy import finess
+
+    for path in EXAMPLES.iterdir():
+        dossier = load_dossier(path)
+        for number in [dossier.candidate.finess, *(e.finess for e in dossier.entities)]:
+            if number is not None:
+                assert finess.validate(number) == number, path.name
 
 
 def test_json_dossier(tmp_path, d2):
@@ -181,10 +224,14 @@ def test_as_of_is_named_in_reasons(d2):
         candidate=Candidate(name="CH", kind="ej"),
         as_of="2026-02-01",
         evidence=[
-            Evidence(kind="restore_test", date="2025-09-01", attributes={"business_referent": "x"})
+            Evidence(
+                kind="restore_test",
+                date="2025-09-01",
+                attributes={"business_referent": "x", "scope": "DPI"},
+            )
         ],
     )
-    (reason,) = evaluate(d2, dossier).result("D2.O4").reasons
+    reason = evaluate(d2, dossier).result("D2.O4").reasons[0]
     assert "la date d'évaluation (01/02/2026)" in reason
 
 

@@ -12,6 +12,7 @@ from careops.catalogue.engine.dossier import Entity
 from careops.catalogue.engine.evaluate import find_series
 from careops.catalogue.engine.schema import Window
 from careops.catalogue.engine.windows import window_is_open
+from careops.tenancy import finess
 
 DAYS = st.dates(min_value=date(2022, 1, 1), max_value=date(2030, 12, 31))
 # instants around the clock changes, where wall-clock comparisons go wrong
@@ -106,7 +107,9 @@ DOMAIN = DomainVersion.model_validate(
 
 def coverage_status(weights: list[int], covered: set[int]) -> str:
     entities = [
-        Entity(finess=f"37{index:07d}", name=f"EJ {index}", level="EJ", weight=weight)
+        Entity(
+            finess=finess.with_key(f"37{index:06d}"), name=f"EJ {index}", level="EJ", weight=weight
+        )
         for index, weight in enumerate(weights)
     ]
     evidence = [

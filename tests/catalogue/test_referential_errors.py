@@ -234,3 +234,29 @@ def test_versions_pick_newest_published(tmp_path):
     assert referential.versions("D2") == ["1", "1.1", "2"]
     assert referential.domain("D2").version == "1.1"
     assert referential.domain("D2", "2").status == "draft"
+
+
+def test_related_evidence_kind_must_be_declared(tmp_path):
+    text = GOOD.replace(
+        "      - type: event_in_period\n",
+        "      - type: related_evidence\n        attribute: activities\n"
+        "        related_kind: horoscope\n        related_attribute: signs\n"
+        "      - type: event_in_period\n",
+    ).replace(
+        "      - type: related_evidence\n",
+        "      - type: related_evidence\n        evidence_kind: pssi\n",
+    )
+    assert problems_of(tmp_path, text) == [
+        (
+            line_of(text, "related_kind: horoscope"),
+            "type de preuve inconnu : « horoscope » (déclarez-le dans evidence_kinds)",
+        )
+    ]
+
+
+def test_mandatory_for_funding_is_not_for_groups(tmp_path):
+    text = GOOD.replace(
+        '    title: "Groupe"\n', '    title: "Groupe"\n    mandatory_for_funding: true\n'
+    )
+    ((line, message),) = problems_of(tmp_path, text)
+    assert "mandatory_for_funding porte sur un prérequis ou un objectif" in message

@@ -41,6 +41,10 @@ def test_shipped_referential_has_no_problem():
 
 def test_every_domain_is_loaded(referential):
     assert referential.codes() == ["AAPMS", "D1", "D1BIS", "D2", "D3", "HOSPICONNECT"]
+    # issue 13 revised D1, D2 and HospiConnect as 1.1; version 1 stays for dossiers filed on it
+    for code in ("D1", "D2", "HOSPICONNECT"):
+        assert referential.versions(code) == ["1", "1.1"]
+        assert referential.domain(code).version == "1.1"
     assert referential.domain("D3").status == "draft"
     assert referential.domain("AAPMS").status == "draft"
     assert referential.domain("d1 bis").domain == "D1BIS"
@@ -92,7 +96,8 @@ def test_d2_rules_are_typed_criteria(referential):
     assert set(bia.required_perimeters) == {
         "care_service_major_impact", "technical_platform", "critical_admin_process"
     }  # fmt: skip
-    exercise, coverage = d2.item("D2.O1.D").criteria
+    exercise, plan, coverage = d2.item("D2.O1.D").criteria
+    assert plan.evidence_kind == "pca_test_plan"
     assert isinstance(exercise, EventInPeriodCriterion)
     assert exercise.period.start.event == "operational_phase_start"
     assert isinstance(coverage, CoverageCriterion) and coverage.threshold == 0.66
@@ -109,8 +114,9 @@ def test_d2_rules_are_typed_criteria(referential):
             c for c in d2.item(item_id).criteria if isinstance(c, TrajectoryCriterion)
         )
         assert trajectory.max_years == 3 and trajectory.strict
-    (restore,) = d2.item("D2.O4").criteria
-    assert restore.required_attributes == ["business_referent"]
+    restore, related = d2.item("D2.O4").criteria
+    assert restore.required_attributes == ["business_referent", "scope"]
+    assert (related.related_kind, related.related_attribute) == ("bia", "critical_activities")
     assert d2.events["operational_phase_start"].date == date(2025, 7, 16)
 
 

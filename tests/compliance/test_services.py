@@ -73,7 +73,9 @@ def test_pssi_not_validated_by_the_legal_representative_is_not_met(org_tree, ass
         org_tree.ght,
         "pssi",
         "PSSI",
-        services.RevisionInput(effective_date=dt.date(2024, 1, 5), validated_by="rssi"),
+        services.RevisionInput(
+            effective_date=dt.date(2024, 1, 5), validated_by="rssi", files=[pdf()]
+        ),
     )
     assert status_of(assessment, "D2.P1").status != "met"
 
@@ -168,6 +170,7 @@ def test_evidence_on_a_site_covers_its_legal_entity_for_a_ght(org_tree, assessme
         services.RevisionInput(
             effective_date=dt.date(2025, 11, 3),
             attributes={"perimeters": ["care_service_major_impact"]},
+            files=[pdf()],
         ),
     )
     dossier = services.build_dossier(assessment)

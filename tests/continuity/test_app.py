@@ -109,8 +109,9 @@ def test_bad_workbook_imports_nothing_and_lists_every_error(scene, client_for):
     response = client.post(
         url("campaign_import", campaign.pk), {"workbook": upload(to_bytes(outside))}
     )
-    assert f"Activités, ligne 2, colonne Entité : FINESS « {scene.tree.ej_b.finess} » hors de" in (
-        response.content.decode()
+    assert (
+        f"Activités, ligne 2, colonne D « Entité » : FINESS « {scene.tree.ej_b.finess} » hors de"
+        in (response.content.decode())
     )
     assert not campaign.activities.filter(code="NEW").exists()
     assert (
@@ -386,7 +387,7 @@ def test_index_lists_only_campaigns_in_scope(scene, client_for, make_user):
 
 def test_api_lists_and_analyses_in_scope(scene, client_for):
     client = client_for(scene.ght_rssi)
-    listed = client.get("/api/continuity/campaigns").json()
+    listed = client.get("/api/continuity/campaigns").json()["items"]
     assert [c["id"] for c in listed] == [scene.campaign.pk]
     data = client.get(f"/api/continuity/campaigns/{scene.campaign.pk}/analysis").json()
     assert data["waves"][0]["label"] == "Vague 0 — socle de confiance"
@@ -395,7 +396,7 @@ def test_api_lists_and_analyses_in_scope(scene, client_for):
     assert (
         outsider.get(f"/api/continuity/campaigns/{scene.campaign.pk}/analysis").status_code == 404
     )
-    assert outsider.get("/api/continuity/campaigns").json() == []
+    assert outsider.get("/api/continuity/campaigns").json() == {"items": [], "count": 0}
 
 
 def test_pcra_form_scenario_and_procedure_pages(scene, client_for):
@@ -470,3 +471,22 @@ def test_validated_campaign_and_field_exercise_meet_d2_o1_c_and_d_for_the_ght(sc
     status = statuses()["D2.O1.D"]
     assert status.status == "met", status.reasons
     assert statuses()["D2.O1.A"].status == "met", statuses()["D2.O1.A"].reasons
+
+
+def test_delete_asks_for_confirmation_then_says_what_was_deleted(scene, client_for):
+    from careops.core.models import AuditEvent
+
+    campaign = scene.campaign
+    activity = campaign.activities.get(code="URG")
+    client = client_for(scene.ght_rssi)
+    first = client.post(url("child_delete", campaign.pk, "activite", activity.pk))
+    page = first.content.decode()
+    assert first.status_code == 200
+    assert "Confirmer la suppression" in page and "URG" in page and 'name="confirm"' in page
+    assert Activity.objects.filter(pk=activity.pk).exists()
+    done = client.post(
+        url("child_delete", campaign.pk, "activite", activity.pk), {"confirm": "1"}, follow=True
+    )
+    assert not Activity.objects.filter(pk=activity.pk).exists()
+    assert "supprimé(e)" in done.content.decode()
+    assert AuditEvent.objects.filter(action="continuity.activite.delete").exists()

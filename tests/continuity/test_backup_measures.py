@@ -153,3 +153,46 @@ def test_measures_of_systems_the_user_cannot_see_are_left_out(scene):
     for_reader = _objective(services.analyse(scene.campaign, user=scene.reader), "DPI")
     assert for_reader.measured_from == "manual"  # the typed 10 h of the workbook
     assert for_reader.measured_rto_seconds == 10 * HOUR
+
+
+def test_restore_test_evidence_names_the_bia_activities_its_system_serves(scene):
+    """D2.O4 (S1): the restore test is on an IS that supports a D2.O1.C activity. A system
+    linked to the DPI resource serves URG (needs DPI) and LAB (needs SIL, which needs DPI);
+    the evidence says so, and the 1.1 referential relates it to the BIA's critical activities."""
+    from careops.backups import services as backups
+    from careops.catalogue.engine import evaluate, load_referential, parse_dossier
+
+    system = _linked_system(scene)
+    run = _restore(system, hours=1)
+    run.business_referent = "cadre de santé des urgences"
+    run.result = {
+        "repositories": [{"checks": [{"name": "restore", "message": "SHA-256 ok", "details": {}}]}]
+    }
+    run.save()
+    attributes = backups.restore_test_evidence(None, run).current.attributes
+    assert attributes["activities"] == ["LAB", "URG"]
+    unlinked = ProtectedSystem.objects.create(
+        organisation=scene.tree.ej_a, name="Serveur isolé", job_name="isolé"
+    )
+    assert backups.supported_activities(unlinked) == []
+
+    d2 = load_referential().domain("D2")
+    day = run.finished_at.date().isoformat()
+
+    def related(critical: list[str]):
+        dossier = {
+            "domain": "D2",
+            "candidate": {"name": "CH Alpha", "kind": "ej"},
+            "as_of": day,
+            "evidence": [
+                {"kind": "bia", "date": day, "attributes": {"critical_activities": critical}},
+                {"kind": "restore_test", "date": day, "attributes": attributes},
+            ],
+        }
+        result = evaluate(d2, parse_dossier(dossier)).result("D2.O4")
+        return next(c for c in result.criteria if c.type == "related_evidence")
+
+    assert related(["URG", "PAIE"]).status == "met"
+    other = related(["PAIE"])
+    assert other.status == "not_met"
+    assert "absent de « liste des activités critiques »" in other.reasons[0]

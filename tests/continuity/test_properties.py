@@ -152,3 +152,28 @@ def test_workbook_round_trip_keeps_the_bia(bia):
     for data in (got, expected):
         data["problems"] = [p["message"] for p in data["problems"]]
     assert got == expected
+
+
+@given(graphs(allow_cycles=True))
+def test_in_cycle_marks_exactly_the_resources_on_a_cycle(bia):
+    analysis = analyse(bia)
+    needs: dict[str, set[str]] = {}
+    for dep in bia.dependencies:
+        needs.setdefault(dep.source, set()).add(dep.target)
+
+    def reaches_itself(code: str) -> bool:
+        seen, todo = set(), list(needs.get(code, ()))
+        while todo:
+            node = todo.pop()
+            if node == code:
+                return True
+            if node not in seen:
+                seen.add(node)
+                todo.extend(needs.get(node, ()))
+        return False
+
+    flagged = {i.code for i in analysis.order if i.in_cycle}
+    assert flagged == {r.code for r in bia.resources if reaches_itself(r.code)}
+    assert {code for cycle in analysis.cycles for code in cycle} <= flagged | {
+        a.code for a in bia.activities
+    }

@@ -63,7 +63,7 @@ def test_zip_bomb_is_refused(monkeypatch):
     from careops.continuity.engine import workbook
 
     monkeypatch.setattr(workbook, "MAX_UNCOMPRESSED", 1000)
-    with pytest.raises(WorkbookError, match="64 Mio"):
+    with pytest.raises(WorkbookError, match="import refusé"):
         read_workbook(io.BytesIO(workbook_bytes(example_bia())))
 
 
@@ -113,14 +113,37 @@ def test_unknown_resource_in_a_dependency():
     ws = wb["Dépendances"]
     ws.append(["URG", "PACS", "forte", "non", ""])
     found = messages(to_bytes(wb))
-    assert f"Dépendances, ligne {ws.max_row}, colonne Vers : ressource « PACS » inconnue" in found
+    assert f"Dépendances, ligne {ws.max_row}, colonne B « Vers » : ressource « PACS » inconnue" in (
+        found
+    )
 
 
-def test_dependency_cycle_names_its_path():
+def test_dependency_cycle_names_its_path_rows_and_column():
     wb = example_workbook()
-    wb["Dépendances"].append(["RESEAU", "DPI", "forte", "non", ""])
+    ws = wb["Dépendances"]
+    ws.append(["RESEAU", "DPI", "forte", "non", ""])
+    rows = [find_row(ws, "AD", "RESEAU"), find_row(ws, "RESEAU", "DPI"), find_row(ws, "DPI", "AD")]
+    _, _, problems = analyse_workbook(io.BytesIO(to_bytes(wb)))
+    (cycle,) = [p for p in problems if p.message.endswith("AD → RESEAU → DPI → AD")]
+    # like every other error: sheet, the rows of the cycle's edges (in its order), the column
+    assert (cycle.sheet, cycle.row, cycle.column) == ("Dépendances", rows[0], "B « Vers »")
+    assert cycle.as_dict()["rows"] == rows
+    lines = ", ".join(str(row) for row in rows)
+    assert str(cycle) == (
+        f"Dépendances, lignes {lines}, colonne B « Vers » : "
+        "cycle de dépendances : AD → RESEAU → DPI → AD"
+    )
+
+
+def test_columns_are_named_by_the_letters_of_the_file_read():
+    wb = example_workbook()
+    ws = wb["Dépendances"]
+    ws.insert_cols(1)  # every column moves one letter to the right
+    ws.append([None, "URG", "PACS", "forte", "non", ""])
     found = messages(to_bytes(wb))
-    assert "Dépendances : cycle de dépendances : AD → RESEAU → DPI → AD" in found
+    assert f"Dépendances, ligne {ws.max_row}, colonne C « Vers » : ressource « PACS » inconnue" in (
+        found
+    )
 
 
 def test_non_monotone_rating_is_located():
@@ -130,7 +153,7 @@ def test_non_monotone_rating_is_located():
     ws[f"E{row}"] = 1  # 24 h, after a 3 at 4 h
     found = messages(to_bytes(wb))
     assert any(
-        m.startswith(f"Cotations, ligne {row}, colonne « 24 h » : cotation non croissante")
+        m.startswith(f"Cotations, ligne {row}, colonne E « 24 h » : cotation non croissante")
         for m in found
     ), found
 
@@ -231,3 +254,12 @@ def test_cli_needs_no_database(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["valid"] is True
+
+
+def test_threshold_out_of_scale_names_its_row_and_column():
+    wb = example_workbook()
+    ws = wb["Paramètres"]
+    row = find_row(ws, "Seuil d'acceptabilité")
+    ws[f"B{row}"] = 9
+    found = messages(to_bytes(wb))
+    assert f"Paramètres, ligne {row}, colonne B « Valeur » : seuil 9 hors de l'échelle" in found

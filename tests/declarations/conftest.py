@@ -169,3 +169,19 @@ def declared(validated, people):
     )
     validated.refresh_from_db()
     return validated
+
+
+def ans_concur(people, declaration, now=DECIDE_AT, **verdicts):
+    """The ANS gives its opinion on every item still without one: « conforme » unless
+    ``verdicts`` names another (item code with "_" for "." → (verdict, message))."""
+    from careops.declarations import services
+    from careops.declarations.choices import Level, Verdict
+
+    current = services.current_reviews(declaration, Level.ANS)
+    wanted = {k.replace("_", "."): v for k, v in verdicts.items()}
+    for item in services.reviewable_items(declaration):
+        code = item["id"]
+        if code in current and current[code].verdict != Verdict.COMPLEMENT and code not in wanted:
+            continue
+        verdict, message = wanted.get(code, (Verdict.COMPLIANT, ""))
+        services.review_item(people.ans, declaration, code, verdict, message, now=now)

@@ -24,7 +24,11 @@ from tests.declarations.conftest import (
 class Api:
     def __init__(self, user):
         from careops.core import tokens
+        from careops.core.middleware import user_needs_mfa_setup
+        from tests.web.helpers import enable_totp
 
+        if user_needs_mfa_setup(user):  # tokens of MFA roles work only once MFA is enrolled
+            enable_totp(user)
         _, value = tokens.issue(user, "tests")
         self.client = Client(headers={"Authorization": f"Bearer {value}"})
 
@@ -78,9 +82,23 @@ def test_whole_workflow_through_the_api(apis, org_tree, version, evidence):
             {"representative_name": "Mme Martin", "representative_title": "DG"},
         )
         assert unattested.status_code == 422 and "attested" in unattested.json()["errors"]
-        filed = apis["rssi"].post(
+        unreviewed = apis["rssi"].post(
             f"/candidacies/{pk}/declaration",
             {"representative_name": "Mme Martin", "representative_title": "DG", "attested": True},
+        )
+        assert unreviewed.status_code == 422 and "Relisez la revue" in unreviewed.json()["detail"]
+        assert apis["ars_other"].get(f"/candidacies/{pk}/prefiling-review").status_code == 404
+        review = apis["rssi"].get(f"/candidacies/{pk}/prefiling-review").json()
+        assert review["missing_evidence"] == ["D2.O1.B"]
+        assert {i["id"]: i["status"] for i in review["items"]}["D2.P1"] == "met"
+        filed = apis["rssi"].post(
+            f"/candidacies/{pk}/declaration",
+            {
+                "representative_name": "Mme Martin",
+                "representative_title": "DG",
+                "attested": True,
+                "review_fingerprint": review["fingerprint"],
+            },
         )
         assert filed.status_code == 201, filed.json()
         sha = filed.json()["content_sha256"]
@@ -134,7 +152,27 @@ def test_whole_workflow_through_the_api(apis, org_tree, version, evidence):
         assert transmitted.json()["state"] == "ars_instructed"
     with time_machine.travel(DECIDE_AT, tick=False):
         assert apis["ars"].post(f"/candidacies/{pk}/decision").status_code == 403
-        decided = apis["ans"].post(f"/candidacies/{pk}/decision", {"comment": "Atteinte totale"})
+        refused = apis["ans"].post(
+            f"/candidacies/{pk}/decision", {"comment": "Atteinte totale", "confirmed": True}
+        )
+        assert refused.status_code == 422 and "avis ANS" in refused.json()["detail"]
+        page = apis["ans"].post(
+            f"/candidacies/{pk}/review-page",
+            {
+                "opinions": {"D2.O1.B": {"verdict": "non_compliant"}},
+                "rest_compliant": True,
+            },
+        )
+        assert page.status_code == 422 and "commentaire est obligatoire" in page.json()["detail"]
+        page = apis["ans"].post(f"/candidacies/{pk}/review-page", {"rest_compliant": True})
+        assert page.status_code == 201 and len(page.json()) == 3
+        unconfirmed = apis["ans"].post(
+            f"/candidacies/{pk}/decision", {"comment": "Atteinte totale"}
+        )
+        assert unconfirmed.status_code == 422 and "Confirmez" in unconfirmed.json()["detail"]
+        decided = apis["ans"].post(
+            f"/candidacies/{pk}/decision", {"comment": "Atteinte totale", "confirmed": True}
+        )
         assert decided.status_code == 200
         assert (
             decided.json()["decision"] == "accepted" and decided.json()["amount_eur"] == "90000.00"
@@ -165,9 +203,9 @@ def test_instructors_of_another_region_see_nothing(apis, validated, people):
     assert apis["ars"].get(f"/candidacies/{pk}").status_code == 200
     assert apis["ars_other"].get(f"/candidacies/{pk}").status_code == 404
     assert apis["ars_other"].get(f"/candidacies/{pk}/funding").status_code == 404
-    assert apis["ars_other"].get("/candidacies").json() == []
-    assert apis["ars"].get("/candidacies").json()[0]["id"] == pk
-    assert apis["ans"].get("/candidacies").json()[0]["id"] == pk
+    assert apis["ars_other"].get("/candidacies").json() == {"items": [], "count": 0}
+    assert apis["ars"].get("/candidacies").json()["items"][0]["id"] == pk
+    assert apis["ans"].get("/candidacies").json()["items"][0]["id"] == pk
     board = apis["ars_other"].get("/dashboard").json()
     assert board["totals"]["candidacies"] == 0 and board["scope"] == "regional"
     national = apis["ans"].get("/dashboard").json()

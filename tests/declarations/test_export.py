@@ -12,10 +12,19 @@ from django.core.management import CommandError, call_command
 from careops.declarations import dashboards, exports
 
 
-def test_export_writes_a_verifiable_dossier(declared, org_tree, tmp_path):
+def test_export_writes_a_verifiable_dossier(declared, org_tree, people, tmp_path):
     out = tmp_path / "dossier.zip"
     printed = io.StringIO()
-    call_command("declaration", "export", str(org_tree.ght.pk), "d2", str(out), stdout=printed)
+    call_command(
+        "declaration",
+        "export",
+        str(org_tree.ght.pk),
+        "d2",
+        str(out),
+        "--user",
+        "ars.idf",
+        stdout=printed,
+    )
     declaration = declared.declaration
     assert declaration.content_sha256 in printed.getvalue()
     with zipfile.ZipFile(out) as archive:
@@ -37,11 +46,14 @@ def test_export_writes_a_verifiable_dossier(declared, org_tree, tmp_path):
         assert "Mme Claire Martin" in archive.read("resume.html").decode()
 
 
-def test_export_explains_what_is_missing(validated, org_tree, tmp_path):
+def test_export_explains_what_is_missing(validated, org_tree, people, tmp_path):
+    out = str(tmp_path / "x.zip")
     with pytest.raises(CommandError, match="aucune déclaration"):
-        call_command("declaration", "export", str(org_tree.ght.pk), "D2", str(tmp_path / "x.zip"))
+        call_command("declaration", "export", str(org_tree.ght.pk), "D2", out, "--user", "ars.idf")
     with pytest.raises(CommandError, match="introuvable"):
-        call_command("declaration", "export", "999999999", "D2", str(tmp_path / "x.zip"))
+        call_command("declaration", "export", "999999999", "D2", out, "--user", "ars.idf")
+    with pytest.raises(CommandError, match="compte introuvable"):
+        call_command("declaration", "export", str(org_tree.ght.pk), "D2", out, "--user", "nobody")
 
 
 def test_csv_and_excel_exports(declared, people):

@@ -45,3 +45,36 @@ def test_weights_are_applied_and_shown():
     )
     assert result["amount_eur"] == "60000.00"
     assert "poids des objectifs atteints 2 / poids total 3" in result["steps"][0]
+
+
+def test_without_a_complete_ads_audit_nothing_of_d1_is_due():
+    """S14 (FAQ ANS): the ADS audit is mandatory to receive any D1 funding; the rule is data
+    (``mandatory_for_funding`` on D1.O1.A in d1-v1.1.yaml), shown in the funding steps."""
+    from careops.catalogue.engine import load_referential
+
+    d1 = load_referential().domain("D1", "1.1")
+    met = {item.id: True for item in d1.items if item.kind != "group"}
+    everything = funding.compute(d1, met, Decimal(1000))
+    assert everything["share"] == 1 and everything["blocked_by"] == []
+    without = funding.compute(d1, {**met, "D1.O1.A": False}, Decimal(1000))
+    assert without["share"] == 0 and without["amount_eur"] == "0.00"
+    (reason,) = without["blocked_by"]
+    assert reason.startswith("D1.O1.A « Audit ADS de l'Active Directory réalisé » non atteint")
+    assert "obligatoire pour percevoir tout financement du domaine D1 (source S14" in reason
+    assert any(step.startswith(reason) for step in without["steps"])
+    # version 1, which dossiers already filed keep, had no such rule
+    d1_v1 = load_referential().domain("D1", "1")
+    assert funding.compute(d1_v1, {**met, "D1.O1.A": False}, Decimal(1000))["share"] > 0
+
+
+def test_dashboard_names_the_items_without_which_nothing_is_due(db):
+    from careops.catalogue import services as catalogue
+    from careops.catalogue.engine import loader
+    from careops.declarations import dashboards
+
+    catalogue.load_paths([loader.default_directory()])
+    objectives = {"D1.O1.A": {"met": 3, "applicable": 5, "total": 5}}
+    (gate,) = dashboards._funding_gates("D1", objectives)
+    assert (gate["id"], gate["declared"], gate["not_met"]) == ("D1.O1.A", 5, 2)
+    assert "obligatoire pour percevoir tout financement du domaine D1" in gate["reason"]
+    assert dashboards._funding_gates("D2", {}) == []

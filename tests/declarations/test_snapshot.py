@@ -71,26 +71,3 @@ def test_a_tampered_snapshot_fails_verification(declaration):
         "met" if declaration.snapshot["items"][0]["status"] != "met" else "not_met"
     )
     assert not declaration.verify()
-
-
-def test_admin_shows_the_declaration_read_only(declaration, admin_user, client):
-    from tests.web.helpers import enable_totp
-
-    enable_totp(admin_user)
-    client.force_login(admin_user)
-    admin_client = client
-    page = admin_client.get(f"/admin/declarations/declaration/{declaration.pk}/change/")
-    assert page.status_code == 200
-    posted = admin_client.post(
-        f"/admin/declarations/declaration/{declaration.pk}/change/",
-        {"representative_name": "Faussaire"},
-    )
-    assert posted.status_code == 403
-    assert (
-        admin_client.post(
-            f"/admin/declarations/declaration/{declaration.pk}/delete/", {"post": "yes"}
-        ).status_code
-        == 403
-    )
-    declaration.refresh_from_db()
-    assert declaration.verify() and declaration.representative_name == "Mme Claire Martin"

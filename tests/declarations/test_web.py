@@ -25,12 +25,12 @@ def test_establishment_ars_and_ans_pages(declared, people):
     assert rssi.status_code == 200
     body = rssi.content.decode()
     assert declared.declaration.content_sha256 in body and "intègre" in body
-    assert "Avis de l'ARS" not in body
+    assert "avis ARS sur une page" not in body
     with time_machine.travel(REVIEW_AT, tick=False):
         ars = client_for(people.ars).get(url).content.decode()
         ans = client_for(people.ans).get(url).content.decode()
-    assert "Clore l'instruction ARS" in ars and "Avis de l'ARS" in ars
-    assert "Rendre la décision" not in ans and "Avis de l'ANS" not in ans
+    assert "Clore l'instruction ARS" in ars and "avis ARS sur une page" in ars
+    assert "Rendre la décision" not in ans and "avis ANS sur une page" not in ans
     with time_machine.travel(dt.datetime(2027, 1, 2, 9, tzinfo=dt.UTC), tick=False):
         late = client_for(people.ars).get(url).content.decode()
     assert "Clore l'instruction ARS" not in late  # the ARS window closed on 31/12/2026
@@ -53,7 +53,12 @@ def test_refusals_are_shown_as_messages(validated, people):
     with time_machine.travel(dt.datetime(2026, 10, 25, 23, 0, tzinfo=dt.UTC), tick=False):
         answer = client_for(people.rssi).post(
             f"/declarations/{validated.pk}/depot/",
-            {"representative_name": "X", "representative_title": "DG", "attested": "on"},
+            {
+                "representative_name": "X",
+                "representative_title": "DG",
+                "attested": "on",
+                "confirmed": "on",
+            },
             follow=True,
         )
     assert "Le guichet de déclaration est fermé" in answer.content.decode()

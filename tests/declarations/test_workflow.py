@@ -21,6 +21,7 @@ from tests.declarations.conftest import (
     REVIEW_AT,
     VALIDATE_AT,
     add_evidence,
+    ans_concur,
 )
 
 UTC = dt.UTC
@@ -85,6 +86,11 @@ def test_whole_workflow_with_complement_and_partial_funding(declared, people, or
     # the ARS can no longer act; the ANS decides
     with pytest.raises(PermissionDenied):
         services.review_item(people.ars, declaration, "D2.P1", Verdict.COMPLIANT, now=DECIDE_AT)
+    with pytest.raises(
+        ValidationError, match="avis ANS conforme ou non conforme attendu sur D2.P1"
+    ):
+        services.decide(people.ans, declared, now=DECIDE_AT)
+    ans_concur(people, declaration, D2_O1_B=(Verdict.NON_COMPLIANT, "Hors phase opérationnelle."))
     decided = services.decide(
         people.ans, declared, "Décision conforme à l'avis ARS.", now=DECIDE_AT
     )
@@ -222,6 +228,7 @@ def test_prerequisite_not_met_means_nothing_is_due(declared, people):
     services.review_item(people.ars, declaration, "D2.O1.A", Verdict.COMPLIANT, now=REVIEW_AT)
     services.review_item(people.ars, declaration, "D2.O1.B", Verdict.COMPLIANT, now=REVIEW_AT)
     services.transmit(people.ars, declared, now=REVIEW_AT)
+    ans_concur(people, declaration, D2_P1=(Verdict.NON_COMPLIANT, "PSSI non signée"))
     decided = services.decide(people.ans, declared, now=DECIDE_AT)
     assert decided.decision == Decision.REFUSED and decided.amount_eur == Decimal("0.00")
     assert "prérequis non atteints (D2.P1)" in decided.funding["steps"][0]
@@ -237,6 +244,7 @@ def test_ans_verdict_overrides_the_ars_one(declared, people):
     services.review_item(
         people.ans, declaration, "D2.O1.B", Verdict.NON_COMPLIANT, "Preuve absente", now=DECIDE_AT
     )
+    ans_concur(people, declaration)
     decided = services.decide(people.ans, declared, now=DECIDE_AT)
     assert decided.amount_eur == Decimal("33333.33")
 
@@ -309,5 +317,6 @@ def test_ans_complement_request_and_answer(declared, people, org_tree):
     assert mail.outbox[0].to == ["ans@example.test"]
     services.review_item(people.ans, declaration, "D2.O1.B", Verdict.COMPLIANT, now=DECIDE_AT)
     assert Candidacy.objects.values_list("ans_complement", "ans_compliant").get() == (0, 1)
+    ans_concur(people, declaration)
     decided = services.decide(people.ans, declared, now=DECIDE_AT)
     assert decided.decision == Decision.ACCEPTED and decided.amount_eur == Decimal("100000.00")

@@ -359,7 +359,7 @@ def test_milestones_api(client, org_tree, ght_rssi, domains, outside_domain):
         )
         assert response.status_code == 422
 
-        listed = client.get(url).json()
+        listed = client.get(url).json()["items"]
         assert [(m["title"], m["state"]) for m in listed] == [
             ("Approbation", "late"),
             ("Bascule", "upcoming"),

@@ -282,7 +282,7 @@ def ike_available() -> str:
 
 
 def start_ike_gateway(
-    lab: Lab, role: str, version: int, aggressive: bool = False
+    lab: Lab, role: str, version: int, aggressive: bool = False, swanctl_conf: str | None = None
 ) -> subprocess.Popen:
     """Run strongSwan's charon in ``role``'s namespace as an IKEv``version`` PSK gateway;
     ``aggressive`` lets it answer IKEv1 Aggressive Mode with its pre-shared key (strongSwan
@@ -295,6 +295,7 @@ def start_ike_gateway(
     directory (STRONGSWAN_CONF); no route, virtual IP or SA is ever installed. The process is in
     ``lab.processes`` (stopped with the lab) and the caller may stop it earlier with
     ``stop_process``. Anti-DoS thresholds are raised because every test run leaves half-open SAs.
+    ``swanctl_conf`` replaces the built-in swanctl.conf (one connection, loaded as is).
     """
     reason = ike_available()
     if reason:
@@ -305,7 +306,8 @@ def start_ike_gateway(
     flag = "yes" if aggressive else "no"
     conf.write_text(STRONGSWAN_CONF.format(directory=directory, aggressive=flag))
     (directory / "swanctl.conf").write_text(
-        SWANCTL_CONF.format(version=version, address=lab.address(role), aggressive=flag)
+        swanctl_conf
+        or SWANCTL_CONF.format(version=version, address=lab.address(role), aggressive=flag)
     )
     script = f"mount -t tmpfs careops-lab-run /run && exec {IKE_DAEMON}"
     process = lab.start(

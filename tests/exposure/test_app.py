@@ -46,13 +46,13 @@ def responders():
 
 @pytest.fixture
 def loopback_scope(org_tree, role_users, responders):
-    """CH Bêta owns 127.0.0.1/32 (attested, approved by the GHT), internal audit set by an admin."""
+    """CH Bêta owns 127.0.0.1/32 (attested, approved by an admin), internal audit set by an admin."""
     ports, _process = responders
     org = org_tree.ej_b
     rssi = role_users["es_rssi"]
     asset = services.declare_asset(rssi, org, "127.0.0.1/32")
     services.attest_range(rssi, asset, "Plage attribuée par l'opérateur, contrat n° 2026-42 (test)")
-    services.approve_range(role_users["ght_rssi"], asset)
+    services.approve_range(role_users["administrator"], asset, holder="Boucle locale (test)")
     services.set_internal_audit(role_users["administrator"], org, True)
     services.update_profile(rssi, org, f"{ports['rdp']},{ports['hl7']}", monthly=True)
     return org
@@ -101,10 +101,12 @@ def test_range_attestation_needs_an_approver_role(org_tree, role_users):
     with pytest.raises(PermissionDenied):
         services.approve_range(rssi, asset)  # an establishment does not approve its own attestation
     with pytest.raises(PermissionDenied):
-        services.approve_range(role_users["ars_instructor"], asset)  # another region
-    services.approve_range(role_users["ght_rssi"], asset)
+        services.approve_range(role_users["ars_instructor"], asset, holder="x")  # another region
+    with pytest.raises(PermissionDenied):
+        services.approve_range(role_users["ght_rssi"], asset, holder="x")  # the GHT above it
+    services.approve_range(role_users["administrator"], asset, holder="RIPE : CH Bêta")
     asset.refresh_from_db()
-    assert asset.status == AssetStatus.VERIFIED
+    assert asset.status == AssetStatus.VERIFIED and asset.holder == "RIPE : CH Bêta"
 
 
 def test_internal_audit_only_by_an_administrator(org_tree, role_users):
@@ -310,7 +312,7 @@ def test_pages_reports_api_and_isolation(
     assert client.get(f"/exposition/audits/{run.pk}/").status_code == 404
     assert client.get(f"/exposition/audits/{run.pk}/rapport.csv").status_code == 404
     assert client.get(f"/api/exposure/runs/{run.pk}").status_code == 404
-    assert client.get("/api/exposure/findings").json() == []
+    assert client.get("/api/exposure/findings").json() == {"items": [], "count": 0}
 
 
 def test_two_audits_45_to_60_days_apart_at_minimum_level_meet_d1_o2_b(org_tree, role_users):

@@ -212,7 +212,10 @@ def test_exposure_pages_have_no_serious_accessibility_violation(page, live_serve
 
     # what the pages show: the pending attestation, the chart, the diff, the progress
     page.goto(live_server.url + "/exposition/")
-    assert page.get_by_role("heading", name="Attestations à approuver").is_visible()
+    # the GHT RSSI never approves a range of its establishments (only the region's ARS does)
+    assert page.get_by_role("heading", name="Attestations à approuver").count() == 0
+    page.goto(live_server.url + PAGES["plage attestée"](scene))
+    assert page.get_by_text("En attente d'approbation par un instructeur de l'ARS").is_visible()
     page.goto(live_server.url + PAGES["organisation"](scene))
     chart = page.get_by_role("table", name="Constats par criticité et par audit")
     assert chart.locator("tbody tr").count() == 2
@@ -261,3 +264,37 @@ def test_remediation_form_through_the_browser(page, live_server, scene):  # noqa
         "Équipe réseau",
         due,
     )
+
+
+def test_regional_instructor_approves_a_range_with_its_holder(page, live_server, scene, make_user):  # noqa: F811
+    import re
+
+    from tests.web.helpers import enable_totp, totp_code
+
+    secret = "JBSWY3DPEHPK3PXPCCCCCCCCCCCCCCCC"
+    enable_totp(make_user("ars_instructor", scene["org"].parent.parent, username="ars.idf"), secret)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Identifiant ou adresse électronique").fill("ars.idf")
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(r"/accounts/2fa/authenticate/"))
+    page.get_by_label(re.compile("code", re.I)).fill(totp_code(secret))
+    page.get_by_role(
+        "button", name=re.compile("Se connecter|Connexion|Authentifier|Valider", re.I)
+    ).click()
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(live_server.url + "/exposition/")
+    assert page.get_by_role("heading", name="Attestations à approuver").is_visible()
+    page.get_by_role("link", name="193.51.24.0/28").first.click()
+    assert_accessible(page, "approbation d'une plage")
+    page.get_by_role("button", name="Approuver l'attestation").click()  # no holder: refused
+    assert page.get_by_text("Indiquez le titulaire de la plage").is_visible()
+    page.get_by_label("Titulaire constaté").fill("RIPE inetnum 193.51.24.0/28 : CH Bêta")
+    page.get_by_role("button", name="Approuver l'attestation").click()
+    page.get_by_text("Décision enregistrée.").wait_for()
+    assert page.get_by_text("RIPE inetnum 193.51.24.0/28 : CH Bêta").is_visible()
+    assert_accessible(page, "plage approuvée")
+    network = scene["network"]
+    network.refresh_from_db()
+    assert network.status == AssetStatus.VERIFIED
+    assert network.holder == "RIPE inetnum 193.51.24.0/28 : CH Bêta"

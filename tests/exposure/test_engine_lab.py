@@ -238,7 +238,9 @@ def test_private_addresses_refused_without_the_internal_option(lab):
     done = cli_in_lab(lab, "exposure", "scan", lab.modern, "--ports", "6379", "--json")
     assert done.returncode == 2
     assert "privée, de bouclage ou locale refusée" in done.stderr
-    assert "audit interne" in done.stderr
+    assert "--allow-private" in done.stderr  # the CLI names its own option, not the web one
+    assert "Aucun hôte analysé" in done.stderr
+    assert json.loads(done.stdout)["exposure_level"] == ""
 
 
 def test_bad_targets_are_reported_and_the_run_continues(lab):

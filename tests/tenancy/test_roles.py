@@ -32,9 +32,9 @@ def test_inviting_creates_an_account_without_password_and_mails_a_link(client, o
     login(client, rssi)
     client.post(
         reverse("tenancy:role_grant", args=[org_tree.ej_b.pk]),
-        {"user": "nouvelle.rssi", "role": "reader", "invite_email": "nouvelle@ch-beta.test"},
+        {"user": "nouvelle@ch-beta.test", "role": "reader"},
     )
-    user = get_user_model().objects.get(username="nouvelle.rssi")
+    user = get_user_model().objects.get(email="nouvelle@ch-beta.test")
     assert not user.has_usable_password()
     assert [m.to for m in mail.outbox] == [["nouvelle@ch-beta.test"]]
 

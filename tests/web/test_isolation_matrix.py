@@ -13,6 +13,7 @@ import re
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from careops.compliance.models import Assessment, Evidence, EvidenceRevision
@@ -254,7 +255,11 @@ def test_evidence_revision_post(role, client_for, world):
         evidence = world.evidence[key]
         response = c.post(
             reverse("compliance:evidence", args=[evidence.pk]),
-            {"effective_date": "2024-03-01", "validated_by": "legal_representative"},
+            {
+                "effective_date": "2024-03-01",
+                "validated_by": "legal_representative",
+                "files": SimpleUploadedFile("r.pdf", b"%PDF-1.4\n%r\n", "application/pdf"),
+            },
         )
         problem = expect_status(response, allowed, ok=(302,))
         if not allowed and key in SEES[role] and response.status_code != 403:

@@ -1,14 +1,19 @@
 """The verification configuration (YAML), validated whole; errors in French with their place.
 
 Format documented in docs/backups.md. Secrets are never in the file itself: ``password_file``,
-``password_env`` and ``*_file`` / ``*_env`` name where to read them.
+``password_env`` and ``*_file`` / ``*_env`` name where to read them. Those names are for the
+operator's own configuration files (``careops backups verify``); configurations built for a web
+user are parsed with ``server_secrets=False``, which refuses them: a user never names an
+environment variable or a file of the server.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -113,11 +118,88 @@ class VerifyConfig(_Strict):
             return None
         return str(Path(self.base_dir, os.path.expanduser(value)))
 
+    def location(self, repo: RepositoryConfig) -> str:
+        """A repository's location, a relative local path resolved from the file's folder."""
+        if is_local_location(repo.driver, repo.location):
+            path = repo.location.removeprefix("local:").removeprefix("file://")
+            return str(Path(self.base_dir, os.path.expanduser(path)).resolve())
+        return repo.location
+
     def repository(self, name: str) -> RepositoryConfig:
         return next(r for r in self.repositories if r.name == name)
 
     def system(self, name: str) -> SystemConfig:
         return next(s for s in self.systems if s.name == name)
+
+
+_RESTIC_REMOTE = ("rest:", "s3:", "sftp:", "swift:", "b2:", "azure:", "gs:", "rclone:")
+_SCP_STYLE = re.compile(r"^(?:[^@/:]+@)?(\[[^\]]+\]|[^/:\[\]]+):")
+
+
+def is_local_location(driver: str, location: str) -> bool:
+    """Whether a restic/borg location is a path on this machine (not a remote backend)."""
+    if driver == "restic":
+        return not location.startswith(_RESTIC_REMOTE)
+    if location.startswith("file://"):
+        return True
+    return not (location.startswith("ssh://") or _SCP_STYLE.match(location))
+
+
+def destinations(driver: str, location: str) -> list[tuple[str, int]]:
+    """The network destinations (host, port) a repository location makes the tool connect to.
+
+    Raises ConfigError for a backend careops cannot vouch for (rclone runs a server-side
+    configuration).
+    """
+    if is_local_location(driver, location):
+        return []
+    if driver == "restic":
+        scheme, _, rest = location.partition(":")
+        if scheme == "rclone":
+            raise ConfigError(f"{location} : le moteur rclone n'est pas accepté par careops")
+        if scheme in ("b2", "azure", "gs", "swift"):
+            return []  # fixed cloud providers, reached by name through their own APIs
+        if rest.startswith(("http://", "https://")):
+            parts = urlsplit(rest)
+            default = 443 if parts.scheme == "https" else 80
+            return [(parts.hostname or "", parts.port or default)]
+        if scheme == "s3":
+            host = rest.split("/", 1)[0]
+            name, _, port = host.rpartition(":") if host.count(":") == 1 else (host, "", "")
+            return [(name or host, int(port) if port.isdigit() else 443)]
+        if scheme == "sftp":
+            if rest.startswith("//"):
+                parts = urlsplit("sftp:" + rest)
+                return [(parts.hostname or "", parts.port or 22)]
+            match = _SCP_STYLE.match(rest)
+            return [(match.group(1).strip("[]"), 22)] if match else []
+        return []
+    if location.startswith("ssh://"):
+        parts = urlsplit(location)
+        return [(parts.hostname or "", parts.port or 22)]
+    match = _SCP_STYLE.match(location)
+    return [(match.group(1).strip("[]"), 22)] if match else []
+
+
+_SERVER_SECRETS = ("password_file", "password_env", "env", "env_files")
+_S3_SERVER_SECRETS = ("access_key_file", "access_key_env", "secret_key_file", "secret_key_env")
+
+
+def _server_secret_fields(config: VerifyConfig) -> list[str]:
+    problems = []
+    for repo in config.repositories:
+        named = [f for f in _SERVER_SECRETS if getattr(repo, f)]
+        lock = repo.checks.object_lock
+        if lock:
+            named += [f"checks.object_lock.{f}" for f in _S3_SERVER_SECRETS if getattr(lock, f)]
+        problems += [
+            f"repositories.{repo.name}.{f} : non accepté ici (les secrets se saisissent dans "
+            "careops, chiffrés par dépôt)"
+            for f in named
+        ]
+        if repo.location.startswith("rclone:"):
+            problems.append(f"repositories.{repo.name}.location : moteur rclone non accepté")
+    return problems
 
 
 def _where(loc: tuple) -> str:
@@ -169,8 +251,14 @@ def _cross_check(config: VerifyConfig, require_passwords: bool) -> list[str]:
     return problems
 
 
-def parse_config(data: object, base_dir: str = ".", require_passwords: bool = True) -> VerifyConfig:
-    """Validate a configuration already read from YAML/JSON."""
+def parse_config(
+    data: object, base_dir: str = ".", require_passwords: bool = True, server_secrets: bool = True
+) -> VerifyConfig:
+    """Validate a configuration already read from YAML/JSON.
+
+    ``server_secrets=False`` (configurations built for a web user) refuses every field that
+    names a file or an environment variable of the server.
+    """
     if not isinstance(data, dict):
         raise ConfigError("configuration : un dictionnaire YAML est attendu")
     try:
@@ -182,6 +270,8 @@ def parse_config(data: object, base_dir: str = ".", require_passwords: bool = Tr
             lines.append(f"{_where(error['loc'])} : {message}")
         raise ConfigError("configuration invalide :\n  " + "\n  ".join(lines)) from exc
     problems = _cross_check(config, require_passwords)
+    if not server_secrets:
+        problems += _server_secret_fields(config)
     if problems:
         raise ConfigError("configuration invalide :\n  " + "\n  ".join(problems))
     return config
@@ -214,7 +304,7 @@ def read_secret(config: VerifyConfig, file: str | None, env: str | None, what: s
     if file:
         try:
             with open(config.path(file), encoding="utf-8") as handle:
-                return handle.read().rstrip("\r\n")
+                return handle.readline().rstrip("\r\n")
         except OSError as exc:
             raise ConfigError(f"{what} : fichier de secret illisible ({_why(exc)})") from exc
     if env:

@@ -21,6 +21,7 @@ class S3Target:
     secret_key: str | None = None
     min_retention_days: int = 1
     probe_delete: bool = True
+    proxy_url: str | None = None  # the egress-checking proxy of a web run
 
 
 def _retention_days(rule: dict) -> float:
@@ -51,7 +52,14 @@ def probe_s3_object_lock(target: S3Target, now: dt.datetime | None = None) -> Ch
         region_name=target.region,
         aws_access_key_id=target.access_key,
         aws_secret_access_key=target.secret_key,
-        config=Config(retries={"max_attempts": 2}, connect_timeout=10, read_timeout=30),
+        config=Config(
+            retries={"max_attempts": 2},
+            connect_timeout=10,
+            read_timeout=30,
+            proxies={"http": target.proxy_url, "https": target.proxy_url}
+            if target.proxy_url
+            else None,
+        ),
     )
     details: dict = {"bucket": target.bucket}
     try:

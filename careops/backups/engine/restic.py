@@ -70,9 +70,11 @@ class ResticRepository:
     cache_dir: str | None = None
     env: dict[str, str] = field(default_factory=dict)
     timeout: float = tools.DEFAULT_TIMEOUT
+    options: list[str] = field(default_factory=list)  # global options (``-o sftp.command=…``)
 
     def _run(self, *args: str, cwd: str | None = None) -> tools.Completed:
         binary = tools.find_tool("restic", self.binary)
+        args = (*self.options, *args)
         with tools.secret_file(self.password) as password_file:
             env = dict(self.env)
             env["RESTIC_REPOSITORY"] = self.location

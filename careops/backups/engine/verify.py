@@ -9,15 +9,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
+import shlex
 import shutil
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from careops.backups.engine import errors, immutability, integrity, restore
 from careops.backups.engine.borg import BorgRepository
-from careops.backups.engine.config import RepositoryConfig, VerifyConfig, read_secret
+from careops.backups.engine.config import (
+    RepositoryConfig,
+    VerifyConfig,
+    destinations,
+    read_secret,
+)
 from careops.backups.engine.freshness import Selector, freshness, interval_hours, newest
 from careops.backups.engine.jobreports import JobResult, last_success, parse_job_report
 from careops.backups.engine.restic import ResticRepository
@@ -32,6 +40,7 @@ from careops.backups.engine.results import (
     SystemReport,
     VerifyReport,
 )
+from careops.egress import EgressPolicy, EgressRefused, egress_proxy, host_port
 
 Progress = Callable[[int, int, str], None]
 
@@ -64,19 +73,77 @@ class VerifyState:
         os.replace(temporary, path)
 
 
-def open_repository(config: VerifyConfig, repo: RepositoryConfig, password: str | None = None):
-    """A driver for ``repo``; the password comes from ``password`` or the configured source."""
+@dataclass
+class Egress:
+    """The egress policy of a run, and the checking proxy HTTP tools go through."""
+
+    policy: EgressPolicy
+    proxy_url: str | None = None
+
+
+def open_repository(
+    config: VerifyConfig,
+    repo: RepositoryConfig,
+    password: str | None = None,
+    egress: Egress | None = None,
+):
+    """A driver for ``repo``; the password comes from ``password`` or the configured source.
+
+    With ``egress``, every destination of the location is resolved and checked first
+    (EgressRefused otherwise); HTTP backends (rest:, s3:) go through the checking proxy and ssh
+    backends (borg ssh://, restic sftp:) are told to connect to the checked address.
+    """
+    pins: list[tuple[str, int, str]] = []
+    if egress is not None:
+        for host, port in destinations(repo.driver, repo.location):
+            pins.append((host, port, egress.policy.resolve(host, port)[0]))
     if password is None:
         password = read_secret(config, repo.password_file, repo.password_env, repo.name)
     env = dict(repo.env)
     for name, path in repo.env_files.items():
         env[name] = read_secret(config, path, None, f"{repo.name}.env_files.{name}")
+    if egress is not None and egress.proxy_url:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+            env[name] = egress.proxy_url
+        env["NO_PROXY"] = env["no_proxy"] = ""
     cache = config.path(repo.cache_dir)
+    location = config.location(repo)
+    options: list[str] = []
+    ssh = [(host, port, address) for host, port, address in pins if host != address]
+    if ssh and repo.driver == "borg":
+        env["BORG_RSH"] = " ".join([env.get("BORG_RSH", "ssh"), *_ssh_pin(*ssh[0])])
+    elif ssh and repo.driver == "restic" and location.startswith("sftp:"):
+        options = ["-o", "sftp.command=" + _sftp_command(location, *ssh[0])]
     if repo.driver == "restic":
         return ResticRepository(
-            repo.location, password, cache_dir=cache, env=env, timeout=repo.timeout_s
+            location, password, cache_dir=cache, env=env, timeout=repo.timeout_s, options=options
         )
-    return BorgRepository(repo.location, password, base_dir=cache, env=env, timeout=repo.timeout_s)
+    return BorgRepository(location, password, base_dir=cache, env=env, timeout=repo.timeout_s)
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9._-]+$")
+
+
+def _ssh_pin(host: str, port: int, address: str) -> list[str]:
+    """ssh options that connect to the checked address while the name still selects the
+    ssh configuration and the known host key (no second DNS lookup by ssh)."""
+    if not _SAFE_NAME.match(host):
+        raise EgressRefused(f"Nom d'hôte ssh refusé : « {host} ».")
+    return ["-o", f"HostName={address}", "-o", f"HostKeyAlias={host}"]
+
+
+def _sftp_command(location: str, host: str, port: int, address: str) -> str:
+    """The ssh command restic runs for an sftp: location, pinned to the checked address."""
+    rest = location.removeprefix("sftp:")
+    if rest.startswith("//"):
+        parts = urlsplit("sftp:" + rest)
+        user = parts.username or ""
+    else:
+        user = rest.split("@", 1)[0] if "@" in rest.split(":", 1)[0] else ""
+    command = ["ssh", *_ssh_pin(host, port, address), "-p", str(port)]
+    if user:
+        command += ["-l", user]
+    return shlex.join([*command, host, "-s", "sftp"])
 
 
 def _timed(name: str, func) -> CheckResult:
@@ -224,18 +291,40 @@ def _restore(
             shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _object_lock(config: VerifyConfig, repo: RepositoryConfig, now) -> CheckResult:
+def _object_lock(
+    config: VerifyConfig,
+    repo: RepositoryConfig,
+    now,
+    keys: tuple[str, str] | None = None,
+    egress: Egress | None = None,
+) -> CheckResult:
+    """The S3 Object Lock probe; ``keys`` (access, secret) given by the caller win over the
+    configuration's files or variables (the operator's own configuration only)."""
     spec = repo.checks.object_lock
+    if keys is not None:
+        access, secret = keys
+    else:
+        access = read_secret(config, spec.access_key_file, spec.access_key_env, "access_key")
+        secret = read_secret(config, spec.secret_key_file, spec.secret_key_env, "secret_key")
+    if egress is not None:
+        if not spec.endpoint:
+            return CheckResult("object_lock", ERROR, "point d'accès S3 obligatoire")
+        scheme = spec.endpoint.split("://", 1)[0].lower()
+        if scheme not in ("http", "https"):
+            return CheckResult("object_lock", ERROR, "point d'accès S3 : http(s)://hôte attendu")
+        try:
+            egress.policy.resolve(*host_port(spec.endpoint, 443 if scheme == "https" else 80))
+        except EgressRefused as exc:
+            return CheckResult("object_lock", ERROR, f"sonde S3 refusée : {exc}")
     target = immutability.S3Target(
         bucket=spec.bucket,
         endpoint_url=spec.endpoint,
         region=spec.region,
-        access_key=read_secret(config, spec.access_key_file, spec.access_key_env, "access_key")
-        or None,
-        secret_key=read_secret(config, spec.secret_key_file, spec.secret_key_env, "secret_key")
-        or None,
+        access_key=access or None,
+        secret_key=secret or None,
         min_retention_days=spec.min_retention_days,
         probe_delete=spec.probe_delete,
+        proxy_url=egress.proxy_url if egress else None,
     )
     return immutability.probe_s3_object_lock(target, now)
 
@@ -247,13 +336,15 @@ def verify_repository(
     now: dt.datetime,
     password: str | None = None,
     step: Callable[[str], None] = lambda label: None,
+    s3_keys: tuple[str, str] | None = None,
+    egress: Egress | None = None,
 ) -> tuple[RepositoryReport, list[Snapshot] | None]:
     """Every check configured for one repository; snapshots are None when it cannot be read."""
     report = RepositoryReport(repo.name, repo.driver, repo.location)
     try:
-        driver = open_repository(config, repo, password)
+        driver = open_repository(config, repo, password, egress)
         report.tool_version = ".".join(str(x) for x in driver.version())
-    except (errors.BackupToolError, errors.ConfigError) as exc:
+    except (errors.BackupToolError, errors.ConfigError, EgressRefused) as exc:
         report.checks.append(CheckResult("access", ERROR, getattr(exc, "message", str(exc))))
         return report, None
     step(f"{repo.name} : liste des points de restauration")
@@ -279,7 +370,9 @@ def verify_repository(
         )
     if checks.object_lock:
         step(f"{repo.name} : verrouillage S3")
-        report.checks.append(_timed("object_lock", lambda: _object_lock(config, repo, now)))
+        report.checks.append(
+            _timed("object_lock", lambda: _object_lock(config, repo, now, s3_keys, egress))
+        )
     if checks.restore:
         step(f"{repo.name} : test de restauration")
         report.checks.append(
@@ -332,8 +425,24 @@ def run_verification(
     passwords: dict[str, str] | None = None,
     progress: Progress | None = None,
     state: VerifyState | None = None,
+    s3_keys: dict[str, tuple[str, str]] | None = None,
+    egress: EgressPolicy | None = None,
 ) -> VerifyReport:
-    """Run every configured check; ``progress(done, total, label)`` is called before each step."""
+    """Run every configured check; ``progress(done, total, label)`` is called before each step.
+
+    ``s3_keys`` gives the S3 credentials per repository (stored encrypted by the web app);
+    ``egress`` applies the egress policy to every connection (web runs; the CLI runs the
+    operator's own configuration without one).
+    """
+    if egress is not None:
+        with egress_proxy(egress) as proxy:
+            return _run_verification(
+                config, now, passwords, progress, state, s3_keys, Egress(egress, proxy.url)
+            )
+    return _run_verification(config, now, passwords, progress, state, s3_keys, None)
+
+
+def _run_verification(config, now, passwords, progress, state, s3_keys, egress) -> VerifyReport:
     now = now or dt.datetime.now(dt.UTC)
     started = dt.datetime.now(dt.UTC)
     persist = state is None
@@ -350,7 +459,14 @@ def run_verification(
     for repo in config.repositories:
         step(f"{repo.name} : ouverture")
         repo_reports[repo.name] = verify_repository(
-            config, repo, state, now, (passwords or {}).get(repo.name), step
+            config,
+            repo,
+            state,
+            now,
+            (passwords or {}).get(repo.name),
+            step,
+            (s3_keys or {}).get(repo.name),
+            egress,
         )
     jobs: list[JobResult] = []
     job_error = ""

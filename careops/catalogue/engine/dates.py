@@ -125,6 +125,14 @@ def fmt_pct(ratio: float) -> str:
     return f"{text} %"
 
 
+def fmt_eur(value) -> str:
+    """French display of an amount: 250000 -> '250 000,00 €' (narrow no-break spaces)."""
+    if value is None or value == "":
+        return "—"
+    text = f"{float(value):,.2f}".replace(",", "\u202f").replace(".", ",")
+    return f"{text}\u00a0€"
+
+
 def fmt_number(value: float) -> str:
     """French display of a number: integers plain, decimals with a comma."""
     if float(value) == int(value):

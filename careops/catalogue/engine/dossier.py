@@ -7,32 +7,34 @@ objective, evidence kind or fact stops everything with a French message.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PrivateAttr, ValidationError, model_validator
 
-from .dates import fmt_date
-from .schema import CalendarDate, CandidateKind, DomainVersion, ItemId, Model
-from .source import Problem, SourceDoc, problems_from_validation, read_file
+from careops.tenancy import finess as finess_number
 
-_FINESS_RE = re.compile(r"^(\d{2}|2A|2B)\d{7}$")
+from .dates import fmt_date
+from .schema import CalendarDate, CandidateKind, DomainVersion, ItemId, LegalStatus, Model
+from .source import Problem, SourceDoc, problems_from_validation, read_file
 
 
 def _finess(value: Any) -> Any:
-    if isinstance(value, int):
+    """The app's validator (prefix, nine characters, check key), so that a dossier and the
+    web app accept and refuse the same numbers."""
+    if isinstance(value, int) and not isinstance(value, bool):
         value = f"{value:09d}"
     if isinstance(value, str):
-        text = value.strip().upper()
-        if not _FINESS_RE.match(text):
-            raise ValueError(f"numéro FINESS invalide : « {value} » (9 caractères attendus)")
-        return text
+        try:
+            return finess_number.validate(value)
+        except finess_number.FinessError as exc:
+            raise ValueError(str(exc)) from None
     return value
 
 
 Finess = Annotated[str, BeforeValidator(_finess)]
+FinessCategory = Annotated[str, BeforeValidator(lambda value: str(value).strip())]
 
 
 class DossierError(Exception):
@@ -47,6 +49,12 @@ class Candidate(Model):
     name: str
     finess: Finess | None = None
     kind: CandidateKind
+    #: Legal status, checked against the domain's ``eligibility.legal_statuses``.
+    legal_status: LegalStatus | None = None
+    #: FINESS category of the candidate itself (D1 bis: 146).
+    finess_category: FinessCategory | None = None
+    #: Name of the GHT the candidate is party to (an EJ of a GHT applies through its GHT).
+    ght: str | None = None
 
 
 class Entity(Model):
@@ -58,6 +66,8 @@ class Entity(Model):
     weight: float = Field(ge=0)
     unit: str = "activité combinée"
     parent: Finess | None = None
+    #: FINESS category of the establishment (eligibility: D1 bis' 146, mixed structures).
+    finess_category: FinessCategory | None = None
 
     @property
     def display(self) -> str:

@@ -16,7 +16,11 @@ from pydantic import BaseModel, Field
 
 from .dates import add_years, day_in, fmt_date, fmt_number, fmt_pct, parse_date
 from .dossier import Dossier, DossierError, Entity, Evidence, check_dossier
+from .eligibility import Applicant, EligibilityResult
+from .eligibility import check as check_eligibility
+from .funding import funding_share
 from .schema import (
+    BUILTIN_ATTRIBUTES,
     BUILTIN_FACTS,
     DOSSIER_BOUNDS,
     AttestationCriterion,
@@ -32,6 +36,7 @@ from .schema import (
     IndicatorCriterion,
     Item,
     Period,
+    RelatedEvidenceCriterion,
     TrajectoryCriterion,
     normalize_item_id,
 )
@@ -98,6 +103,8 @@ class Progress(BaseModel):
     funding_share: float
     funding_rule: str
     funding_to_confirm: bool
+    #: Why the share is 0 whatever the objectives: not eligible, a mandatory item not met…
+    funding_reasons: list[str] = Field(default_factory=list)
 
 
 class Evaluation(BaseModel):
@@ -110,6 +117,8 @@ class Evaluation(BaseModel):
     reference: Literal["filing_date", "as_of"]
     results: list[ItemResult]
     progress: Progress
+    #: eligible, reasons (why not), checks (passed), notes (to confirm)
+    eligibility: dict[str, Any] = Field(default_factory=dict)
 
     def result(self, item_id: str) -> ItemResult:
         wanted = normalize_item_id(item_id)
@@ -126,6 +135,7 @@ class Evaluation(BaseModel):
             "candidate": self.candidate,
             "reference": self.reference,
             "reference_date": self.reference_date.isoformat(),
+            "eligibility": self.eligibility,
             "results": [
                 {
                     "id": result.id,
@@ -160,6 +170,7 @@ def evaluate(domain: DomainVersion, dossier: Dossier) -> Evaluation:
         if item.kind == "group":
             _evaluate_group(domain, item, results)
     ordered = [results[item.id] for item in domain.items]
+    eligibility = dossier_eligibility(domain, dossier)
     return Evaluation(
         domain=domain.domain,
         version=domain.version,
@@ -167,8 +178,23 @@ def evaluate(domain: DomainVersion, dossier: Dossier) -> Evaluation:
         reference_date=dossier.reference_date,
         reference="filing_date" if dossier.filing_date is not None else "as_of",
         results=ordered,
-        progress=_progress(domain, ordered),
+        progress=_progress(domain, ordered, eligibility.eligible),
+        eligibility=eligibility.to_json(),
     )
+
+
+def dossier_eligibility(domain: DomainVersion, dossier: Dossier) -> EligibilityResult:
+    """The domain's eligibility rules applied to the dossier's candidate and entities (the
+    same rules the web app applies to a candidacy)."""
+    candidate = dossier.candidate
+    applicant = Applicant(
+        name=candidate.name,
+        kind=candidate.kind,
+        legal_status=candidate.legal_status,
+        finess_category=candidate.finess_category,
+        ght=candidate.ght,
+    )
+    return check_eligibility(domain, applicant, [e.finess_category for e in dossier.entities])
 
 
 def _evaluate_item(domain: DomainVersion, dossier: Dossier, item: Item) -> ItemResult:
@@ -186,7 +212,8 @@ def _evaluate_item(domain: DomainVersion, dossier: Dossier, item: Item) -> ItemR
     context = _Context(domain, dossier, item)
     criteria = [evaluate_criterion(criterion, context) for criterion in item.criteria]
     status = aggregate(result.status for result in criteria)
-    reasons = [reason for result in criteria for reason in _flat_reasons(result)]
+    # one reason once: two criteria missing the same evidence say it one time
+    reasons = list(dict.fromkeys(r for result in criteria for r in _flat_reasons(result) if r))
     if item.to_confirm:
         reasons.append(f"règle à confirmer : {open_question}")
     return ItemResult(
@@ -231,32 +258,23 @@ def _evaluate_group(domain: DomainVersion, group: Item, results: dict[str, ItemR
     )
 
 
-def _progress(domain: DomainVersion, results: list[ItemResult]) -> Progress:
+def _progress(domain: DomainVersion, results: list[ItemResult], eligible: bool) -> Progress:
     leaves = [result for result in results if result.kind != "group"]
     applicable = [result for result in leaves if result.status != "not_applicable"]
     met = [result for result in applicable if result.status == "met"]
-    modulation = domain.funding.modulation
-    prerequisites = [result for result in applicable if result.kind == "prerequisite"]
-    objectives = [result for result in applicable if result.kind == "objective"]
-    if modulation.prerequisites_gate and any(result.status != "met" for result in prerequisites):
-        share = Fraction(0)
-    elif not objectives:
-        share = Fraction(1) if all(r.status == "met" for r in prerequisites) else Fraction(0)
-    elif modulation.mode == "all_or_nothing":
-        share = Fraction(1) if all(result.status == "met" for result in objectives) else Fraction(0)
-    else:
-        weights = {r.id: Fraction(str(modulation.weights.get(r.id, 1.0))) for r in objectives}
-        total = sum(weights.values(), Fraction(0))
-        earned = sum((weights[r.id] for r in objectives if r.status == "met"), Fraction(0))
-        share = earned / total if total else Fraction(0)
-    rule = modulation.mode + (" après prérequis" if modulation.prerequisites_gate else "")
+    funding = funding_share(
+        domain,
+        {r.id: None if r.status == "not_applicable" else r.status == "met" for r in leaves},
+        eligible,
+    )
     return Progress(
         met=len(met),
         applicable=len(applicable),
         ratio=round(len(met) / len(applicable), 4) if applicable else 0.0,
-        funding_share=round(float(share), 4),
-        funding_rule=rule,
-        funding_to_confirm=modulation.to_confirm or domain.funding.to_confirm,
+        funding_share=round(float(funding.share), 4),
+        funding_rule=funding.rule,
+        funding_to_confirm=funding.to_confirm,
+        funding_reasons=funding.blocked_by,
     )
 
 
@@ -288,7 +306,8 @@ class _Context:
         return self.domain.evidence_kinds[kind].the
 
     def attribute_label(self, name: str) -> str:
-        return self.domain.attributes.get(name, name)
+        definition = self.domain.attributes.get(name)
+        return definition.label if definition is not None else BUILTIN_ATTRIBUTES.get(name, name)
 
     def evidence(self, kind: str) -> list[Evidence]:
         """Usable evidence of a kind for this item, oldest first: dated no later than the
@@ -360,7 +379,10 @@ def _result(
         type=criterion.type,
         label=criterion.label,
         status=status,
-        reasons=[f"{STATUS_LABELS[status]} : {reason}" for reason in reasons],
+        reasons=[
+            f"{STATUS_LABELS[status]} : {reason}" if reason.strip() else STATUS_LABELS[status]
+            for reason in reasons
+        ],
         evidence=[item.display for item in evidence],
     )
 
@@ -464,6 +486,11 @@ def evaluate_document(criterion: DocumentCriterion, context: _Context) -> Criter
         if absent:
             names = ", ".join(f"« {context.attribute_label(a)} »" for a in absent)
             failures.append(f"{context.kind_the(criterion.evidence_kind)} : {names} manquant(s)")
+        if criterion.validated and not evidence.validated_by:
+            failures.append(
+                f"{context.kind_the(criterion.evidence_kind)} est sans validation déclarée "
+                "(une validation est exigée)"
+            )
         if criterion.validated_by and evidence.validated_by != criterion.validated_by:
             given = evidence.validated_by
             shown = context.domain.roles.get(given or "", given) if given else "aucune validation"
@@ -487,6 +514,9 @@ def evaluate_document(criterion: DocumentCriterion, context: _Context) -> Criter
                 parts[0] += f", {_period_text(start, end)}"
             if criterion.validated_by:
                 parts.append(f"validation par {role}")
+            elif criterion.validated:
+                given = evidence.validated_by or ""
+                parts.append(f"validation déclarée par {context.domain.roles.get(given, given)}")
             if valid_at is not None and valid_at.day is not None:
                 until = (
                     f"valable jusqu'au {fmt_date(evidence.expires)}"
@@ -687,6 +717,23 @@ def evaluate_coverage(criterion: CoverageCriterion, context: _Context) -> Criter
         for evidence in context.evidence(criterion.evidence_kind)
         if _day_in_period(evidence.date, start, end)
     ]
+    incomplete = [
+        evidence
+        for evidence in documents
+        if any(not _filled(evidence.attributes.get(a)) for a in criterion.required_attributes)
+    ]
+    if incomplete and len(incomplete) == len(documents):
+        names = ", ".join(
+            f"« {context.attribute_label(a)} »" for a in criterion.required_attributes
+        )
+        label = context.kind_label(criterion.evidence_kind)
+        return _result(
+            criterion,
+            "not_met",
+            [f"aucune preuve « {label} » avec {names} renseigné(s)"],
+            incomplete[-1:],
+        )
+    documents = [evidence for evidence in documents if evidence not in incomplete]
     if not documents:
         result = _missing(criterion, context, criterion.evidence_kind)
         if criterion.period is not None and context.evidence(criterion.evidence_kind):
@@ -709,19 +756,37 @@ def evaluate_coverage(criterion: CoverageCriterion, context: _Context) -> Criter
             or (parent is not None and parent in evidence.entities)
         ]
 
-    def perimeters_of(found: list[Evidence]) -> set[str]:
+    reason_key = criterion.absence_reason_attribute
+
+    def perimeters_of(found: list[Evidence]) -> tuple[set[str], set[str]]:
+        """Perimeters the evidence tags (present, or absent with a reason when one is
+        required), and those declared absent without the required reason."""
         tagged: set[str] = set()
+        unjustified: set[str] = set()
         for evidence in found:
             for key in ("perimeters", "perimeters_absent"):
                 value = evidence.attributes.get(key) or []
-                tagged.update([value] if isinstance(value, str) else value)
-        return tagged
+                names = [value] if isinstance(value, str) else list(value)
+                if key == "perimeters_absent" and reason_key:
+                    reasons = evidence.attributes.get(reason_key)
+                    justified = [
+                        name
+                        for name in names
+                        if _filled(reasons.get(name) if isinstance(reasons, dict) else reasons)
+                    ]
+                    unjustified.update(set(names) - set(justified))
+                    names = justified
+                tagged.update(names)
+        return tagged, unjustified - tagged
 
     if not units:
         found = covering(None, None)
-        gaps = required - perimeters_of(found)
+        tagged, unjustified = perimeters_of(found)
+        gaps = required - tagged
         if gaps:
-            return _result(criterion, "not_met", [_perimeter_gap(context, label, gaps)], found)
+            return _result(
+                criterion, "not_met", [_perimeter_gap(context, label, gaps, unjustified)], found
+            )
         return _result(
             criterion,
             "met",
@@ -743,9 +808,10 @@ def evaluate_coverage(criterion: CoverageCriterion, context: _Context) -> Criter
         found = covering(unit.finess, unit.parent)
         if not found:
             continue
-        gaps = required - perimeters_of(found)
+        tagged, unjustified = perimeters_of(found)
+        gaps = required - tagged
         if gaps:
-            notes.append(f"{unit.display} : {_perimeter_gap(context, label, gaps)}")
+            notes.append(f"{unit.display} : {_perimeter_gap(context, label, gaps, unjustified)}")
             continue
         covered.append(unit)
         used.extend(evidence for evidence in found if evidence not in used)
@@ -781,9 +847,16 @@ def evaluate_coverage(criterion: CoverageCriterion, context: _Context) -> Criter
     return _result(criterion, "not_met", reasons, used)
 
 
-def _perimeter_gap(context: _Context, label: str, gaps: set[str]) -> str:
+def _perimeter_gap(
+    context: _Context, label: str, gaps: set[str], unjustified: set[str] | None = None
+) -> str:
     names = ", ".join(context.domain.perimeters.get(gap, gap) for gap in sorted(gaps))
-    return f"périmètres non couverts par {label} : {names}"
+    text = f"périmètres non couverts par {label} : {names}"
+    unexplained = sorted(gaps & (unjustified or set()))
+    if unexplained:
+        shown = ", ".join(context.domain.perimeters.get(gap, gap) for gap in unexplained)
+        text += f" (déclaré(s) absent(s) sans justification : {shown})"
+    return text
 
 
 def evaluate_event_in_period(
@@ -1022,6 +1095,101 @@ def evaluate_trajectory(criterion: TrajectoryCriterion, context: _Context) -> Cr
     )
 
 
+def _values(value: Any) -> list[str]:
+    """The text values of an attribute (a string or a list), as written."""
+    items = value if isinstance(value, list | tuple) else [value]
+    return [str(item).strip() for item in items if item is not None and str(item).strip()]
+
+
+def _key(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def evaluate_related_evidence(
+    criterion: RelatedEvidenceCriterion, context: _Context
+) -> CriterionResult:
+    """Evidence naming, in ``attribute``, a value listed by evidence of another kind."""
+    start, end, why = context.period(criterion.period)
+    if why:
+        return _unresolvable(criterion, why)
+    candidates = [
+        evidence
+        for evidence in context.evidence(criterion.evidence_kind)
+        if _day_in_period(evidence.date, start, end)
+    ]
+    label = context.kind_label(criterion.evidence_kind)
+    related_label = context.kind_label(criterion.related_kind)
+    attribute = context.attribute_label(criterion.attribute)
+    related_attribute = context.attribute_label(criterion.related_attribute)
+    if not candidates:
+        result = _missing(criterion, context, criterion.evidence_kind)
+        if criterion.period is not None and context.evidence(criterion.evidence_kind):
+            return _result(
+                criterion, "not_met", [f"aucune preuve « {label} » {_period_text(start, end)}"]
+            )
+        return result
+    # the related evidence counts whatever item it was filed for (a BIA filed for D2.O1.C)
+    listed: dict[str, str] = {}
+    sources: list[Evidence] = []
+    for evidence in context.dossier.evidence:
+        if evidence.kind != criterion.related_kind or evidence.date > context.reference:
+            continue
+        values = _values(evidence.attributes.get(criterion.related_attribute))
+        if values:
+            sources.append(evidence)
+            for value in values:
+                listed.setdefault(_key(value), value)
+    named = [e for e in candidates if _values(e.attributes.get(criterion.attribute))]
+    if not named:
+        event = candidates[-1]
+        return _result(
+            criterion,
+            "not_met",
+            [f"{label} du {fmt_date(event.date)} sans « {attribute} » renseigné"],
+            [event],
+        )
+    if not listed:
+        event = named[-1]
+        shown = ", ".join(_values(event.attributes.get(criterion.attribute)))
+        return _result(
+            criterion,
+            "met",
+            [
+                f"{label} du {fmt_date(event.date)}, {attribute} : {shown} (aucun {related_label} "
+                f"du dossier ne renseigne « {related_attribute} » : rattachement non vérifié)"
+            ],
+            [event],
+        )
+    for event in reversed(named):
+        matches = [
+            listed[_key(value)]
+            for value in _values(event.attributes.get(criterion.attribute))
+            if _key(value) in listed
+        ]
+        if matches:
+            return _result(
+                criterion,
+                "met",
+                [
+                    f"{label} du {fmt_date(event.date)}, {attribute} : {', '.join(matches)}, "
+                    f"qui figure dans « {related_attribute} » d'un {related_label}"
+                ],
+                [event, *sources],
+            )
+    event = named[-1]
+    shown = ", ".join(_values(event.attributes.get(criterion.attribute)))
+    known = ", ".join(sorted(listed.values()))
+    return _result(
+        criterion,
+        "not_met",
+        [
+            f"{label} du {fmt_date(event.date)}, {attribute} : {shown}, absent de "
+            f"« {related_attribute} » des {related_label} du dossier ({known})"
+        ],
+        [event],
+    )
+
+
 EVALUATORS: dict[str, Callable[[Any, _Context], CriterionResult]] = {
     "document": evaluate_document,
     "audit_level": evaluate_audit_level,
@@ -1032,6 +1200,7 @@ EVALUATORS: dict[str, Callable[[Any, _Context], CriterionResult]] = {
     "conditional": evaluate_conditional,
     "attestation": evaluate_attestation,
     "trajectory": evaluate_trajectory,
+    "related_evidence": evaluate_related_evidence,
 }
 
 

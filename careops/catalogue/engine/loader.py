@@ -297,7 +297,7 @@ def _check_domain(
             )
         elif (
             len(path) >= 2
-            and path[-1] == "evidence_kind"
+            and path[-1] in ("evidence_kind", "related_kind")
             and path[0] == "items"
             and value not in domain.evidence_kinds
         ):

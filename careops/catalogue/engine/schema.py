@@ -32,6 +32,19 @@ WINDOW_NAMES = ("candidacy", "declaration", "ars_instruction", "ans_instruction"
 #: Facts every domain understands, read from the dossier itself rather than from ``facts``.
 BUILTIN_FACTS = {"candidate_kind": "type de candidat"}
 
+#: French labels of the attribute names criteria use by default, when a domain does not declare them.
+BUILTIN_ATTRIBUTES = {
+    "level": "niveau",
+    "status": "option retenue",
+    "numerator": "numérateur",
+    "denominator": "dénominateur",
+    "target_date": "date cible",
+    "milestones": "jalons",
+    "target_reached": "cible déjà atteinte",
+    "perimeters": "périmètres couverts",
+    "perimeters_absent": "périmètres absents de l'établissement",
+}
+
 DOSSIER_BOUNDS = {
     "candidacy_date": "la date de candidature",
     "filing_date": "la date de dépôt",
@@ -152,6 +165,14 @@ class DocumentCriterion(_Criterion):
     period: Period | None = None
     valid_at: Bound | None = None
     required_attributes: list[str] = Field(default_factory=list)
+    #: A validation must be declared, by any role (the validating role is not published).
+    validated: bool = False
+
+    @model_validator(mode="after")
+    def _one_validation_rule(self) -> DocumentCriterion:
+        if self.validated and self.validated_by:
+            raise ValueError("validated et validated_by s'excluent : gardez validated_by")
+        return self
 
 
 class AuditLevelCriterion(_Criterion):
@@ -194,6 +215,11 @@ class CoverageCriterion(_Criterion):
     unit_level: Literal["auto", "EJ", "EG"] = "auto"
     required_perimeters: list[str] = Field(default_factory=list)
     period: Period | None = None
+    #: Attributes the covering evidence must fill (D2.O1.C: the list of critical activities).
+    required_attributes: list[str] = Field(default_factory=list)
+    #: When set, a perimeter declared in ``perimeters_absent`` counts only with its reason in
+    #: this attribute (a text, or a mapping perimeter → text).
+    absence_reason_attribute: str | None = None
 
 
 class EventInPeriodCriterion(_Criterion):
@@ -214,6 +240,20 @@ class IndicatorCriterion(_Criterion):
     numerator: str = "numerator"
     denominator: str = "denominator"
     aggregation: Literal["sum", "latest"] = "sum"
+    period: Period | None = None
+
+
+class RelatedEvidenceCriterion(_Criterion):
+    """Evidence of a kind, in a period, whose ``attribute`` names one of the values that
+    evidence of ``related_kind`` lists in ``related_attribute`` (D2.O4: the restore test is
+    on an IS supporting a critical activity of a BIA). When no evidence of the related kind
+    lists any value, the link cannot be checked: the criterion is met and says so."""
+
+    type: Literal["related_evidence"]
+    evidence_kind: str
+    attribute: str
+    related_kind: str
+    related_attribute: str
     period: Period | None = None
 
 
@@ -271,7 +311,8 @@ Criterion = Annotated[
     | IndicatorCriterion
     | ConditionalCriterion
     | AttestationCriterion
-    | TrajectoryCriterion,
+    | TrajectoryCriterion
+    | RelatedEvidenceCriterion,
     Field(discriminator="type"),
 ]
 CRITERION_TYPES = (
@@ -284,7 +325,20 @@ CRITERION_TYPES = (
     "conditional",
     "attestation",
     "trajectory",
+    "related_evidence",
 )
+#: French names of the criterion types, shown when a criterion has no label of its own.
+CRITERION_TYPE_LABELS = {
+    "document": "document",
+    "audit_level": "niveau d'audit",
+    "audit_series": "série d'audits",
+    "coverage": "couverture de l'activité",
+    "event_in_period": "événement dans la période",
+    "indicator": "indicateur",
+    "conditional": "condition",
+    "attestation": "attestation",
+    "trajectory": "trajectoire",
+}
 ConditionalCriterion.model_rebuild()
 
 
@@ -311,12 +365,18 @@ class Item(Model):
     confidence: Confidence | None = None
     to_confirm: bool = False
     open_question: str | None = None
+    #: Without this item met, nothing of the domain's funding is due (D1: the ADS audit).
+    mandatory_for_funding: bool = False
     criteria: list[Criterion] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _criteria_shape(self) -> Item:
         if self.kind == "group" and self.criteria:
             raise ValueError("un groupe n'a pas de critères : son statut se déduit de ses enfants")
+        if self.kind == "group" and self.mandatory_for_funding:
+            raise ValueError(
+                "mandatory_for_funding porte sur un prérequis ou un objectif, pas sur un groupe"
+            )
         if self.kind != "group" and not self.criteria and not self.to_confirm:
             raise ValueError(
                 f"l'élément {self.id} n'a aucun critère : ajoutez-en ou marquez-le to_confirm"
@@ -340,9 +400,34 @@ class EvidenceKind(Model):
         return self.noun or f"la preuve « {self.label} »"
 
 
+FieldType = Literal["bool", "text", "number", "date", "choice", "lines", "choices"]
+
+
 class FactDefinition(Model):
+    """A dossier fact the candidate declares: its French label, type and help for the form."""
+
     label: str
-    type: Literal["bool", "text", "number"] = "bool"
+    type: Literal["bool", "text", "number", "date", "choice"] = "bool"
+    help: str = ""
+    choices: dict[str, str] = Field(default_factory=dict)
+
+
+def _attribute_definition(value: Any) -> Any:
+    return {"label": value} if isinstance(value, str) else value
+
+
+class AttributeDefinition(Model):
+    """An evidence attribute: its French label, and optionally its form type and help.
+
+    Written either as a bare label (``scenario: "scénario de test"``) or as a mapping
+    (``{label: …, type: bool, help: …}``); without a type, the criteria reading the attribute
+    decide it (a level is a number, a target a date…), else it is text.
+    """
+
+    label: str
+    type: FieldType | None = None
+    help: str = ""
+    choices: dict[str, str] = Field(default_factory=dict)
 
 
 class Event(Model):
@@ -397,8 +482,13 @@ class Windows(Model):
     payment: Window | None = None
 
 
+LegalStatus = Literal["public", "private_nonprofit", "private_forprofit", "medico_social"]
+
+
 class Eligibility(Model):
     candidate_kinds: list[CandidateKind] = Field(default_factory=list)
+    #: Legal statuses admitted (checked when the candidate's is known; a GHT has none).
+    legal_statuses: list[LegalStatus] = Field(default_factory=list)
     categories: list[str] = Field(default_factory=list)
     finess_categories: list[Annotated[str, BeforeValidator(str)]] = Field(default_factory=list)
     exclusions: list[str] = Field(default_factory=list)
@@ -451,7 +541,11 @@ class DomainVersion(Model):
     facts: dict[str, FactDefinition] = Field(default_factory=dict)
     roles: dict[str, str] = Field(default_factory=dict)
     perimeters: dict[str, str] = Field(default_factory=dict)
-    attributes: dict[str, str] = Field(default_factory=dict)
+    attributes: dict[
+        str, Annotated[AttributeDefinition, BeforeValidator(_attribute_definition)]
+    ] = Field(default_factory=dict)
+    # Domain-specific check and scoring rules read by the domain's app (D3: remote_access).
+    scoring: dict[str, Any] = Field(default_factory=dict)
     eligibility: Eligibility = Field(default_factory=Eligibility)
     funding: Funding = Field(default_factory=Funding)
     items: list[Item] = Field(default_factory=list)

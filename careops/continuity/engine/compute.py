@@ -19,6 +19,7 @@ from careops.continuity.engine.model import (
     Method,
     PriorityClass,
     Problem,
+    column_ref,
     format_duration,
 )
 
@@ -28,6 +29,18 @@ RESOURCES = "Ressources"
 DEPENDENCIES = "Dépendances"
 NEEDS = "Besoins dégradés"
 ENTITIES = "Entités"
+
+
+def column_of(bia: Bia, sheet: str, header: str) -> str:
+    """A column as every problem names it, letter and header (« G « RTO (heures) » »): the
+    letter of the workbook the BIA was read from, else the template's."""
+    letter = bia.columns.get(sheet, {}).get(header)
+    if letter is None:
+        # workbook imports this module: import it only when the BIA was not read from a file
+        from careops.continuity.engine.workbook import template_letters
+
+        letter = template_letters(bia.method).get(sheet, {}).get(header, "")
+    return column_ref(letter, header)
 
 
 # --- criticality --------------------------------------------------------------------------
@@ -221,6 +234,25 @@ def find_cycles(graph: dict[str, list[str]]) -> list[list[str]]:
     return [found[key] for key in sorted(found)]
 
 
+def cycle_rows(bia: Bia, cycle: list[str]) -> list[int]:
+    """The rows of the dependencies that make a cycle [a, b, …, a], one per edge, in the
+    cycle's order (edges without a known row are skipped)."""
+    rows: list[int] = []
+    for source, target in zip(cycle, cycle[1:], strict=False):
+        row = next(
+            (d.row for d in bia.dependencies if (d.source, d.target) == (source, target)), None
+        )
+        if row is not None and row not in rows:
+            rows.append(row)
+    return rows
+
+
+def on_cycle(graph: dict[str, list[str]], nodes: Iterable[str]) -> set[str]:
+    """Those of ``nodes`` that lie on a dependency cycle (they reach themselves); a node that
+    merely depends on a cycle is not on it."""
+    return {node for node in nodes if node in reachable(graph, node)}
+
+
 def reachable(graph: dict[str, list[str]], start: str) -> set[str]:
     """Every node reachable from ``start`` (not ``start`` itself unless on a cycle)."""
     seen: set[str] = set()
@@ -367,7 +399,8 @@ def recovery_waves(
     the others follow in waves by the priority band of their inherited RTO, never before a
     resource they need. Inside the order, ties are broken by inherited RTO, then the number of
     top-priority activities served (more first), then restore duration, then code. Resources
-    on a dependency cycle are placed last, flagged. Start times assume restores run in parallel,
+    on a dependency cycle, and those that need them, are placed last; only those on the cycle
+    are flagged ``in_cycle``. Start times assume restores run in parallel,
     each as soon as what it needs is back.
     """
     codes = {r.code for r in bia.resources}
@@ -412,6 +445,7 @@ def recovery_waves(
             if waiting[user] == 0:
                 heapq.heappush(heap, key(user))
     stuck = sorted((c for c in codes if c not in set(order)), key=key)
+    looped = on_cycle({c: sorted(needs[c]) for c in codes}, stuck)
     classes = bia.method.priority_classes
     wave_of: dict[str, int] = {}
     end: dict[str, int] = {}
@@ -435,7 +469,7 @@ def recovery_waves(
                 end_seconds=end[code],
                 required_rto_seconds=rto,
                 late=rto is not None and end[code] > rto,
-                in_cycle=code in stuck,
+                in_cycle=code in looped,
             )
         )
     waves: list[Wave] = []
@@ -601,7 +635,7 @@ def consistency_problems(bia: Bia) -> list[Problem]:
                         f"code « {item.code} » déjà utilisé dans {seen[item.code]}",
                         sheet,
                         item.row,
-                        "Code",
+                        column_of(bia, sheet, "Code"),
                     )
                 )
             seen.setdefault(item.code, sheet)
@@ -612,12 +646,20 @@ def consistency_problems(bia: Bia) -> list[Problem]:
         if bia.entities and activity.entity and activity.entity not in entity_codes:
             problems.append(
                 Problem(
-                    f"entité « {activity.entity} » inconnue", ACTIVITIES, activity.row, "Entité"
+                    f"entité « {activity.entity} » inconnue",
+                    ACTIVITIES,
+                    activity.row,
+                    column_of(bia, ACTIVITIES, "Entité"),
                 )
             )
         if activity.dmia_override_seconds is not None and not activity.dmia_override_reason:
             problems.append(
-                Problem("DMIA forcée sans motif", ACTIVITIES, activity.row, "Motif du forçage")
+                Problem(
+                    "DMIA forcée sans motif",
+                    ACTIVITIES,
+                    activity.row,
+                    column_of(bia, ACTIVITIES, "Motif du forçage"),
+                )
             )
         for impact, per_horizon in activity.ratings.items():
             for label, level in per_horizon.items():
@@ -627,8 +669,8 @@ def consistency_problems(bia: Bia) -> list[Problem]:
                             f"niveau {level} hors de l'échelle 0–{method.max_level} "
                             f"({activity.code}, {impact})",
                             RATINGS,
-                            None,
-                            label,
+                            activity.rating_rows.get(impact),
+                            column_of(bia, RATINGS, label),
                         )
                     )
         for brk in monotony_breaks(activity, method):
@@ -638,7 +680,7 @@ def consistency_problems(bia: Bia) -> list[Problem]:
                     f"{brk.earlier_level} à {brk.earlier} puis {brk.later_level} à {brk.later}",
                     RATINGS,
                     activity.rating_rows.get(brk.impact_type),
-                    f"« {brk.later} »",
+                    column_of(bia, RATINGS, brk.later),
                 )
             )
     for dep in bia.dependencies:
@@ -648,7 +690,7 @@ def consistency_problems(bia: Bia) -> list[Problem]:
                     f"« {dep.source} » n'est ni une activité ni une ressource",
                     DEPENDENCIES,
                     dep.row,
-                    "De",
+                    column_of(bia, DEPENDENCIES, "De"),
                 )
             )
         if dep.target not in resource_codes:
@@ -662,17 +704,29 @@ def consistency_problems(bia: Bia) -> list[Problem]:
                     ),
                     DEPENDENCIES,
                     dep.row,
-                    "Vers",
+                    column_of(bia, DEPENDENCIES, "Vers"),
                 )
             )
     for need in bia.needs:
         if need.activity not in activity_codes:
             problems.append(
-                Problem(f"activité « {need.activity} » inconnue", NEEDS, need.row, "Activité")
+                Problem(
+                    f"activité « {need.activity} » inconnue",
+                    NEEDS,
+                    need.row,
+                    column_of(bia, NEEDS, "Activité"),
+                )
             )
     for cycle in find_cycles(_adjacency(bia)):
+        rows = cycle_rows(bia, cycle)
         problems.append(
-            Problem("cycle de dépendances : " + " → ".join(cycle), DEPENDENCIES, None, "")
+            Problem(
+                "cycle de dépendances : " + " → ".join(cycle),
+                DEPENDENCIES,
+                rows[0] if rows else None,
+                column_of(bia, DEPENDENCIES, "Vers"),
+                rows=tuple(rows),
+            )
         )
     return problems
 
@@ -710,7 +764,7 @@ def completeness_problems(bia: Bia, results: dict[str, ActivityResult]) -> list[
                     f"{activity.code} : RTO non renseigné",
                     ACTIVITIES,
                     activity.row,
-                    "RTO (heures)",
+                    column_of(bia, ACTIVITIES, "RTO (heures)"),
                     blocking=False,
                 )
             )
@@ -721,7 +775,7 @@ def completeness_problems(bia: Bia, results: dict[str, ActivityResult]) -> list[
                     f"({result.dmia_label})",
                     ACTIVITIES,
                     activity.row,
-                    "RTO (heures)",
+                    column_of(bia, ACTIVITIES, "RTO (heures)"),
                     blocking=False,
                 )
             )
@@ -731,7 +785,7 @@ def completeness_problems(bia: Bia, results: dict[str, ActivityResult]) -> list[
                     f"{activity.code} : PDMA non renseignée",
                     ACTIVITIES,
                     activity.row,
-                    "PDMA (heures)",
+                    column_of(bia, ACTIVITIES, "PDMA (heures)"),
                     blocking=False,
                 )
             )
@@ -810,6 +864,7 @@ def analyse(
         dependencies=[d for d in bia.dependencies if d.source in known and d.target in known],
         needs=bia.needs,
         entities=bia.entities,
+        columns=bia.columns,
     )
     # duplicates would make inheritance ambiguous: keep the first occurrence only
     first_results = {}

@@ -207,6 +207,13 @@ class Bia:
     dependencies: list[Dependency] = field(default_factory=list)
     needs: list[Need] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
+    #: Column letters of the workbook it was read from: sheet → header → letter ("G").
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def column_ref(letter: str, header: str) -> str:
+    """The one way a column is named in a problem: « G « RTO (heures) » »."""
+    return f"{letter} « {header} »" if letter else f"« {header} »"
 
 
 @dataclass(frozen=True)
@@ -221,10 +228,15 @@ class Problem:
     row: int | None = None
     column: str = ""
     blocking: bool = True
+    #: Every row concerned when there are several (a dependency cycle: one row per edge);
+    #: ``row`` is then the first of them.
+    rows: tuple[int, ...] = ()
 
     def location(self) -> str:
         parts = [self.sheet] if self.sheet else []
-        if self.row is not None:
+        if len(self.rows) > 1:
+            parts.append("lignes " + ", ".join(str(row) for row in self.rows))
+        elif self.row is not None:
             parts.append(f"ligne {self.row}")
         if self.column:
             parts.append(f"colonne {self.column}")
@@ -238,6 +250,7 @@ class Problem:
         return {
             "sheet": self.sheet,
             "row": self.row,
+            "rows": list(self.rows) if self.rows else ([self.row] if self.row is not None else []),
             "column": self.column,
             "message": self.message,
             "blocking": self.blocking,

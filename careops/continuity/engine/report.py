@@ -83,9 +83,10 @@ def as_text(bia: Bia, analysis: Analysis, problems: list[Problem]) -> str:
                 f"à {format_duration(item.end_seconds)}{late}{cycle}"
             )
     cov = analysis.coverage
+    share = f"{cov.as_dict()['share_percent']:g}".replace(".", ",")
     lines.append("")
     lines.append(
-        f"Couverture : {cov.as_dict()['share_percent']} % "
+        f"Couverture : {share} % "
         f"{'(' + cov.unit + ') ' if cov.unit else ''}— seuil 66 % "
         f"{'atteint' if cov.met else 'non atteint'}"
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from careops.archives import ArchiveError, Limits, check_zip
 from careops.continuity.engine.compute import (
     ACTIVITIES,
     DEPENDENCIES,
@@ -42,7 +42,9 @@ from careops.continuity.engine.model import (
     PriorityClass,
     Problem,
     Resource,
+    column_ref,
 )
+from careops.core.spreadsheet import append_row, unescape_cell
 
 README = "Lisez-moi"
 PARAMETERS = "Paramètres"
@@ -206,13 +208,13 @@ def _yes(value: bool) -> str:
 def _write_sheet(wb: Workbook, title: str, columns, rows: list[list[Any]], extra=()) -> None:
     ws = wb.create_sheet(title)
     headers = [c.header for c in columns] + list(extra)
-    ws.append(headers)
+    append_row(ws, headers)  # extra headers are user-defined (horizon labels)
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        ws.append(row)
+        append_row(ws, row)
     ws.freeze_panes = "A2"
     for index, column in enumerate(columns, start=1):
         ws.column_dimensions[get_column_letter(index)].width = column.width
@@ -416,7 +418,7 @@ class _Sheet:
         for position, cell in enumerate(header_cells):
             if cell.value is None or str(cell.value).strip() == "":
                 continue
-            name = str(cell.value).strip()
+            name = unescape_cell(str(cell.value).strip())
             letter = get_column_letter(position + 1)
             if _norm(name) in by_norm:
                 self.index[by_norm[_norm(name)]] = position
@@ -426,7 +428,7 @@ class _Sheet:
                 self.error(1, f"{letter} « {name} »", "colonne inconnue")
         for column in columns:
             if column.required and column.header not in self.index:
-                self.error(1, f"« {column.header} »", "colonne obligatoire absente")
+                self.error(1, column_ref("", column.header), "colonne obligatoire absente")
         self.rows: list[tuple[int, tuple]] = []
         for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
             if any(v is not None and str(v).strip() != "" for v in values):
@@ -437,7 +439,7 @@ class _Sheet:
 
     def ref(self, header: str) -> str:
         position = self.index.get(header)
-        return f"{get_column_letter(position + 1)} « {header} »" if position is not None else header
+        return column_ref(get_column_letter(position + 1) if position is not None else "", header)
 
     def raw(self, values: tuple, header: str) -> Any:
         position = self.index.get(header)
@@ -445,7 +447,7 @@ class _Sheet:
             return None
         value = values[position]
         if isinstance(value, str):
-            value = value.strip()
+            value = unescape_cell(value.strip())
             return value or None
         return value
 
@@ -524,21 +526,16 @@ class _Sheet:
         return out
 
 
-MAX_UNCOMPRESSED = 64 * 1024 * 1024
+MAX_UNCOMPRESSED = 64 * 1024 * 1024  # an xlsx is a zip: bounded before openpyxl reads it
 
 
 def _check_size(source) -> None:
-    """Refuse a file that is not a zip or that expands beyond ``MAX_UNCOMPRESSED`` (zip bomb)."""
+    """Refuse a file that is not a zip or that expands beyond the limits (zip bomb)."""
     try:
-        with zipfile.ZipFile(source) as archive:
-            total = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise WorkbookError(f"fichier illisible comme classeur Excel (.xlsx) : {exc}") from exc
-    finally:
-        if hasattr(source, "seek"):
-            source.seek(0)
-    if total > MAX_UNCOMPRESSED:
-        raise WorkbookError("classeur refusé : plus de 64 Mio une fois décompressé")
+        limits = Limits(max_total=MAX_UNCOMPRESSED, max_ratio=100, max_files=2000)
+        check_zip(source, limits, "Classeur Excel (.xlsx)")
+    except ArchiveError as exc:
+        raise WorkbookError(str(exc)) from exc
 
 
 def read_workbook(source: str | Path | IO[bytes]) -> tuple[Bia, list[Problem]]:
@@ -697,20 +694,49 @@ def read_workbook(source: str | Path | IO[bytes]) -> tuple[Bia, list[Problem]]:
                     row=number,
                 )
             )
+    bia.columns = {
+        name: _letters(sheets[name], [c.header for c in SHEETS[name]] + list(labels))
+        if name == RATINGS
+        else _letters(sheets[name], [c.header for c in SHEETS[name]])
+        for name in SHEETS
+    }
     return bia, problems
+
+
+def _letters(ws, headers: list[str]) -> dict[str, str]:
+    """Header → column letter, as the sheet actually lays its columns out."""
+    by_norm = {_norm(header): header for header in headers}
+    found: dict[str, str] = {}
+    for position, cell in enumerate(next(ws.iter_rows(min_row=1, max_row=1), ())):
+        header = by_norm.get(_norm(cell.value))
+        if header is not None and header not in found:
+            found[header] = get_column_letter(position + 1)
+    return found
+
+
+def template_letters(method: Method) -> dict[str, dict[str, str]]:
+    """Header → column letter in the workbook ``write_workbook`` produces (horizons follow
+    the fixed columns of « Cotations »)."""
+    letters = {
+        name: {c.header: get_column_letter(i) for i, c in enumerate(columns, start=1)}
+        for name, columns in SHEETS.items()
+    }
+    for index, horizon in enumerate(method.horizons, start=len(RATING_FIXED) + 1):
+        letters[RATINGS][horizon.label] = get_column_letter(index)
+    return letters
 
 
 def _read_method(sheets, problems: list[Problem]) -> Method:
     default = Method()
     threshold = default.threshold
-    for number, r in _Sheet(sheets[PARAMETERS], PARAMETER_COLUMNS, problems).records():
+    parameters = _Sheet(sheets[PARAMETERS], PARAMETER_COLUMNS, problems)
+    threshold_row = None
+    for number, r in parameters.records():
         if _norm(r["Paramètre"]) == _norm(THRESHOLD_KEY) and r["Valeur"] is not None:
-            threshold = int(r["Valeur"])
+            threshold, threshold_row = int(r["Valeur"]), number
         elif r["Paramètre"]:
-            problems.append(
-                Problem(
-                    f"paramètre « {r['Paramètre']} » inconnu", PARAMETERS, number, "A « Paramètre »"
-                )
+            parameters.error(
+                number, parameters.ref("Paramètre"), f"paramètre « {r['Paramètre']} » inconnu"
             )
     horizons = []
     sheet = _Sheet(sheets[HORIZONS], HORIZON_COLUMNS, problems)
@@ -741,8 +767,8 @@ def _read_method(sheets, problems: list[Problem]) -> Method:
         problems.append(Problem("l'échelle doit numéroter les niveaux 0, 1, 2… sans trou", SCALE))
         levels = list(enumerate(default.levels))
     if not 0 < threshold <= len(levels) - 1:
-        problems.append(
-            Problem(f"seuil {threshold} hors de l'échelle", PARAMETERS, None, "B « Valeur »")
+        parameters.error(
+            threshold_row, parameters.ref("Valeur"), f"seuil {threshold} hors de l'échelle"
         )
         threshold = default.threshold
     classes = []

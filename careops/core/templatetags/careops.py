@@ -26,3 +26,93 @@ def isodate(value):
         except ValueError:
             return value
     return value
+
+
+@register.inclusion_tag("includes/breadcrumb.html")
+def breadcrumb(*parts):
+    """The breadcrumb of a page: ``{% breadcrumb "Déclarations" url "Dossier" url "Revue" %}``
+    — label/URL pairs of the ancestors, then the current page's label (Accueil comes first)."""
+    pairs = list(parts[:-1])
+    ancestors = [(pairs[i], pairs[i + 1]) for i in range(0, len(pairs) - 1, 2)]
+    return {"ancestors": ancestors, "current": parts[-1] if parts else ""}
+
+
+@register.inclusion_tag("includes/producers.html")
+def producers(code: str):
+    """Links from an objective to the modules that produce its evidence (core.modules)."""
+    from careops.core.modules import producers_for
+
+    return {"producers": producers_for(code)}
+
+
+@register.inclusion_tag("includes/fed_objectives.html")
+def fed_objectives(app: str):
+    """Links from a module page back to the objectives it feeds, in the current referentials."""
+    from careops.catalogue.models import Item
+    from careops.core.modules import objectives_fed_by
+
+    items = Item.objects.filter(version__is_current=True).exclude(kind="group")
+    items = items.only("code", "title", "version_id", "position")
+    return {"items": objectives_fed_by(app, items.order_by("version__domain", "position"))}
+
+
+@register.filter
+def criterion_label(criterion) -> str:
+    """A criterion result's label, else the French name of its type (never "document")."""
+    from careops.catalogue.engine.schema import CRITERION_TYPE_LABELS
+
+    label = criterion.get("label") if isinstance(criterion, dict) else None
+    if label:
+        return label
+    kind = criterion.get("type", "") if isinstance(criterion, dict) else ""
+    text = CRITERION_TYPE_LABELS.get(kind, kind)
+    return text[:1].upper() + text[1:]
+
+
+@register.filter
+def criterion_type(code: str) -> str:
+    """The French name of a criterion type ("event_in_period" → "événement dans la période")."""
+    from careops.catalogue.engine.schema import CRITERION_TYPE_LABELS
+
+    return CRITERION_TYPE_LABELS.get(code, code)
+
+
+@register.filter
+def euros(value) -> str:
+    """An amount in French format: 250000 → « 250 000,00 € »."""
+    from careops.catalogue.engine.dates import fmt_eur
+
+    return fmt_eur(value)
+
+
+@register.filter
+def action_label(code: str) -> str:
+    """The French label of an audit action code."""
+    from careops.core.audit import action_label as label
+
+    return label(code)
+
+
+@register.filter
+def region_name(code: str) -> str:
+    """The region's name from its INSEE code ("11" → "Île-de-France")."""
+    from careops.tenancy.choices import REGIONS
+
+    return dict(REGIONS).get(code or "", code or "—")
+
+
+@register.filter
+def resource_kind(code: str) -> str:
+    """The French label of a BIA resource kind ("supplier" → "Fournisseur")."""
+    from careops.continuity.models import ResourceKind
+
+    return dict(ResourceKind.choices).get(code, code)
+
+
+@register.filter
+def pct(value) -> str:
+    """0.775 → « 77,5 % » (French format, no useless decimal); None → « — »."""
+    if value is None or value == "":
+        return "—"
+    text = f"{float(value) * 100:.1f}".replace(".", ",").removesuffix(",0")
+    return f"{text}\u00a0%"

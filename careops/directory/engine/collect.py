@@ -42,6 +42,7 @@ ATTRIBUTES = [
     "servicePrincipalName",
     "pwdLastSet",
     "lastLogonTimestamp",
+    "accountExpires",  # remote_access: third-party accounts that never expire (check A6)
     "adminCount",
     "member",
     "primaryGroupID",
@@ -105,12 +106,21 @@ class Target:
     base: str | None = None
     ca_file: str | None = None
     tls_name: str | None = None  # name expected in the certificate when connecting by address
+    address: str | None = None  # checked address to connect to (the URL's name stays for TLS)
     verify: bool = True
     authentication: str = "simple"  # simple | ntlm
     page_size: int = 1000
     timeout: int = 30
     parallel: bool = True  # several connections share the partitions and the domain's subtrees
     connections: int = 3  # connections when parallel (the DC answers them at once)
+
+
+def host_port(url: str) -> tuple[str, int]:
+    """Host and port of an ``ldaps://`` / ``ldap://`` URL (or a bare host: LDAPS)."""
+    parsed = urlparse(url if "://" in url else f"ldaps://{url}")
+    if parsed.scheme not in ("ldaps", "ldap"):
+        raise CollectError(f"Adresse de serveur invalide : {url} (ldaps:// ou ldap://).")
+    return parsed.hostname or "", parsed.port or (636 if parsed.scheme == "ldaps" else 389)
 
 
 def _server(target: Target):
@@ -120,14 +130,18 @@ def _server(target: Target):
     if parsed.scheme not in ("ldaps", "ldap"):
         raise CollectError(f"Adresse de serveur invalide : {target.url} (ldaps:// ou ldap://).")
     use_ssl = parsed.scheme == "ldaps"
+    names = [target.tls_name] if target.tls_name else None
+    if target.address and not names and parsed.hostname != target.address:
+        names = [parsed.hostname]  # connecting by the checked address, the certificate's name
     tls = Tls(
         validate=ssl.CERT_REQUIRED if target.verify else ssl.CERT_NONE,
         ca_certs_file=target.ca_file,
-        valid_names=[target.tls_name] if target.tls_name else None,
+        valid_names=names,
+        sni=(target.tls_name or parsed.hostname) if target.address else None,
     )
     port = parsed.port or (636 if use_ssl else 389)
     server = Server(
-        parsed.hostname,
+        target.address or parsed.hostname,
         port=port,
         use_ssl=use_ssl,
         tls=tls,

@@ -22,16 +22,19 @@ from __future__ import annotations
 import base64
 import gzip
 import hashlib
-import io
 import json
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from careops.archives import ArchiveError, Limits, read_gzip
+
 FORMAT = "careops-ad-dump"
 VERSION = 1
-MAX_JSON_BYTES = 4 * 1024**3  # a decompressed dump larger than this is refused
+# A gzip dump is decompressed within these bounds (careops.archives): 2 GiB, ratio 100.
+DUMP_LIMITS = Limits(max_total=2 * 1024**3, max_ratio=100, max_files=1)
+MAX_JSON_BYTES = DUMP_LIMITS.max_total  # a decompressed dump larger than this is refused
 
 
 class DumpError(ValueError):
@@ -128,13 +131,14 @@ def load_dump(path: str | Path) -> Dump:
         raise DumpError(f"Fichier de collecte illisible : {exc.strerror or exc}.") from exc
     try:
         if raw[:2] == b"\x1f\x8b":
-            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as handle:
-                text = handle.read(MAX_JSON_BYTES + 1)
+            text = read_gzip(raw, DUMP_LIMITS, "Fichier de collecte")
         else:
             text = raw
         if len(text) > MAX_JSON_BYTES:
-            raise DumpError("Fichier de collecte refusé : plus de 4 Gio une fois décompressé.")
+            raise DumpError("Fichier de collecte refusé : plus de 2 Gio.")
         doc = json.loads(text)
+    except ArchiveError as exc:
+        raise DumpError(str(exc)) from exc
     except (EOFError, OSError, zlib.error) as exc:
         raise DumpError(
             "Fichier de collecte tronqué ou corrompu (archive gzip incomplète)."

@@ -33,17 +33,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import re
-import tarfile
-import tempfile
 import uuid
 import xml.etree.ElementTree as ET  # noqa: S405 - parsed with entity expansion off, see below
-import zipfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from careops import archives
 from careops.directory.engine.dump import Dump, DumpError
 from careops.directory.engine.sd import DescriptorError, sid_to_str
 
@@ -109,25 +107,17 @@ def _lines(path: Path, name: str) -> list[str]:
     return [line.rstrip("\r") for line in text.split("\n")]
 
 
+# ORADAD archives are extracted within these bounds (careops.archives).
+ORADAD_LIMITS = archives.Limits(max_total=2 * 1024**3, max_ratio=100, max_files=50_000)
+
+
 def _unpack(source: Path, workdir: Path) -> Path:
-    """Extract a tar (optionally compressed) or zip of an ORADAD folder; member paths checked."""
-    root = workdir.resolve()
+    """Extract a tar (optionally compressed) or zip of an ORADAD folder: bounded (size, ratio,
+    file count), streaming, member paths checked, regular files only."""
     try:
-        if zipfile.is_zipfile(source):
-            with zipfile.ZipFile(source) as archive:
-                for member in archive.infolist():
-                    if not (root / member.filename).resolve().is_relative_to(root):
-                        raise DumpError("Archive ORADAD refusée : chemin hors du dossier.")
-                archive.extractall(root)  # noqa: S202 - member paths checked above
-            return root
-        with tarfile.open(source) as archive:
-            archive.extractall(root, filter="data")
-        return root
-    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise DumpError(
-            "Archive ORADAD illisible ou tronquée (dossier, tar ou zip de la sortie en clair "
-            "attendu)."
-        ) from exc
+        return archives.extract(source, workdir, ORADAD_LIMITS, "Archive ORADAD")
+    except archives.ArchiveError as exc:
+        raise DumpError(str(exc)) from exc
 
 
 def _find_instance(root: Path) -> Path:
@@ -319,8 +309,8 @@ def load_oradad(folder: str | Path, domain: str | None = None) -> Dump:
     if not source.exists():
         raise DumpError(f"Dossier ORADAD introuvable : {source}.")
     if source.is_file():
-        with tempfile.TemporaryDirectory(prefix="oradad-") as workdir:
-            return _load_instance(_find_instance(_unpack(source, Path(workdir))), domain)
+        with archives.temporary_folder(prefix="oradad-") as workdir:
+            return _load_instance(_find_instance(_unpack(source, workdir)), domain)
     return _load_instance(_find_instance(source), domain)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from careops.exposure.engine.portscan import PortScanOptions
-from careops.exposure.engine.rules import level_label
+from careops.exposure.engine.rules import NO_HOST_MESSAGE, level_label
 from careops.exposure.engine.scanner import ScanOptions, internal_profile, scan_sync
 from careops.exposure.engine.targets import TargetError, parse_ports
 
@@ -138,6 +138,7 @@ def run_scan(options: dict, out: TextIO, err: TextIO, default_vulndb: str | None
         host_discovery=not options.get("no_discovery"),
         identify=not options["discovery_only"],
         allow_private=options["allow_private"],
+        private_hint="ajoutez --allow-private pour un audit interne",
         probe_timeout=options["probe_timeout"],
         vulndb_path=vulndb,
         tls_checks=not options["no_tls_checks"],
@@ -162,13 +163,27 @@ def run_scan(options: dict, out: TextIO, err: TextIO, default_vulndb: str | None
         out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
         write_summary(result, out)
-    return 2 if not result.hosts and result.errors else 0
+    if not result.hosts:  # nothing analysed: no level, and a failure for scripts
+        if options["json"]:
+            err.write(f"careops exposure : {NO_HOST_MESSAGE}\n")
+        return 2
+    return 0
+
+
+SEVERITY_LABELS = {
+    "critical": "CRITIQUE",
+    "high": "ÉLEVÉE",
+    "medium": "MOYENNE",
+    "low": "FAIBLE",
+    "info": "INFO",
+}
 
 
 def write_summary(result, out: TextIO) -> None:
-    """The French text summary of a run."""
+    """The French text summary of a run (no level when no host was analysed)."""
     if not result.hosts:
-        out.write("Aucune cible analysée.\n")
+        out.write(f"{NO_HOST_MESSAGE}\n")
+        return
     silent = [h for h in result.hosts if h.coverage == "discovery"]
     if silent:
         out.write(
@@ -186,8 +201,8 @@ def write_summary(result, out: TextIO) -> None:
     out.write(f"Constats : {len(result.findings)}\n")
     for finding in result.findings:
         out.write(
-            f"  [{finding.severity.upper():<8}] {finding.host}:{finding.port or '-'} "
-            f"{finding.rule} {finding.title}\n"
+            f"  [{SEVERITY_LABELS.get(finding.severity, finding.severity):<8}] "
+            f"{finding.host}:{finding.port or '-'} {finding.rule} {finding.title}\n"
         )
     out.write(
         f"Niveau d'exposition : {result.exposure_level} ({level_label(result.exposure_level)})"

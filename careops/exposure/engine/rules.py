@@ -247,6 +247,20 @@ def exposure_level(findings: list[Finding], rules_path: str | None = None) -> tu
     return chosen, order.index(chosen) <= order.index(data["minimum_level"])
 
 
+def result_level(hosts: list, findings: list[Finding], rules_path: str | None = None):
+    """``exposure_level`` of a run, or ("", False) when no host was analysed: an audit that
+    scanned nothing has no level and proves nothing."""
+    if not hosts:
+        return "", False
+    return exposure_level(findings, rules_path)
+
+
+NO_HOST_MESSAGE = (
+    "Aucun hôte analysé : pas de niveau d'exposition, cet audit ne vaut pas preuve "
+    "(cibles refusées, hors périmètre ou sans adresse)."
+)
+
+
 def level_label(level_id: str, rules_path: str | None = None) -> str:
     """The French label of a level."""
     for level in catalogue(rules_path)["levels"]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from careops.addresses import classify
 from careops.exposure.engine import probes, rules, targets, tls, udp, web
 from careops.exposure.engine.portscan import GENTLE, PortScanOptions, scan_ports
 from careops.exposure.engine.results import HostResult, ScanResult, Service
@@ -57,6 +58,8 @@ class ScanOptions:
     ports: list[int] = field(default_factory=lambda: targets.parse_ports(None))
     portscan: PortScanOptions = field(default_factory=PortScanOptions)
     allow_private: bool = False
+    # how to allow private addresses, named in the refusal (the CLI says --allow-private)
+    private_hint: str = "l'option « audit interne » doit être activée par un administrateur"
     scope_networks: list[str] | None = None  # verified ranges (None: no scope check, CLI use)
     scope_domains: list[str] | None = None  # verified domains (names and their subdomains)
     nameservers: list[str] | None = None
@@ -302,18 +305,25 @@ async def expand_targets(
             candidate = resolution.a + resolution.aaaa
         for address in candidate:
             ip = ipaddress.ip_address(address)
+            if targets.is_forbidden(ip):
+                errors.append(f"Adresse {address} refusée : {classify(ip).label}.")
+                continue
             if targets.is_restricted(ip) and not options.allow_private:
                 errors.append(
-                    f"Adresse {address} privée, de bouclage ou locale refusée : l'option "
-                    "« audit interne » doit être activée par un administrateur."
+                    f"Adresse {address} privée, de bouclage ou locale refusée : "
+                    f"{options.private_hint}."
                 )
                 continue
-            if (
-                options.scope_networks is not None
-                and not targets.in_scope(address, options.scope_networks)
-                and not names
+            if options.scope_networks is not None and not targets.in_scope(
+                address, options.scope_networks
             ):
-                errors.append(f"Adresse {address} hors du périmètre vérifié : refusée.")
+                # a verified name proves the name, not the addresses it points to
+                errors.append(
+                    f"Adresse {address} de « {names[0]} » hors des plages approuvées : refusée "
+                    "tant qu'elle n'est pas approuvée."
+                    if names
+                    else f"Adresse {address} hors du périmètre vérifié : refusée."
+                )
                 continue
             entry = addresses.setdefault(address, [])
             for name in names:
@@ -555,8 +565,8 @@ async def scan(
             vulndb.close()
     result.catalogues["rules"] = rules.catalogue(options.rules_path)["version"]
     result.catalogues["engine"] = ENGINE_VERSION
-    result.exposure_level, result.minimum_level_met = rules.exposure_level(
-        result.findings, options.rules_path
+    result.exposure_level, result.minimum_level_met = rules.result_level(
+        result.hosts, result.findings, options.rules_path
     )
     result.finished_at = (now + dt.timedelta(seconds=time.monotonic() - started)).isoformat()
     return result

@@ -6,6 +6,8 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from careops.addresses import INTERNAL, PUBLIC, classify, is_public
+
 # The health-sector profile ("health", lighter than the default): common internet-facing
 # services plus what nmap's top 1000 misses for the health sector (DICOM, HL7, WinRM, Redis,
 # MongoDB, Elasticsearch, SSL-VPN portals). It misses any service moved to another port (an SSH
@@ -182,8 +184,17 @@ def parse_ports(spec: str | None) -> PortList:
 
 
 def is_restricted(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Private, loopback, link-local and other non-internet addresses need the internal option."""
-    return not address.is_global
+    """Private, loopback, link-local and other non-internet addresses need the internal option.
+
+    Embedded IPv4 (``::ffff:127.0.0.1``, NAT64, 6to4) is judged by the IPv4 it carries
+    (``careops.addresses``, shared with the egress policy).
+    """
+    return not is_public(address)
+
+
+def is_forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Multicast, reserved, unspecified and metadata addresses are never scanned."""
+    return classify(address).category not in INTERNAL | {PUBLIC}
 
 
 def parse_target(raw: str) -> Target:

@@ -24,3 +24,46 @@ document.addEventListener("htmx:afterSwap", function (event) {
   const focus = invalid || status;
   if (focus) focus.focus();
 });
+
+// Controls that submit their form when changed (the language switch): no inline handler, so
+// that the Content-Security-Policy can forbid inline script.
+document.addEventListener("change", function (event) {
+  const control = event.target.closest("[data-submit-on-change]");
+  if (control && control.form) control.form.submit();
+});
+
+// Evidence forms: show only the attribute fields the chosen kind of evidence needs (fields carry
+// data-kinds; without JavaScript every field stays visible and the server ignores the others).
+function careopsKindFields(root) {
+  (root || document).querySelectorAll("select[name=kind]").forEach(function (select) {
+    const form = select.form;
+    if (!form) return;
+    const apply = function () {
+      form.querySelectorAll("[data-kinds]").forEach(function (input) {
+        const box = input.closest(".field, fieldset") || input;
+        box.hidden = input.dataset.kinds.split(" ").indexOf(select.value) < 0;
+      });
+    };
+    if (!select.dataset.kindsBound) {
+      select.addEventListener("change", apply);
+      select.dataset.kindsBound = "1";
+    }
+    apply();
+  });
+}
+document.addEventListener("DOMContentLoaded", function () { careopsKindFields(document); });
+document.addEventListener("htmx:afterSwap", function (event) { careopsKindFields(event.detail.target); });
+
+// A table or drawing wider than its box scrolls inside it: make it reachable by the keyboard.
+function careopsScrollables() {
+  document.querySelectorAll("table.table, figure.drawing, pre").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      if (!box.hasAttribute("tabindex")) box.setAttribute("tabindex", "0");
+    } else if (box.getAttribute("tabindex") === "0" && box.dataset.keepTab === undefined && box.tagName === "TABLE") {
+      box.removeAttribute("tabindex");
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", careopsScrollables);
+window.addEventListener("resize", careopsScrollables);
+document.addEventListener("htmx:afterSwap", careopsScrollables);

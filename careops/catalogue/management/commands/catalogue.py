@@ -8,6 +8,16 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from careops.catalogue.engine import loader
+from careops.catalogue.engine.dates import fmt_date
+from careops.catalogue.engine.schema import CRITERION_TYPE_LABELS
+
+WINDOW_NAMES_FR = {
+    "candidacy": "de candidature",
+    "declaration": "de déclaration",
+    "ars_instruction": "d'instruction ARS",
+    "ans_instruction": "d'instruction ANS",
+    "payment": "de paiement",
+}
 
 
 class Command(BaseCommand):
@@ -74,17 +84,20 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(loader.dump_domain(domain), ensure_ascii=False, indent=2))
             return
-        self.stdout.write(f"{domain.domain} v{domain.version} [{domain.status}] — {domain.title}")
+        status = {"published": "publiée", "draft": "brouillon"}.get(domain.status, domain.status)
+        self.stdout.write(f"{domain.domain} v{domain.version} ({status}) — {domain.title}")
         for name, window in domain.windows:
             if window is not None:
+                opens = fmt_date(window.opens) if window.opens else "date à confirmer"
+                closes = fmt_date(window.closes) if window.closes else "date à confirmer"
                 self.stdout.write(
-                    f"  guichet {name} : {window.opens or '?'} → {window.closes or '?'}"
+                    f"  guichet {WINDOW_NAMES_FR.get(name, name)} : {opens} → {closes}"
                     + (" (à confirmer)" if window.to_confirm else "")
                 )
         for item in domain.items:
             indent = "  " if item.parent else ""
             flag = " (à confirmer)" if item.to_confirm else ""
-            types = ", ".join(c.type for c in item.criteria)
+            types = ", ".join(CRITERION_TYPE_LABELS.get(c.type, c.type) for c in item.criteria)
             self.stdout.write(
                 f"{indent}{item.id:<10} {item.title}{flag}" + (f"  [{types}]" if types else "")
             )

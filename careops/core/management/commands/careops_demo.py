@@ -139,6 +139,7 @@ class Command(BaseCommand):
             self.stdout.write(f"Évaluation D2 du GHT démo : /evaluations/{assessment.pk}/")
             self._candidacy(ght, d2)
         self._continuity(ej_a)
+        self._remote_access(ej_a)
 
         self.stdout.write(self.style.SUCCESS("Comptes de démonstration (mot de passe commun) :"))
         self.stdout.write(f"  mot de passe : {DEMO_PASSWORD}")
@@ -162,6 +163,50 @@ class Command(BaseCommand):
         buffer.seek(0)
         continuity.import_workbook(None, campaign, buffer)
         self.stdout.write(f"Campagne BIA démo : /continuite/campagnes/{campaign.pk}/")
+
+    def _remote_access(self, entity) -> None:
+        """Two remote access paths reaching BIA resources (D3 workspace), not yet reviewed."""
+        from careops.continuity.models import Resource
+        from careops.remote_access.models import AccessPath
+
+        if AccessPath.objects.filter(organisation=entity).exists():
+            return
+        vendor = AccessPath.objects.create(
+            organisation=entity,
+            ref="RA-BIO-01",
+            name="Télémaintenance IRM",
+            population="biomedical_vendor",
+            vendor="Imagerie SA",
+            technology="ipsec_vpn",
+            entry_point="vpn.demo.invalid",
+            internet_exposed=True,
+            auth_factors=["password"],
+            account_model="shared",
+            accounts=["presta.irm"],
+            directory="prod_ad",
+            activation="permanent",
+            business_owner="Chef de service imagerie",
+        )
+        staff = AccessPath.objects.create(
+            organisation=entity,
+            ref="RA-TT-01",
+            name="Télétravail administratif",
+            population="staff_remote_work",
+            technology="tls_vpn",
+            internet_exposed=True,
+            auth_factors=["password", "totp"],
+            account_model="nominative",
+            directory="prod_ad",
+            managed_devices_only=True,
+            admin_rights_from_remote=False,
+            business_owner="DRH",
+            technical_owner="DSI",
+            justification="Télétravail",
+        )
+        resources = Resource.objects.filter(campaign__organisation=entity)
+        vendor.targets.set(resources.filter(code="DPI"))
+        staff.targets.set(resources.filter(code="LOGPAIE"))
+        self.stdout.write("Accès distants démo : /acces-distants/")
 
     def _candidacy(self, ght, d2) -> None:
         """The GHT applied to D2 in October 2025 and the ARS validated it: it can now declare."""

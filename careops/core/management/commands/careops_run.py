@@ -1,9 +1,30 @@
 """``careops run``: migrate, load the referential, seed the demo, serve with an in-process worker."""
 
+import logging
+
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from huey.contrib.djhuey import HUEY
+
+logger = logging.getLogger("careops.run")
+
+
+def _listen(host: str, port: int, threads: int):
+    """The waitress server bound to host:port, or a French CommandError if the port is taken."""
+    from waitress.server import create_server
+
+    from careops.wsgi import application
+
+    try:
+        return create_server(application, host=host, port=port, threads=threads)
+    except OSError as exc:
+        logger.error("cannot listen on %s:%s: %s", host, port, exc)
+        raise CommandError(
+            f"Impossible d'écouter sur {host}:{port} : {exc.strerror or exc}. Le port est "
+            f"peut-être déjà utilisé (une autre instance de careops ?) : arrêtez-la ou "
+            f"choisissez un autre port, par exemple « careops run --port {port + 1} »."
+        ) from exc
 
 
 class Command(BaseCommand):
@@ -19,8 +40,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        # bind first: a busy port is said at once, before migrations and the demo
+        settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns otherwise
+        server = _listen(options["host"], options["port"], options["threads"])
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("catalogue", "load", verbosity=options["verbosity"])
+        # the load is logged once (careops.catalogue); the command itself stays quiet here
+        call_command("catalogue", "load", verbosity=0)
         if not options["no_demo"]:
             call_command("careops_demo")
         consumer = None
@@ -29,18 +54,15 @@ class Command(BaseCommand):
             consumer._set_signal_handlers = lambda: None  # the web server owns the signals
             consumer.start()
             self.stdout.write("Worker intégré démarré (2 fils).")
-        from waitress import serve
-
-        from careops.wsgi import application
-
         url = f"http://{options['host']}:{options['port']}"
         self.stdout.write(
             self.style.SUCCESS(f"careops écoute sur {url} (données : {settings.DATA_DIR})")
         )
         try:
-            serve(
-                application, host=options["host"], port=options["port"], threads=options["threads"]
-            )
+            server.run()
+        except KeyboardInterrupt:
+            pass
         finally:
+            server.close()
             if consumer is not None:
                 consumer.stop(graceful=True)

@@ -4,18 +4,20 @@
 it); only its SHA-256 is kept. ``revoke`` deletes a token by the prefix ``list`` shows.
 """
 
-import datetime as dt
-
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from careops.core import audit, tokens
+from careops.core import tokens
 from careops.core.models import ApiToken
 
 
 class Command(BaseCommand):
-    help = "Gère les jetons d'API : create UTILISATEUR --name NOM [--days N], list, revoke."
+    help = (
+        "Gère les jetons d'API : create UTILISATEUR --name NOM [--days N] [--read-only], "
+        "list, revoke."
+    )
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -23,7 +25,16 @@ class Command(BaseCommand):
         create.add_argument("username", help="identifiant de l'utilisateur")
         create.add_argument("--name", required=True, help="nom du jeton (usage, machine…)")
         create.add_argument(
-            "--days", type=int, default=None, help="durée de validité en jours (défaut : sans)"
+            "--days",
+            type=int,
+            default=tokens.DEFAULT_DAYS,
+            help=f"durée de validité en jours, 1 à {tokens.MAX_DAYS} (défaut : "
+            f"{tokens.DEFAULT_DAYS})",
+        )
+        create.add_argument(
+            "--read-only",
+            action="store_true",
+            help="jeton en lecture seule (refusé sur toute modification)",
         )
         listing = actions.add_parser("list", help="liste les jetons d'un utilisateur")
         listing.add_argument("username", help="identifiant de l'utilisateur")
@@ -43,25 +54,17 @@ class Command(BaseCommand):
 
     def _create(self, options) -> None:
         user = self._user(options["username"])
-        days = options["days"]
-        if days is not None and days < 1:
-            raise CommandError("--days doit être un nombre de jours positif.")
-        expires_at = timezone.now() + dt.timedelta(days=days) if days else None
-        token, value = tokens.issue(user, options["name"], expires_at=expires_at)
-        audit.record(
-            None,
-            "token.create",
-            token,
-            None,
-            f"jeton « {token.name} » ({token.prefix}…) créé pour {user.get_username()}",
-        )
-        until = (
-            f"jusqu'au {timezone.localtime(expires_at):%d/%m/%Y %H:%M}"
-            if expires_at
-            else "sans expiration"
-        )
+        try:
+            token, value = tokens.create(
+                None, user, options["name"], options["days"], options["read_only"]
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            message = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            raise CommandError(message) from exc
+        scope = "lecture seule" if token.read_only else "lecture et écriture"
         self.stderr.write(
-            f"Jeton « {token.name} » créé pour {user.get_username()} ({until}). "
+            f"Jeton « {token.name} » créé pour {user.get_username()} ({scope}, jusqu'au "
+            f"{timezone.localtime(token.expires_at):%d/%m/%Y %H:%M}). "
             "Copiez-le maintenant : il ne sera plus jamais affiché."
         )
         self.stdout.write(value)
@@ -74,12 +77,13 @@ class Command(BaseCommand):
             self.stdout.write(f"Aucun jeton pour {user.get_username()}.")
             return
         self.stdout.write(
-            "préfixe   état     créé le           expire le         dernier usage     nom"
+            "préfixe   état     portée   créé le           expire le         dernier usage     nom"
         )
         for token in rows:
             state = "expiré" if token.expires_at and token.expires_at <= now else "actif"
+            scope = "lecture" if token.read_only else "complet"
             self.stdout.write(
-                f"{token.prefix:<9} {state:<8} {_when(token.created_at):<17} "
+                f"{token.prefix:<9} {state:<8} {scope:<8} {_when(token.created_at):<17} "
                 f"{_when(token.expires_at, 'jamais'):<17} {_when(token.last_used_at, '—'):<17} "
                 f"{token.name}"
             )
@@ -98,14 +102,7 @@ class Command(BaseCommand):
                 f"Plusieurs jetons ont le préfixe « {prefix} » ({owners}) : précisez --user."
             )
         token = found[0]
-        audit.record(
-            None,
-            "token.revoke",
-            token,
-            None,
-            f"jeton « {token.name} » ({token.prefix}…) de {token.user.get_username()} révoqué",
-        )
-        token.delete()
+        tokens.revoke(None, token)
         self.stdout.write(f"Jeton {prefix}… « {token.name} » révoqué.")
 
 

@@ -1,0 +1,1 @@
+"""HospiConnect: identification means, RPPS and DMP indicators measured from the establishment's data."""

@@ -1,0 +1,269 @@
+"""Reading the exports an establishment already has: CSV (any of ; , | tab, UTF-8 with or without
+BOM, Windows-1252/Latin-1) and XLSX, with columns recognised by name and errors with line numbers.
+
+Only the standard library's csv module (C-accelerated) and openpyxl's read-only mode are used:
+the files are streamed, never loaded whole, so a 500 000-line export costs its parsing time and
+little memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+SAMPLE_BYTES = 1 << 20
+DELIMITERS = (";", ",", "|", "\t")
+MAX_LISTED = 20  # problems of one kind listed one by one; the rest are counted
+
+
+class TableError(ValueError):
+    """A file that cannot be read as the expected table (message in French)."""
+
+
+def normalise_header(text: str) -> str:
+    """Lower case, no accents, punctuation folded to single spaces: « N° RPPS » → « n rpps »."""
+    text = unicodedata.normalize("NFKD", text.replace("\ufeff", ""))
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+@dataclass(frozen=True)
+class Column:
+    """A logical column: its key, its French label, the headers that name it, whether required."""
+
+    key: str
+    label: str
+    names: tuple[str, ...]
+    required: bool = False
+
+
+@dataclass
+class Layout:
+    """Where each logical column sits in a file."""
+
+    path: Path
+    headers: list[str]
+    index: dict[str, int]
+    encoding: str
+    delimiter: str
+
+    def describe(self) -> dict[str, str]:
+        return {key: self.headers[position] for key, position in self.index.items()}
+
+
+@dataclass
+class Problem:
+    """One problem of an input file, located (file, line, column), in French."""
+
+    file: str
+    message: str
+    line: int | None = None
+    column: str = ""
+    blocking: bool = True
+
+    def as_text(self) -> str:
+        where = self.file + (f", ligne {self.line}" if self.line else "")
+        where += f", colonne « {self.column} »" if self.column else ""
+        return f"{where} : {self.message}"
+
+
+@dataclass
+class Problems:
+    """Problems gathered while reading; one kind beyond ``MAX_LISTED`` is counted, not listed."""
+
+    items: list[Problem] = field(default_factory=list)
+    overflow: dict[str, int] = field(default_factory=dict)
+    _per_kind: dict[str, int] = field(default_factory=dict)
+
+    def add(self, problem: Problem, kind: str = "") -> None:
+        kind = kind or problem.message
+        seen = self._per_kind.get(kind, 0)
+        self._per_kind[kind] = seen + 1
+        if seen < MAX_LISTED:
+            self.items.append(problem)
+        else:
+            self.overflow[kind] = self.overflow.get(kind, 0) + 1
+
+    @property
+    def blocking(self) -> bool:
+        return any(problem.blocking for problem in self.items)
+
+
+def detect_encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) when the first mebibyte decodes as UTF-8, else Windows-1252,
+    else Latin-1 (which decodes any byte)."""
+    with path.open("rb") as handle:
+        sample = handle.read(SAMPLE_BYTES)
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    try:
+        sample.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if len(sample) == SAMPLE_BYTES and exc.start >= len(sample) - 3:
+            return "utf-8"  # a character cut by the end of the sample
+    try:
+        sample.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError:
+        return "latin-1"
+
+
+def detect_delimiter(header_line: str) -> str:
+    counts = {delimiter: header_line.count(delimiter) for delimiter in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ";"
+
+
+def map_columns(
+    name: str, headers: list[str], columns: list[Column], mapping: dict[str, str] | None
+) -> dict[str, int]:
+    """Position of each logical column, from the user's mapping (header as written) first, then
+    the known names; a missing required column is a TableError naming what was found."""
+    normalised = [normalise_header(header) for header in headers]
+    index: dict[str, int] = {}
+    for column in columns:
+        wanted = (mapping or {}).get(column.key)
+        if wanted:
+            target = normalise_header(wanted)
+            if target not in normalised:
+                raise TableError(
+                    f"{name} : la colonne « {wanted} » choisie pour « {column.label} » est absente "
+                    f"(colonnes trouvées : {', '.join(headers)})"
+                )
+            index[column.key] = normalised.index(target)
+            continue
+        for candidate in column.names:
+            if candidate in normalised:
+                index[column.key] = normalised.index(candidate)
+                break
+    missing = [column.label for column in columns if column.required and column.key not in index]
+    if missing:
+        raise TableError(
+            f"{name} : colonne(s) obligatoire(s) introuvable(s) : {', '.join(missing)}. "
+            f"Colonnes trouvées : {', '.join(h for h in headers if h) or 'aucune'}. "
+            "Renommez-les ou indiquez la correspondance (--colonnes)."
+        )
+    used: dict[int, str] = {}
+    for key, position in index.items():
+        if position in used:
+            raise TableError(
+                f"{name} : la colonne « {headers[position]} » est choisie pour deux usages "
+                f"({used[position]} et {key})"
+            )
+        used[position] = key
+    return index
+
+
+def read_table(
+    path: Path, columns: list[Column], mapping: dict[str, str] | None = None
+) -> tuple[Layout, Iterator[tuple[int, list[str]]]]:
+    """Open a CSV or XLSX export; return its layout and an iterator of (line number, cells)."""
+    path = Path(path)
+    if not path.is_file():
+        raise TableError(f"{path.name} : fichier introuvable")
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    if magic.startswith(b"PK"):
+        return _read_xlsx(path, columns, mapping)
+    return _read_csv(path, columns, mapping)
+
+
+def _read_csv(path, columns, mapping):
+    encoding = detect_encoding(path)
+    handle = path.open(encoding=encoding, newline="")
+    try:
+        header_line = handle.readline()
+    except UnicodeDecodeError as exc:
+        handle.close()
+        raise TableError(f"{path.name} : en-tête illisible ({exc.reason})") from exc
+    if not header_line.strip():
+        handle.close()
+        raise TableError(f"{path.name} : fichier vide (aucune ligne d'en-tête)")
+    delimiter = detect_delimiter(header_line)
+    headers = next(csv.reader([header_line], delimiter=delimiter))
+    try:
+        index = map_columns(path.name, headers, columns, mapping)
+    except TableError:
+        handle.close()
+        raise
+    layout = Layout(path, headers, index, encoding, delimiter)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        with handle:
+            reader = csv.reader(handle, delimiter=delimiter)
+            line = 1
+            try:
+                for line, cells in enumerate(reader, start=2):
+                    if cells:
+                        yield line, cells
+            except UnicodeDecodeError as exc:
+                raise TableError(
+                    f"{path.name}, vers la ligne {line + 1} : caractère illisible en {encoding} "
+                    "(le fichier mélange deux encodages ; enregistrez-le en UTF-8)"
+                ) from exc
+            except csv.Error as exc:
+                raise TableError(f"{path.name}, ligne {line + 1} : {exc}") from exc
+
+    return layout, rows()
+
+
+def _read_xlsx(path, columns, mapping):
+    from zipfile import BadZipFile
+
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise TableError(f"{path.name} : classeur Excel illisible ({exc})") from exc
+    sheet = workbook.worksheets[0]
+    iterator = sheet.iter_rows(values_only=True)
+    headers = [_cell(value) for value in next(iterator, ())]
+    if not any(headers):
+        workbook.close()
+        raise TableError(f"{path.name} : première feuille vide (aucune ligne d'en-tête)")
+    try:
+        index = map_columns(path.name, headers, columns, mapping)
+    except TableError:
+        workbook.close()
+        raise
+    layout = Layout(path, headers, index, "xlsx", "")
+
+    def rows():
+        try:
+            for line, values in enumerate(iterator, start=2):
+                cells = [_cell(value) for value in values]
+                if any(cells):
+                    yield line, cells
+        finally:
+            workbook.close()
+
+    return layout, rows()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "date") and hasattr(value, "hour"):
+        return value.date().isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def cell(cells: list[str], layout: Layout, key: str) -> str:
+    """The trimmed value of logical column ``key`` in a row ('' when absent)."""
+    position = layout.index.get(key)
+    if position is None or position >= len(cells):
+        return ""
+    return cells[position].strip()

@@ -1,0 +1,11 @@
+"""Huey task of the HospiConnect app."""
+
+from huey.contrib.djhuey import db_task
+
+from careops.hospiconnect import services
+
+
+@db_task(retries=1, retry_delay=30)
+def run_import_task(import_id: int) -> None:
+    """Compute a measurement's indicators (idempotent)."""
+    services.run_import(import_id)

@@ -1,0 +1,1 @@
+"""Maturity engine (no Django): questionnaires as data, scoring, phishing-exercise results."""

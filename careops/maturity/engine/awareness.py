@@ -1,0 +1,135 @@
+"""Phishing exercises: the results export of GoPhish, read as GoPhish writes it.
+
+GoPhish's « Export CSV → Results » writes one row per target with the fields of its Result
+object: ``id, status, ip, latitude, longitude, send_date, reported, modified_date, email,
+first_name, last_name, position`` (Papa.unparse with formula escaping: a cell starting with
+``= + - @`` gets a leading apostrophe). ``status`` is the furthest step the target reached
+(« Email Sent », « Email Opened », « Clicked Link », « Submitted Data »; « Error »,
+« Scheduled », « Sending », « Retrying » for mail not delivered); ``reported`` is true when the
+target reported the e-mail. The file name is « <campaign> - Results.csv ».
+
+Rates are over the targets the e-mail reached: opened, clicked, submitted (each includes the
+further steps) and reported; per campaign, and per ``position`` (the profession, when the
+target groups carry it).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from careops.hospiconnect.engine.tables import TableError, detect_encoding
+
+REQUIRED = ("status", "reported", "email")
+STEPS = ("Email Sent", "Email Opened", "Clicked Link", "Submitted Data")
+NOT_DELIVERED = {"Error", "Error Sending Email", "Scheduled", "Sending", "Retrying", "Queued"}
+
+
+@dataclass
+class Rates:
+    targets: int = 0
+    delivered: int = 0
+    opened: int = 0
+    clicked: int = 0
+    submitted: int = 0
+    reported: int = 0
+
+    def add(self, step: int, reported: bool, delivered: bool) -> None:
+        self.targets += 1
+        if not delivered:
+            return
+        self.delivered += 1
+        self.opened += step >= 1
+        self.clicked += step >= 2
+        self.submitted += step >= 3
+        self.reported += reported
+
+    def rate(self, name: str) -> float | None:
+        return getattr(self, name) / self.delivered if self.delivered else None
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        for name in ("opened", "clicked", "submitted", "reported"):
+            data[f"{name}_rate"] = self.rate(name)
+        return data
+
+
+@dataclass
+class Campaign:
+    name: str
+    started: str | None
+    totals: Rates
+    by_position: dict[str, Rates] = field(default_factory=dict)
+    unknown_statuses: dict[str, int] = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        return {
+            "name": self.name,
+            "started": self.started,
+            "totals": self.totals.as_json(),
+            "by_position": {k: v.as_json() for k, v in sorted(self.by_position.items())},
+            "unknown_statuses": self.unknown_statuses,
+        }
+
+
+def _unescape(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:2] in ("=", "+", "-", "@") else value
+
+
+def read_results(path: Path) -> Campaign:
+    """One GoPhish results export → the campaign's rates (TableError in French when the file is
+    not a GoPhish results export)."""
+    path = Path(path)
+    if not path.is_file():
+        raise TableError(f"{path.name} : fichier introuvable")
+    encoding = detect_encoding(path)
+    name = path.stem.removesuffix(" - Results").strip() or path.stem
+    totals = Rates()
+    by_position: dict[str, Rates] = defaultdict(Rates)
+    unknown: dict[str, int] = defaultdict(int)
+    starts: list[str] = []
+    with path.open(encoding=encoding, newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [column for column in REQUIRED if column not in (reader.fieldnames or [])]
+        if missing:
+            raise TableError(
+                f"{path.name} : ce n'est pas un export « Results » de GoPhish (colonnes manquantes : "
+                f"{', '.join(missing)} ; trouvées : {', '.join(reader.fieldnames or [])})"
+            )
+        try:
+            for row in reader:
+                status = _unescape((row.get("status") or "").strip())
+                reported = (row.get("reported") or "").strip().lower() == "true"
+                if status in STEPS:
+                    step, delivered = STEPS.index(status), True
+                elif status in NOT_DELIVERED:
+                    step, delivered = 0, False
+                else:
+                    unknown[status or "(vide)"] += 1
+                    step, delivered = 0, False
+                position = _unescape((row.get("position") or "").strip()) or "non renseigné"
+                totals.add(step, reported, delivered)
+                by_position[position].add(step, reported, delivered)
+                sent = (row.get("send_date") or "").strip()
+                if delivered and sent and not sent.startswith("0001"):
+                    starts.append(sent[:10])
+        except csv.Error as exc:
+            raise TableError(f"{path.name}, ligne {reader.line_num} : {exc}") from exc
+    if not totals.targets:
+        raise TableError(f"{path.name} : aucune cible dans l'export")
+    started = min(starts) if starts else None
+    if started:
+        try:
+            dt.date.fromisoformat(started)
+        except ValueError:
+            started = None
+    return Campaign(name, started, totals, dict(by_position), dict(unknown))
+
+
+def read_campaigns(paths: list[Path]) -> list[Campaign]:
+    """Several exports, oldest campaign first (campaigns without a date last)."""
+    campaigns = [read_results(path) for path in paths]
+    return sorted(campaigns, key=lambda c: (c.started is None, c.started or "", c.name))

@@ -1,0 +1,305 @@
+"""Questionnaires as data, their scoring (hand-checked), conditions, pre-filling, properties;
+GoPhish results exports as GoPhish writes them; the CLI without Django."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from careops.hospiconnect.engine.tables import TableError
+from careops.maturity.engine import questionnaire as engine
+from careops.maturity.engine.awareness import read_campaigns, read_results
+
+
+@pytest.fixture(scope="module")
+def diagnostic():
+    return engine.load("diagnostic-ms")
+
+
+@pytest.fixture(scope="module")
+def nis2():
+    return engine.load("nis2-art21")
+
+
+def test_shipped_questionnaires_cite_their_framework_and_condition_only_on_context():
+    shipped = {q.id: q for q in engine.shipped()}
+    assert set(shipped) == {"diagnostic-ms", "nis2-art21"}
+    nis2 = shipped["nis2-art21"]
+    assert {t.id[0] for t in nis2.themes} == set("abcdefghij")  # the ten measures of art. 21 §2
+    for questionnaire in shipped.values():
+        for question in questionnaire.questions:
+            if question.scored:
+                assert question.reference and question.measure, question.id
+            if question.when:
+                assert not questionnaire.question(question.when.question).scored
+
+
+def answers_all(questionnaire, value, **context):
+    answers = {q.id: value for q in questionnaire.questions if q.scored}
+    answers.update(context)
+    return answers
+
+
+def test_all_yes_is_level_5_and_all_no_level_1(diagnostic):
+    best = engine.score(
+        diagnostic, answers_all(diagnostic, "oui", ctx_annuaire="oui", ctx_prestataires="oui")
+    )
+    assert best.score == pytest.approx(1) and best.level == 5 and best.level_label == "Optimisé"
+    assert best.measures == []
+    worst = engine.score(
+        diagnostic, answers_all(diagnostic, "non", ctx_annuaire="oui", ctx_prestataires="oui")
+    )
+    assert worst.score == 0 and worst.level == 1
+    assert worst.measures[0].priority == 1
+
+
+def test_hand_checked_theme_and_overall(diagnostic):
+    answers = answers_all(diagnostic, "oui", ctx_annuaire="non", ctx_prestataires="non")
+    answers.update(S1="oui", S2="non", S3="partiel")
+    result = engine.score(diagnostic, answers)
+    backups = next(t for t in result.themes if t.id == "sauvegardes")
+    # S1 weight 2 × 1 + S2 weight 1.5 × 0 + S3 weight 1 × 0.5 = 2.5 over 4.5
+    assert backups.score == pytest.approx(2.5 / 4.5) and backups.level == 3
+    # themes weighted 1, 1.5, 1, 1.5, 1, 1 (total 7); every other theme scores 1
+    assert result.score == pytest.approx((7 - 1.5 + 1.5 * 2.5 / 4.5) / 7)
+    assert [m.question for m in result.measures] == ["S2", "S3"]  # priority 1 first
+
+
+def test_conditions_hide_questions_and_warn_on_their_answers(diagnostic):
+    answers = answers_all(diagnostic, "oui", ctx_annuaire="non", ctx_prestataires="non")
+    answers["C5"] = "non"
+    result = engine.score(diagnostic, answers)
+    assert {"C5", "C6"} <= set(result.hidden)
+    assert result.level == 5  # the hidden « non » does not count
+    assert "question C5 : réponse ignorée (question sans objet ici)" in result.warnings
+
+
+def test_not_applicable_leaves_the_computation(diagnostic):
+    answers = answers_all(diagnostic, "oui", ctx_annuaire="non", ctx_prestataires="non")
+    answers.update(R1="non", R2="sans_objet")
+    network = next(t for t in engine.score(diagnostic, answers).themes if t.id == "reseau")
+    assert network.score == 0 and network.answered == 2
+
+
+def test_unanswered_questions_count_zero_and_are_listed(nis2):
+    result = engine.score(nis2, {"A1": "oui", "ctx_developpement": "non"})
+    assert "A2" in result.missing and "E3" not in result.missing
+    assert next(t for t in result.themes if t.id == "a_risques").score == pytest.approx(0.5)
+
+
+def test_bad_answers_are_refused_in_french(diagnostic):
+    with pytest.raises(engine.QuestionnaireError, match="question inconnue : « Z9 »"):
+        engine.score(diagnostic, {"Z9": "oui"})
+    with pytest.raises(engine.QuestionnaireError, match="réponse « peut-être » hors de l'échelle"):
+        engine.score(diagnostic, {"G1": "peut-être"})
+
+
+def test_a_condition_on_a_scored_question_is_refused():
+    document = {
+        "id": "x",
+        "version": "1",
+        "title": "x",
+        "scales": {
+            "s": [
+                {"value": "oui", "label": "Oui", "score": 1},
+                {"value": "non", "label": "Non", "score": 0},
+            ]
+        },
+        "themes": [{"id": "t", "title": "T"}],
+        "questions": [
+            {"id": "Q1", "theme": "t", "text": "?", "reference": "r", "scale": "s"},
+            {
+                "id": "Q2",
+                "theme": "t",
+                "text": "?",
+                "reference": "r",
+                "scale": "s",
+                "when": {"question": "Q1", "in": ["oui"]},
+            },
+        ],
+        "levels": [{"level": 1, "label": "a", "min": 0}],
+    }
+    with pytest.raises(
+        engine.QuestionnaireError, match="condition ne peut porter que sur une question de contexte"
+    ):
+        engine.parse(document)
+
+
+def test_prefill_proposes_from_careops_data_and_never_overwrites(diagnostic):
+    proposed = engine.prefill(
+        diagnostic, {"ad_level": 3, "backup_verified": False, "bia_validated": False}
+    )
+    assert proposed["C5"] == ("oui", "pré-rempli par careops : ad_level = 3")
+    assert proposed["S2"][0] == "non"
+    assert "S3" not in proposed  # no rule for a BIA not validated
+    kept = engine.prefill(diagnostic, {"ad_level": 1}, answers={"C5": "oui"})
+    assert "C5" not in kept
+
+
+def _better(questionnaire, question, value):
+    current = questionnaire.option(question, value).score
+    return [
+        o.value
+        for o in questionnaire.scales[question.scale]
+        if o.score is not None and current is not None and o.score > current
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_more_good_answers_never_lower_the_level(data):
+    for questionnaire in (engine.load("diagnostic-ms"), engine.load("nis2-art21")):
+        answers = {}
+        for question in questionnaire.questions:
+            options = [
+                o.value
+                for o in questionnaire.scales[question.scale]
+                if o.score != 0 or not question.scored
+            ]
+            values = [o.value for o in questionnaire.scales[question.scale]]
+            if data.draw(st.booleans()):
+                answers[question.id] = data.draw(st.sampled_from(values or options))
+        before = engine.score(questionnaire, answers)
+        scored = [
+            q for q in questionnaire.questions if q.scored and questionnaire.shown(q, answers)
+        ]
+        question = data.draw(st.sampled_from(scored))
+        current = answers.get(question.id)
+        candidates = (
+            [o.value for o in questionnaire.scales[question.scale] if o.score is not None]
+            if current is None
+            else _better(questionnaire, question, current)
+        )
+        if not candidates or (
+            current is not None and questionnaire.option(question, current).score is None
+        ):
+            continue
+        improved = dict(answers, **{question.id: data.draw(st.sampled_from(candidates))})
+        after = engine.score(questionnaire, improved)
+        assert after.score >= before.score - 1e-12
+        assert after.level >= before.level
+
+
+GOPHISH_HEADER = "id,status,ip,latitude,longitude,send_date,reported,modified_date,email,first_name,last_name,position"
+
+
+def gophish_csv(path, rows):
+    lines = [GOPHISH_HEADER]
+    for index, (status, reported, position) in enumerate(rows):
+        sent = (
+            "2027-03-02T09:15:00.123456789Z"
+            if status not in ("Scheduled", "Error")
+            else "0001-01-01T00:00:00Z"
+        )
+        lines.append(
+            f"r{index:06d},{status},203.0.113.{index % 250},0,0,{sent},{str(reported).lower()},"
+            f"2027-03-02T10:00:00Z,agent{index}@chu.test,Prénom,Nom,{position}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_gophish_results_rates_hand_checked(tmp_path):
+    rows = (
+        [("Email Sent", False, "Infirmier")] * 4
+        + [("Email Opened", True, "Infirmier")] * 2
+        + [("Clicked Link", False, "Médecin")] * 2
+        + [("Submitted Data", False, "Médecin"), ("Submitted Data", True, "'=Administratif")]
+        + [("Error", False, "Infirmier"), ("Scheduled", False, "Médecin")]
+    )
+    campaign = read_results(gophish_csv(tmp_path / "Campagne mars - Results.csv", rows))
+    totals = campaign.totals
+    assert (totals.targets, totals.delivered) == (12, 10)
+    # opened includes clicks and submissions: 2 + 2 + 2 = 6 of the 10 delivered
+    assert (totals.opened, totals.clicked, totals.submitted, totals.reported) == (6, 4, 2, 3)
+    assert totals.rate("clicked") == pytest.approx(0.4)
+    assert campaign.name == "Campagne mars" and campaign.started == "2027-03-02"
+    assert (
+        campaign.by_position["Médecin"].clicked == 3
+        and campaign.by_position["Médecin"].delivered == 3
+    )
+    assert "=Administratif" in campaign.by_position  # GoPhish's formula escaping undone
+
+
+def test_campaigns_in_date_order_and_a_wrong_file_refused(tmp_path):
+    first = gophish_csv(tmp_path / "B - Results.csv", [("Clicked Link", False, "x")])
+    second = gophish_csv(tmp_path / "A - Results.csv", [("Email Sent", False, "x")])
+    second.write_text(second.read_text().replace("2027-03-02", "2027-01-10"), encoding="utf-8")
+    assert [c.name for c in read_campaigns([first, second])] == ["A", "B"]
+    other = tmp_path / "other.csv"
+    other.write_text("nom,prénom\nx,y\n", encoding="utf-8")
+    with pytest.raises(TableError, match="ce n'est pas un export « Results » de GoPhish"):
+        read_results(other)
+
+
+def test_cli_without_django(tmp_path):
+    answers = tmp_path / "reponses.yaml"
+    answers.write_text(
+        "questionnaire: nis2-art21\nfacts: {backup_verified: true}\nanswers:\n  A1: oui\n  ctx_developpement: non\n",
+        encoding="utf-8",
+    )
+    probe = (
+        "import sys; from careops.cli import main\n"
+        "try:\n    main(sys.argv[1:])\n"
+        "except SystemExit as exit:\n    code = exit.code\n"
+        "assert 'django' not in sys.modules, 'Django imported'\nsys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "maturity", "score", "nis2-art21", str(answers), "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["prefilled"] == {"C1": "pré-rempli par careops : backup_verified = True"}
+    wrong = subprocess.run(
+        [sys.executable, "-m", "careops.cli", "maturity", "score", "diagnostic-ms", str(answers)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert wrong.returncode == 2 and "répond au questionnaire « nis2-art21 »" in wrong.stderr
+    export = gophish_csv(tmp_path / "Campagne - Results.csv", [("Clicked Link", True, "Médecin")])
+    done = subprocess.run(
+        [sys.executable, "-c", probe, "awareness", "phishing", str(export)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "clic 100 %" in done.stdout and "signalement 100 %" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("sector", "employees", "turnover", "balance", "expected", "size"),
+    [
+        ("sante_es", 1200, 90e6, 80e6, "essentielle", "grande"),
+        ("sante_es", 249, 51e6, 44e6, "essentielle", "grande"),  # both financial thresholds
+        ("sante_es", 249, 51e6, 40e6, "importante", "moyenne"),  # balance under 43 M€
+        ("sante_es", 50, 0, 0, "importante", "moyenne"),
+        ("sante_es", 49, 9e6, 9e6, "hors_champ", "petite"),
+        ("dispositifs_medicaux", 300, 0, 0, "importante", "grande"),
+        ("esms", 400, 20e6, 20e6, "hors_champ", "grande"),
+    ],
+)
+def test_nis2_classification(sector, employees, turnover, balance, expected, size):
+    from careops.maturity.engine.nis2 import classify
+
+    result = classify(sector, employees, turnover, balance)
+    assert (result.category, result.size) == (expected, size)
+    assert result.reason
+    if sector == "esms":
+        assert "non confirmée" in result.to_confirm
+
+
+def test_nis2_unknown_sector_is_refused():
+    from careops.maturity.engine.nis2 import classify
+
+    with pytest.raises(ValueError, match="secteur inconnu « banque »"):
+        classify("banque", 10)
