@@ -1,27 +1,33 @@
-"""The one ``careops`` entry point: every Django management command, under friendly names.
+"""The one ``careops`` entry point: its own French help, then a table of commands.
 
-``careops run`` serves the platform with an in-process worker, ``careops worker`` runs task
-consumers, ``careops catalogue validate|show|load``, ``careops evaluate DOSSIER``, ``careops demo``.
+Engine commands (``exposure scan``, ``ad``, ``evaluate``, ``bia``, ``backups``) start without
+Django: they need no database and import only what they use. The others are Django management
+commands under friendly names (``run`` → ``careops_run``…); any other Django command
+(``migrate``, ``createsuperuser``, ``shell``…) passes through.
+
+To add a command: one ``Command`` row in ``COMMANDS`` (``target`` is ``module:Class`` of a
+``careops.commandkit.BaseCommand`` for a Django-free command, ``module:function`` taking the
+remaining words for a custom runner, or ``django:NAME`` for a management command).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 
-ALIASES = {
-    "worker": "careops_worker",
-    "run": "careops_run",
-    "demo": "careops_demo",
-    "token": "careops_token",
-    "secrets": "careops_secrets",
-    "egress": "careops_egress",
-}
+
+@dataclass(frozen=True)
+class Command:
+    words: tuple[str, ...]  # what the user types: ("exposure", "scan")
+    group: str
+    usage: str
+    summary: str
+    target: str
 
 
 def _exposure_scan(args: list[str]) -> int:
-    """``careops exposure scan …``: the engine alone, started without Django (it needs no
-    database), so a scan's wall time is the engine's plus a Python start-up."""
+    """``careops exposure scan …``: the engine alone, without Django (it needs no database)."""
     from pathlib import Path
 
     from careops import config
@@ -59,27 +65,191 @@ def _remote_access(args: list[str]) -> int:
     return remote_access_main(args)
 
 
-# Commands served by a Django-free engine: (first words) → runner taking the remaining words.
-ENGINE_COMMANDS = {
-    ("maturity", "score"): _maturity,
-    ("maturity", "list"): _maturity,
-    ("maturity", "nis2"): _maturity,
-    ("awareness", "phishing"): _awareness,
-    ("exposure", "scan"): _exposure_scan,
-    ("hospiconnect", "indicators"): _hospiconnect,
-    ("remote-access", "check"): _remote_access,
-}
+PLATFORM = "Plateforme"
+REFERENTIAL = "Référentiel et évaluation (sans base de données)"
+ENGINES = "Moteurs d'audit (sans base de données, sans Django)"
+DATA = "Données"
+SECURITY = "Sécurité et identités"
+
+COMMANDS: list[Command] = [
+    Command(
+        ("run",),
+        PLATFORM,
+        "[--port 8000] [--no-demo]",
+        "migre, charge le référentiel, crée la démo, sert le web avec un worker intégré",
+        "django:careops_run",
+    ),
+    Command(
+        ("worker",),
+        PLATFORM,
+        "[-w 2]",
+        "lance un consommateur de tâches (autant de processus et de machines que voulu)",
+        "django:careops_worker",
+    ),
+    Command(
+        ("demo",),
+        PLATFORM,
+        "",
+        "crée l'organisation de démonstration (idempotent) et affiche les comptes",
+        "django:careops_demo",
+    ),
+    Command(
+        ("token",),
+        PLATFORM,
+        "create UTILISATEUR --name NOM [--days 90] [--read-only] | list | revoke",
+        "jetons d'API : création (valeur affichée une seule fois), liste, révocation",
+        "django:careops_token",
+    ),
+    Command(
+        ("catalogue",),
+        REFERENTIAL,
+        "validate|show|load [FICHIERS…] [--json]",
+        "valide, affiche ou charge en base des versions du référentiel",
+        "django:catalogue",
+    ),
+    Command(
+        ("evaluate",),
+        REFERENTIAL,
+        "DOSSIER [--json] [--dir RÉFÉRENTIEL]",
+        "évalue un dossier YAML/JSON contre le référentiel",
+        "careops.catalogue.commands:EvaluateCommand",
+    ),
+    Command(
+        ("exposure", "scan"),
+        ENGINES,
+        "CIBLE… [--ports SPEC] [--profile internet|internal] [--allow-private] [--json]",
+        "audit d'exposition : tous les ports TCP et IKE, services, TLS, vulnérabilités, constats",
+        "careops.cli:_exposure_scan",
+    ),
+    Command(
+        ("ad",),
+        ENGINES,
+        "collect|analyze --server ldaps://HÔTE … | --dump X | --oradad D | --pingcastle X",
+        "Active Directory : collecte LDAP en lecture seule, points ANSSI, niveau 1–5",
+        "careops.directory.commands:AdCommand",
+    ),
+    Command(
+        ("bia",),
+        ENGINES,
+        "template CLASSEUR.xlsx [--exemple] | analyze CLASSEUR.xlsx [--json]",
+        "BIA : classeur documenté ; DMIA, priorités, vagues de reprise, erreurs",
+        "careops.continuity.commands:BiaCommand",
+    ),
+    Command(
+        ("backups",),
+        ENGINES,
+        "verify CONFIG.yaml [--json] | manifest DOSSIER",
+        "vérifie des dépôts restic/borg (fraîcheur, intégrité, restauration)",
+        "careops.backups.commands:BackupsCommand",
+    ),
+    Command(
+        ("vulndb",),
+        DATA,
+        "import --kev FICHIER [--nvd FICHIER] | info",
+        "construit la base locale des vulnérabilités (KEV CISA, NVD 2.0), hors ligne",
+        "django:vulndb",
+    ),
+    Command(
+        ("declaration",),
+        DATA,
+        "export ORG DOMAINE DOSSIER.zip --user COMPTE",
+        "dossier de déclaration : synthèse PDF/HTML, instantané figé, preuves, empreintes",
+        "django:declaration",
+    ),
+    Command(
+        ("hospiconnect", "indicators"),
+        ENGINES,
+        "--dpi F [--rpps F] [--mfa F] [--ad DUMP] [--dmp F] [--as-of DATE] [--json]",
+        "indicateurs HospiConnect (RPPS, MIE 2FA, DMP) depuis les exports de l'établissement",
+        "careops.cli:_hospiconnect",
+    ),
+    Command(
+        ("remote-access", "check"),
+        ENGINES,
+        "INVENTAIRE.xlsx [--exposure SCAN.json] [--ad DUMP] [--vpn-config F…] [--bastion-log F…]",
+        "accès distants (D3) : contrôles A1–A14, notes, accès non déclarés",
+        "careops.cli:_remote_access",
+    ),
+    Command(
+        ("maturity",),
+        ENGINES,
+        "score QUESTIONNAIRE REPONSES.yaml [--json] | list | nis2 --secteur S --effectif N",
+        "auto-évaluation de maturité (diagnostic, NIS 2 art. 21) ; classement NIS 2",
+        "careops.cli:_maturity",
+    ),
+    Command(
+        ("awareness",),
+        ENGINES,
+        "phishing EXPORT.csv… [--json]",
+        "exercices d'hameçonnage : taux d'ouverture, de clic, de saisie, de signalement (GoPhish)",
+        "careops.cli:_awareness",
+    ),
+    Command(
+        ("hospiconnect",),
+        DATA,
+        "rpps-import EXTRACTION",
+        "importe l'annuaire RPPS (RPPS et profession) contre lequel les mesures sont vérifiées",
+        "django:hospiconnect",
+    ),
+    Command(
+        ("identity",),
+        SECURITY,
+        "link|unlink COMPTE FÉDÉRATION IDENTIFIANT | list COMPTE",
+        "lie une identité Pro Santé Connect / ProConnect à un compte",
+        "django:identity",
+    ),
+    Command(
+        ("secrets",),
+        SECURITY,
+        "generate-key | rotate",
+        "clé de chiffrement ; rechiffre chaque secret stocké avec la nouvelle clé",
+        "django:careops_secrets",
+    ),
+    Command(
+        ("egress",),
+        SECURITY,
+        "internal-targets ORG --enable|--disable --reason … | list",
+        "autorise (journalisé) les cibles internes d'une organisation",
+        "django:careops_egress",
+    ),
+]
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Run a careops command (see ``careops help``)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    runner = ENGINE_COMMANDS.get(tuple(args[:2]))
-    if runner is not None:
-        sys.exit(runner(args[1:]))
+def help_text() -> str:
+    """``careops --help``: the commands, grouped, in French."""
+    lines = [
+        "usage : careops COMMANDE [OPTIONS]",
+        "",
+        "careops : sécurité opérationnelle du programme CaRE (axe 4).",
+        "« careops COMMANDE --help » décrit les options d'une commande.",
+    ]
+    groups: dict[str, list[Command]] = {}
+    for command in COMMANDS:
+        groups.setdefault(command.group, []).append(command)
+    for group, commands in groups.items():
+        lines += ["", f"{group} :"]
+        for command in commands:
+            lines.append(f"  careops {' '.join(command.words)} {command.usage}".rstrip())
+            lines.append(f"      {command.summary}")
+    lines += [
+        "",
+        "Administration (commandes Django) :",
+        "  careops migrate | createsuperuser | shell | makemigrations APP -n NOM …",
+        "",
+        "Configuration : variables CAREOPS_* (voir README.md).",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _find(args: list[str]) -> Command | None:
+    for command in COMMANDS:
+        if tuple(args[: len(command.words)]) == command.words:
+            return command
+    return None
+
+
+def _run_django(args: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careops.settings")
-    if args and args[0] in ALIASES:
-        args[0] = ALIASES[args[0]]
     from django.core.management import execute_from_command_line
 
     from careops.config import ConfigError
@@ -89,6 +259,48 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:  # a configuration refused while loading the settings
         sys.stderr.write(f"careops : configuration refusée : {exc}\n")
         sys.exit(2)
+
+
+def _django_help(name: str, words: str, rest: list[str]) -> None:
+    """``careops run --help``, ``careops catalogue validate --help``: the management command's
+    own help (argparse prints it and exits), under the name users type."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careops.settings")
+    import django
+    from django.core.management import get_commands, load_command_class
+
+    django.setup()
+    command = load_command_class(get_commands()[name], name)
+    command.create_parser("careops", words).parse_args(rest)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run a careops command (see ``careops --help``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        if len(args) > 1 and args[0] == "help":  # careops help COMMAND
+            return main([*args[1:], "--help"])
+        sys.stdout.write(help_text())
+        sys.exit(0)
+    command = _find(args)
+    if command is None:
+        _run_django(args)
+        return
+    kind, _, name = command.target.partition(":")
+    if kind == "django":
+        if "-h" in args[1:] or "--help" in args[1:]:
+            _django_help(name, " ".join(command.words), args[len(command.words) :])
+        _run_django([name, *args[1:]])
+        return
+    import importlib
+
+    target = getattr(importlib.import_module(kind), name)
+    rest = args[len(command.words) :]
+    if isinstance(target, type):
+        from careops import commandkit
+
+        sys.exit(commandkit.run(target, f"careops {' '.join(command.words)}", rest))
+    # custom runners receive the words after the first one ("scan …" for "exposure scan")
+    sys.exit(target(args[1:]))
 
 
 if __name__ == "__main__":

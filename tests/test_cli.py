@@ -93,6 +93,83 @@ def test_exposure_scan_starts_without_django():
     assert hosts[0]["services"] == []  # port 1 is closed on loopback
 
 
+def _modules_after(args: list[str]) -> tuple[int, set[str], str]:
+    """Run ``careops ARGS`` in a fresh interpreter; its exit code and the heavy modules loaded."""
+    code = (
+        "import sys\n"
+        "from careops import cli\n"
+        "try:\n"
+        f"    cli.main({args!r})\n"
+        "except SystemExit as exc:\n"
+        "    heavy = sorted(m for m in ('django', 'huey', 'redis', 'psycopg', 'sslyze')"
+        " if m in sys.modules)\n"
+        "    sys.stderr.write(f'exit={exc.code} heavy={\",\".join(heavy)}\\n')\n"
+    )
+    env = {**os.environ, **NO_DB}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env=env, timeout=60
+    )
+    line = [x for x in result.stderr.splitlines() if x.startswith("exit=")][-1]
+    exit_code, heavy = line.split(" ")
+    loaded = set(filter(None, heavy.removeprefix("heavy=").split(",")))
+    return int(exit_code.removeprefix("exit=")), loaded, result.stdout
+
+
+def test_engine_commands_start_without_django_or_unused_imports(tmp_path):
+    code, loaded, out = _modules_after(["evaluate", str(EXAMPLE), "--json"])
+    assert (code, loaded) == (0, set()) and json.loads(out)["domain"] == "D2"
+    workbook = tmp_path / "bia.xlsx"
+    assert _modules_after(["bia", "template", str(workbook), "--exemple"])[:2] == (0, set())
+    code, loaded, out = _modules_after(["bia", "analyze", str(workbook), "--json"])
+    assert (code, loaded) == (0, set()) and json.loads(out)["valid"] is True
+    (tmp_path / "pw").write_text("x\n")
+    # a closed LDAPS port: a clear failure, still without Django
+    code, loaded, _ = _modules_after(
+        ["ad", "collect", "--server", "ldaps://127.0.0.1:1", "--user", "u",
+         "--password-file", str(tmp_path / "pw"), "--out", str(tmp_path / "x.json.gz")]
+    )  # fmt: skip
+    assert (code, loaded) == (1, set())
+    code, loaded, _ = _modules_after(["backups", "verify", str(tmp_path / "absent.yaml")])
+    assert (code, loaded) == (1, set())
+
+
+def test_help_is_careops_own_in_french():
+    result = careops("--help", env_extra=NO_DB)
+    assert result.returncode == 0
+    text = result.stdout
+    for expected in (
+        "Plateforme :",
+        "Moteurs d'audit",
+        "careops exposure scan",
+        "careops ad collect|analyze",
+        "careops evaluate DOSSIER",
+        "careops backups verify",
+        "careops bia template",
+        "careops run [--port 8000]",
+    ):
+        assert expected in text, expected
+    assert "careops_run" not in text and "flush" not in text
+    # each subcommand describes its options, in French
+    ad = careops("ad", "collect", "--help", env_extra=NO_DB)
+    assert ad.returncode == 0 and "fichier de collecte" in ad.stdout
+    scan = careops("help", "exposure", "scan", env_extra=NO_DB)
+    assert (
+        scan.returncode == 0 and "--profile" in scan.stdout and "tous les ports TCP" in scan.stdout
+    )
+    # a Django command's help carries the name users type, not the internal one
+    run = careops("run", "--help", env_extra=NO_DB)
+    assert run.returncode == 0 and run.stdout.startswith("usage: careops run ")
+    validate = careops("catalogue", "validate", "--help", env_extra=NO_DB)
+    assert validate.stdout.startswith("usage: careops catalogue validate")
+
+
+def test_command_errors_are_french_and_django_commands_pass_through(tmp_path):
+    result = careops("bia", "analyze", str(tmp_path / "absent.xlsx"), env_extra=NO_DB)
+    assert result.returncode == 1 and "careops bia : Introuvable" in result.stderr
+    result = careops("catalogue", "show", "--json", env_extra=NO_DB)  # a Django command, aliased
+    assert result.returncode == 0, result.stderr
+
+
 def test_evaluate_says_non_eligible_before_any_status(tmp_path):
     """Issue 13.11 (PP): a mixed structure cannot apply to D1 bis; evaluate says so first."""
     dossier = tmp_path / "mixte.yaml"

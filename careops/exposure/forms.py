@@ -48,7 +48,10 @@ class ProfileForm(base.Form):
     ports = forms.CharField(
         label=_("Ports analysés"),
         max_length=500,
-        help_text=_("« default » (profil santé), « all », ou une liste : 22,80,443,8000-8100"),
+        help_text=_(
+            "« default » (tous les ports TCP et IKE), « health » (profil santé, plus léger), "
+            "ou une liste : 22,80,443,8000-8100"
+        ),
     )
     monthly = forms.BooleanField(label=_("Audit mensuel automatique"), required=False)
 

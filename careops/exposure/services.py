@@ -421,7 +421,7 @@ def cancel_run(user, run: ScanRun) -> ScanRun:
 
 def _options(run: ScanRun) -> ScanOptions:
     run_scope = run.scope
-    return ScanOptions(
+    options = ScanOptions(
         ports=engine_targets.parse_ports(run_scope.get("ports")),
         portscan=PortScanOptions(**getattr(settings, "EXPOSURE_PORTSCAN", {})),
         allow_private=bool(run_scope.get("allow_private")),
@@ -431,6 +431,8 @@ def _options(run: ScanRun) -> ScanOptions:
         vulndb_path=vulndb_path(),
         tls_connections=settings.EXPOSURE_TLS_CONNECTIONS,
     )
+    # an internal audit (private addresses: medical devices on the LAN) is gentle by default
+    return scanner.internal_profile(options) if options.allow_private else options
 
 
 def vulndb_path() -> str | None:
@@ -529,6 +531,7 @@ def _scan_with_progress(shard_id: int, run: ScanRun, addresses: dict) -> dict:
             timezone.now(),
             on_host_done=lambda host: events.put(host.address),
             addresses=addresses,
+            discover=scanner.range_members(run.scope.get("targets", [])),
         )
         done = 0
         while not (future.done() and events.empty()):

@@ -16,6 +16,7 @@ the root namespace and with no default route, so no packet can leave the lab.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import shutil
 import signal
@@ -380,13 +381,17 @@ def available() -> str:
     return ""
 
 
+_BUILDS = itertools.count()
+
+
 def build(with_services: bool = True) -> Lab:
     """Create the namespaces and start the services; the caller must call ``stop``."""
     reason = available()
     if reason:
         raise LabUnavailable(reason)
     n = 20 + os.getpid() % 200
-    tag = f"cx{os.getpid() % 100000}"
+    # one process may hold two labs at once (exposure and remote-access tests): names differ
+    tag = f"cx{os.getpid() % 100000}{next(_BUILDS) % 10}"
     base = f"10.231.{n}"
     lab = Lab(
         tag=tag,

@@ -266,3 +266,111 @@ def test_bad_targets_are_reported_and_the_run_continues(lab):
     result = json.loads(done.stdout)
     assert [h["address"] for h in result["hosts"]] == [lab.modern]
     assert len(result["errors"]) == 3
+
+
+def _scan(lab, *args: str) -> dict:
+    done = cli_in_lab(lab, "exposure", "scan", *args, "--allow-private", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_defaults_cover_every_tcp_port_fast_with_syn_probes(lab):
+    started = time.monotonic()
+    result = _scan(lab, lab.dropping, lab.legacy, "--discovery-only")
+    elapsed = time.monotonic() - started
+    hosts = {h["address"]: h for h in result["hosts"]}
+    dropping, legacy = hosts[lab.dropping], hosts[lab.legacy]
+    assert [s["port"] for s in dropping["services"] if s["transport"] == "tcp"] == [
+        22,
+        104,
+        2575,
+        3389,
+    ]
+    # 9998 and 9999 are outside any port list: only a full-port audit sees them
+    assert [s["port"] for s in legacy["services"] if s["transport"] == "tcp"] == [
+        80,
+        443,
+        8080,
+        9998,
+        9999,
+    ]
+    assert dropping["ports_scanned"] == 65535 + 2 and dropping["method"] == "syn"
+    assert dropping["filtered"] >= 65535 - 4
+    # nmap -sT -T4 -Pn -p- takes ~88 s on the dropping host alone (benchmarks/RESULTS.md)
+    assert elapsed < 30, elapsed
+
+
+def test_connect_scan_fallback_finds_the_same_ports(lab):
+    result = _scan(
+        lab, lab.dropping, "--discovery-only", "--method", "connect", "--ports", "1-4000"
+    )
+    host = result["hosts"][0]
+    assert host["method"] == "connect"
+    assert [s["port"] for s in host["services"]] == [22, 104, 2575, 3389]
+
+
+def test_ranges_get_host_discovery_declared_hosts_every_port(lab):
+    base = lab.subnet.rsplit(".", 1)[0]
+    absent = f"{base}.77"  # declared: audited on every port although nothing answers
+    result = _scan(lab, f"{base}.0/28", absent, "--discovery-only", "--ports", "1-3000")
+    hosts = {h["address"]: h for h in result["hosts"]}
+    assert len(hosts) == 14 + 1
+    full = {a for a, h in hosts.items() if h["coverage"] == "full"}
+    assert full == {lab.scanner, lab.legacy, lab.dropping, lab.modern, absent}
+    assert hosts[absent]["ports_scanned"] == 3000 and not hosts[absent]["answered"]
+    silent = hosts[f"{base}.9"]
+    assert silent["coverage"] == "discovery" and silent["services"] == []
+    assert [s["port"] for s in hosts[lab.dropping]["services"]] == [22, 104, 2575]
+    # --no-discovery: every address of the range gets every port
+    result = _scan(lab, f"{base}.8-9", "--discovery-only", "--ports", "1-100", "--no-discovery")
+    assert [h["coverage"] for h in result["hosts"]] == ["full", "full"]
+
+
+def _nft(lab, role: str, *commands: str) -> None:
+    for command in commands:
+        done = lab.run_in(role, "nft", command)
+        assert done.returncode == 0, done.stderr
+
+
+def test_rate_limiting_middlebox_results_stay_complete(lab):
+    """A token bucket in front of the host drops SYNs over 1000/s: the scan backs off to the
+    rate it measures and still finds every port, closed ones included."""
+    _nft(
+        lab,
+        "modern",
+        "add table inet bucket",
+        "add chain inet bucket input { type filter hook input priority -10; policy accept; }",
+        "add rule inet bucket input tcp flags syn limit rate over 1000/second burst 50 packets drop",
+    )
+    try:
+        result = _scan(lab, lab.modern, "--discovery-only", "--ports", "1-3000,6379,11112")
+    finally:
+        lab.run_in("modern", "nft", "delete table inet bucket")
+    host = result["hosts"][0]
+    assert [s["port"] for s in host["services"]] == [80, 443, 6379, 11112]
+    assert host["filtered"] == 0  # every closed port answered in the end: nothing lost
+    assert host["backoffs"] >= 1
+
+
+def test_internal_profile_keeps_under_its_per_host_ceiling(lab):
+    """A meter on the target counts SYNs beyond 400/s: the internal profile (300/s per host)
+    stays under it; the internet profile does not (the meter works)."""
+    _nft(
+        lab,
+        "legacy",
+        "add table inet ceiling",
+        "add chain inet ceiling input { type filter hook input priority -10; policy accept; }",
+        "add rule inet ceiling input tcp flags syn limit rate over 400/second burst 20 packets counter",
+    )
+    try:
+        internal = _scan(lab, lab.legacy, "--discovery-only", "--ports", "1-900,8080,9999",
+                         "--profile", "internal")  # fmt: skip
+        over_internal = lab.run_in("legacy", "nft", "list table inet ceiling").stdout
+        _nft(lab, "legacy", "reset counters table inet ceiling")
+        _scan(lab, lab.legacy, "--discovery-only", "--ports", "1-900")
+        over_internet = lab.run_in("legacy", "nft", "list table inet ceiling").stdout
+    finally:
+        lab.run_in("legacy", "nft", "delete table inet ceiling")
+    assert [s["port"] for s in internal["hosts"][0]["services"]] == [80, 443, 8080, 9999]
+    assert "counter packets 0 " in over_internal, over_internal
+    assert "counter packets 0 " not in over_internet, over_internet

@@ -583,3 +583,123 @@ def test_tls_analysis_keeps_to_its_connection_bound(tmp_path):
     # The server may see a connection end just after the next one starts (FIN and SYN cross).
     assert 1 <= peaks[1] <= 2 and peaks[4] <= 5
     assert peaks[4] > peaks[1]  # the knob is what bounds the analysis
+
+
+def test_mariadb_named_from_its_banner_even_when_it_refuses_us():
+    greeting = b"5.5.5-10.11.6-MariaDB-0+deb12u1\x00"
+    packet = bytes([len(greeting) + 1 + 40, 0, 0, 0, 10]) + greeting + b"\x00" * 40
+    svc = classify_banner(packet)
+    assert (svc.service, svc.product, svc.version, svc.confidence) == (
+        "mysql",
+        "MariaDB",
+        "10.11.6",
+        "high",
+    )
+    text = b"Host '203.0.113.9' is not allowed to connect to this MariaDB server"
+    payload = b"\xff" + (1130).to_bytes(2, "little") + text
+    refusal = len(payload).to_bytes(3, "little") + b"\x00" + payload
+    svc = classify_banner(refusal)
+    assert (svc.service, svc.product, svc.confidence) == ("mysql", "MariaDB", "medium")
+    assert svc.details["refused"] == 1130 and "not allowed" in svc.banner
+    mysql = classify_banner(refusal.replace(b"MariaDB", b"MySQL  "))
+    assert mysql.product == "MySQL"
+
+
+class _OneAtATime:
+    """A fragile listener: it serves one connection at a time (the next ones wait in the
+    backlog), answers only its own protocol ("PING" → "PONG") and holds any other connection
+    until the peer closes it or 5 s pass; it records how many of our
+    connections were open at once."""
+
+    def __init__(self):
+        self.open = 0
+        self.max_open = 0
+        self.connections = 0
+        self.lock = asyncio.Lock()
+
+    async def handle(self, reader, writer):
+        self.open += 1
+        self.connections += 1
+        self.max_open = max(self.max_open, self.open)
+        try:
+            async with self.lock:  # one association at a time
+                data = b""
+                try:
+                    # like a DICOM association: anything else holds it until the peer leaves
+                    while chunk := await asyncio.wait_for(reader.read(64), 5):
+                        data += chunk
+                        if data.startswith(b"PING"):
+                            writer.write(b"PONG\r\n")
+                            await writer.drain()
+                            break
+                except TimeoutError:
+                    pass
+        finally:
+            self.open -= 1
+            writer.close()
+
+
+def test_identification_never_jams_a_one_connection_device():
+    from careops.exposure.engine.scanner import identify
+
+    async def run():
+        device = _OneAtATime()
+        server = await asyncio.start_server(device.handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        service = await identify("127.0.0.1", port, None, ScanOptions(tls_checks=False), NOW)
+        elapsed = loop.time() - started
+        # right after identification, a real client is served at once: nothing is queued
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"PING\r\n")
+        answer = await asyncio.wait_for(reader.read(16), 1.0)
+        writer.close()
+        server.close()
+        return device, service, elapsed, answer
+
+    device, service, elapsed, answer = asyncio.run(run())
+    assert device.max_open == 1  # one connection at a time, never a queue of probes
+    assert answer == b"PONG\r\n"
+    # it stopped after a few unanswered probes instead of trying all of them
+    assert device.connections <= 4, device.connections
+    assert "ne répond à aucune sonde" in service.details["identification"]
+    assert elapsed < 8, elapsed
+
+
+@given(
+    st.binary(min_size=4, max_size=4),
+    st.binary(min_size=4, max_size=4),
+    st.integers(1, 65535),
+    st.integers(0, 2**32 - 1),
+    st.integers(1, 65535),
+)
+def test_syn_packets_carry_a_valid_tcp_checksum(src, dst, sport, seq, dport):
+    import struct
+
+    from careops.exposure.engine.synscan import _checksum, _syn, _Template
+
+    packet = _Template(src, dst, sport, seq).packet(dport)
+    assert packet == _syn(src, dst, sport, dport, seq)
+    assert struct.unpack("!HHI", packet[:8]) == (sport, dport, seq) and packet[13] == 0x02
+    pseudo = src + dst + struct.pack("!BBH", 0, 6, len(packet))
+    assert _checksum(pseudo + packet) == 0  # a receiver's check: the sum folds to 0xFFFF
+
+
+def test_text_summary_counts_silent_range_addresses_instead_of_listing_them():
+    import io
+
+    from careops.exposure.engine.cli import write_summary
+    from careops.exposure.engine.results import ScanResult
+
+    result = ScanResult(
+        hosts=[
+            HostResult("192.0.2.1", services=[Service(22, service="ssh", product="OpenSSH")]),
+            *(HostResult(f"192.0.2.{i}", coverage="discovery") for i in range(2, 30)),
+        ]
+    )
+    out = io.StringIO()
+    write_summary(result, out)
+    text = out.getvalue()
+    assert "28 adresse(s) des plages sans réponse à la découverte d'hôtes" in text
+    assert "192.0.2.1 : 1 service(s) ouvert(s)" in text and "192.0.2.2 " not in text

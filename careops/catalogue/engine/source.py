@@ -21,8 +21,9 @@ Path_ = tuple[str | int, ...]
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe loader that keeps timestamps as strings (dates are validated later, with a line)."""
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe loader that keeps timestamps as strings (dates are validated later, with a line);
+    libyaml's parser when PyYAML was built with it (several times faster), same marks."""
 
 
 _Loader.yaml_implicit_resolvers = {

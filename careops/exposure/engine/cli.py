@@ -7,6 +7,7 @@ this entry point only skips Django's start-up, for scripts and benchmarks.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import sys
@@ -15,7 +16,7 @@ from typing import TextIO
 
 from careops.exposure.engine.portscan import PortScanOptions
 from careops.exposure.engine.rules import NO_HOST_MESSAGE, level_label
-from careops.exposure.engine.scanner import ScanOptions, scan_sync
+from careops.exposure.engine.scanner import ScanOptions, internal_profile, scan_sync
 from careops.exposure.engine.targets import TargetError, parse_ports
 
 
@@ -29,7 +30,30 @@ def add_scan_arguments(scan: argparse.ArgumentParser) -> None:
     scan.add_argument(
         "--ports",
         default=None,
-        help="ex. 22,80,8000-8100 ou T:1-1024,U:500,4500 ; « all » pour 1-65535 (TCP)",
+        help=(
+            "ex. 22,80,8000-8100 ou T:1-1024,U:500,4500 ; par défaut tous les ports TCP "
+            "(1-65535) et IKE (UDP 500, 4500) ; « health » : profil santé plus léger (69 ports)"
+        ),
+    )
+    scan.add_argument(
+        "--profile",
+        choices=["internet", "internal"],
+        default="internet",
+        help=(
+            "internet (défaut) ou internal : audit interne ménageant les appareils fragiles "
+            "(32 connexions et 300 sondes/s par hôte, une identification à la fois par hôte)"
+        ),
+    )
+    scan.add_argument(
+        "--no-discovery",
+        action="store_true",
+        help="sonder tous les ports de chaque adresse des plages, sans découverte d'hôtes",
+    )
+    scan.add_argument(
+        "--method",
+        choices=["auto", "syn", "connect"],
+        default="auto",
+        help="sondes TCP : auto (SYN brut si CAP_NET_RAW, sinon connect), syn, connect",
     )
     scan.add_argument(
         "--allow-private",
@@ -37,9 +61,21 @@ def add_scan_arguments(scan: argparse.ArgumentParser) -> None:
         help="autoriser les adresses privées, de bouclage et locales (audit interne)",
     )
     scan.add_argument("--json", action="store_true", help="sortie JSON")
-    scan.add_argument("--concurrency", type=int, default=1000, help="connexions simultanées")
-    scan.add_argument("--per-host", type=int, default=500, help="connexions simultanées par hôte")
-    scan.add_argument("--rate", type=float, default=None, help="essais de connexion par seconde")
+    scan.add_argument(
+        "--concurrency", type=int, default=None, help="connexions simultanées (connect, 1000)"
+    )
+    scan.add_argument(
+        "--per-host", type=int, default=None, help="connexions simultanées par hôte (500)"
+    )
+    scan.add_argument(
+        "--rate", type=float, default=None, help="sondes par seconde, tous hôtes (sans limite)"
+    )
+    scan.add_argument(
+        "--host-rate",
+        type=float,
+        default=None,
+        help="plafond de sondes nouvelles par seconde vers un hôte (40000 ; internal : 300)",
+    )
     scan.add_argument("--timeout", type=float, default=1.0, help="délai de connexion (s)")
     scan.add_argument("--min-timeout", type=float, default=0.25, help="délai adaptatif minimal (s)")
     scan.add_argument("--retries", type=int, default=0, help="nouveaux essais des ports muets")
@@ -74,8 +110,8 @@ def add_scan_arguments(scan: argparse.ArgumentParser) -> None:
     scan.add_argument(
         "--processes",
         type=int,
-        default=0,
-        help="processus de balayage (0 : un par cœur au-delà de 20 000 essais)",
+        default=1,
+        help="processus du balayage connect (0 : un par cœur au-delà de 20 000 essais)",
     )
     scan.add_argument("--nameserver", action="append", default=None, help="serveur DNS ip[:port]")
 
@@ -92,14 +128,14 @@ def run_scan(options: dict, out: TextIO, err: TextIO, default_vulndb: str | None
     scan_options = ScanOptions(
         ports=ports,
         portscan=PortScanOptions(
-            concurrency=options["concurrency"],
-            per_host=options["per_host"],
             rate=options["rate"],
             timeout=options["timeout"],
             min_timeout=options["min_timeout"],
             retries=options["retries"],
             processes=options["processes"],
+            method=options.get("method") or "auto",
         ),
+        host_discovery=not options.get("no_discovery"),
         identify=not options["discovery_only"],
         allow_private=options["allow_private"],
         private_hint="ajoutez --allow-private pour un audit interne",
@@ -111,6 +147,15 @@ def run_scan(options: dict, out: TextIO, err: TextIO, default_vulndb: str | None
         tls_timeout=options["tls_timeout"],
         nameservers=options["nameserver"],
     )
+    if options.get("profile") == "internal":
+        scan_options = internal_profile(scan_options)
+    explicit = {
+        key: options.get(key)
+        for key in ("concurrency", "per_host", "host_rate")
+        if options.get(key) is not None
+    }
+    if explicit:  # explicit options win over the profile
+        scan_options.portscan = dataclasses.replace(scan_options.portscan, **explicit)
     result = scan_sync(options["targets"], scan_options, now=dt.datetime.now(dt.UTC))
     for error in result.errors:
         err.write(f"careops exposure : {error}\n")
@@ -139,7 +184,15 @@ def write_summary(result, out: TextIO) -> None:
     if not result.hosts:
         out.write(f"{NO_HOST_MESSAGE}\n")
         return
+    silent = [h for h in result.hosts if h.coverage == "discovery"]
+    if silent:
+        out.write(
+            f"{len(silent)} adresse(s) des plages sans réponse à la découverte d'hôtes "
+            "(non auditées sur tous les ports ; --no-discovery pour le faire)\n"
+        )
     for host in result.hosts:
+        if host.coverage == "discovery":
+            continue
         names = f" ({', '.join(host.hostnames)})" if host.hostnames else ""
         out.write(f"{host.address}{names} : {len(host.services)} service(s) ouvert(s)\n")
         for svc in host.services:

@@ -1,4 +1,5 @@
-"""Asyncio TCP connect scanner: global and per-host concurrency, rate limit, timeouts, retries.
+"""TCP port scan: raw SYN probes when the process may open a raw socket (synscan.py), else an
+asyncio connect scan with global and per-host concurrency, rate limits, timeouts, retries.
 
 A filtering firewall costs one timeout per port and nothing more: no exponential back-off. Once a
 host has answered, its timeout adapts to the measured round-trip time (never below a floor), so
@@ -23,14 +24,23 @@ from dataclasses import dataclass, field
 class PortScanOptions:
     """Politeness and speed knobs of the connect scan."""
 
-    concurrency: int = 1000  # connections in flight, all hosts together
-    per_host: int = 500  # connections in flight towards one host
-    rate: float | None = None  # connection attempts per second, all hosts (None: unlimited)
+    concurrency: int = 1000  # connections in flight, all hosts together (connect scan)
+    per_host: int = 500  # connections in flight towards one host (connect scan)
+    rate: float | None = None  # probes per second, all hosts (None: unlimited)
+    host_rate: float = 40000.0  # new probes (SYNs) per second towards one host, ceiling
+    min_host_rate: float = 50.0  # the adaptive back-off never goes below this
+    max_passes: int = 6  # SYN scan: passes over a host's silent ports while they recover answers
     timeout: float = 1.0  # connect timeout before a host has answered
     min_timeout: float = 0.25  # adaptive timeout floor once a host answered
     rtt_factor: float = 8.0  # adaptive timeout = max(min_timeout, factor × smoothed RTT)
-    retries: int = 0  # extra tries of a timed-out port (only on hosts that answered)
-    processes: int = 0  # sweep processes for large scans (0: one per core above 20,000 probes)
+    retries: int = 0  # extra tries of a timed-out port (only on hosts that answered; connect)
+    processes: int = 1  # connect-scan processes (0: one per core above 20,000 probes)
+    method: str = "auto"  # "auto": SYN when possible (IPv4, CAP_NET_RAW), else "connect"
+
+
+# The internal-audit profile (medical devices, PLCs, old embedded stacks on the LAN): a few
+# connections and a few hundred probes per second per host, whatever the global budget.
+GENTLE = {"per_host": 32, "host_rate": 300.0, "min_host_rate": 20.0, "concurrency": 256}
 
 
 @dataclass
@@ -43,6 +53,10 @@ class PortScanHost:
     filtered: int = 0
     unreachable: int = 0
     max_rtt: float = 0.0
+    method: str = "connect"
+    backoffs: int = 0
+    # called with (address, port) as soon as a port is found open (identification starts then)
+    on_open: Callable[[str, int], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def answered(self) -> bool:
@@ -51,6 +65,7 @@ class PortScanHost:
 
 
 _LINGER_ZERO = struct.pack("ii", 1, 0)
+SILENT_SWITCH = 1000  # connect scan: silent probes after which a mute host gets the short timeout
 _UNREACHABLE_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM}
 
 
@@ -74,6 +89,8 @@ class _Sweep:
         self.cursor = 0
         self.inflight = 0
         self.next_slot = 0.0
+        self.host_slot = dict.fromkeys(hosts, 0.0)
+        self.host_gap = 1.0 / options.host_rate if options.host_rate else 0.0
         self.wakeup = None
         self.epoll = select.epoll()
         self.probes: dict[int, list] = {}  # fd → [sock, address, port, attempt, started, deadline]
@@ -115,6 +132,14 @@ class _Sweep:
                 self.cursor += 1
                 if self.inflight_host[address] >= options.per_host:
                     continue
+                if self.host_gap:
+                    now = self.loop.time()
+                    slot = self.host_slot[address]
+                    if slot > now:
+                        if self.wakeup is None:
+                            self.wakeup = self.loop.call_at(slot, self._wake)
+                        continue
+                    self.host_slot[address] = max(now - 0.02, slot) + self.host_gap
                 port, attempt = queue.pop()
                 self._start(address, port, attempt)
                 started = True
@@ -197,6 +222,8 @@ class _Sweep:
         if code in (0, errno.ECONNREFUSED, errno.ECONNRESET):
             if code == 0:
                 host.open.append(port)
+                if host.on_open:
+                    host.on_open(address, port)
             else:
                 host.closed += 1
             elapsed = self.loop.time() - started
@@ -220,8 +247,13 @@ class _Sweep:
             return
         else:
             host.filtered += 1
+            if not host.answered and host.filtered == SILENT_SWITCH:
+                # a thousand probes unanswered within the long timeout: the host is absent or
+                # drops everything; waiting longer per port finds nothing more
+                self.timeouts[address] = min(self.timeouts[address], self.options.min_timeout)
         self.remaining[address] -= 1
         if self.remaining[address] == 0 and self.on_host_done:
+            host.open.sort()
             self.on_host_done(host)
         if launch:
             self.launch()
@@ -232,12 +264,33 @@ async def scan_ports(
     ports: list[int],
     options: PortScanOptions | None = None,
     on_host_done: Callable[[PortScanHost], None] | None = None,
+    on_open: Callable[[str, int], None] | None = None,
 ) -> dict[str, PortScanHost]:
-    """Connect-scan ``ports`` on every address; return one PortScanHost per address."""
+    """Scan ``ports`` on every address; return one PortScanHost per address. ``on_host_done``
+    is called when a host is finished, ``on_open`` as soon as a port is found open."""
     options = options or PortScanOptions()
-    hosts = {a: PortScanHost(a) for a in dict.fromkeys(addresses)}
+    hosts = {a: PortScanHost(a, on_open=on_open) for a in dict.fromkeys(addresses)}
     if not hosts or not ports:
         return hosts
+    if options.method in ("auto", "syn"):
+        from careops.exposure.engine import synscan
+
+        raw = {a: h for a, h in hosts.items() if ":" not in a}
+        if raw and synscan.capable():
+            for host in raw.values():
+                host.method = "syn"
+            rest = {a: h for a, h in hosts.items() if ":" in a}
+            jobs = [synscan.syn_scan(raw, list(ports), options, on_host_done)]
+            if rest:
+                jobs.append(_connect_scan(rest, ports, options, on_host_done))
+            await asyncio.gather(*jobs)
+            return hosts
+        if options.method == "syn":
+            raise PermissionError("balayage SYN impossible : CAP_NET_RAW absent")
+    return await _connect_scan(hosts, ports, options, on_host_done)
+
+
+async def _connect_scan(hosts, ports, options, on_host_done):
     processes = options.processes or (os.cpu_count() or 1)
     if processes > 1 and len(hosts) * len(ports) >= PARALLEL_THRESHOLD:
         return await _scan_parallel(hosts, list(ports), options, processes, on_host_done)
@@ -269,6 +322,7 @@ async def _scan_parallel(hosts, ports, options, processes, on_host_done):
     child = dataclasses.replace(
         options,
         processes=1,
+        method="connect",
         concurrency=max(1, options.concurrency // processes),
         per_host=max(1, options.per_host // processes),
         rate=options.rate / processes if options.rate else None,
@@ -286,6 +340,9 @@ async def _scan_parallel(hosts, ports, options, processes, on_host_done):
         for address, result in part.items():
             host = hosts[address]
             host.open.extend(result.open)
+            if host.on_open:
+                for port in result.open:
+                    host.on_open(address, port)
             host.closed += result.closed
             host.filtered += result.filtered
             host.unreachable += result.unreachable

@@ -134,7 +134,35 @@ def classify_banner(data: bytes) -> Service | None:
     return None
 
 
+def _mysql_refusal(data: bytes) -> Service | None:
+    """A MySQL/MariaDB server that refuses us before its greeting (error packet: "Host … is not
+    allowed to connect to this MariaDB server", too many connections…): named from the text."""
+    length = int.from_bytes(data[:3], "little")
+    if data[3] != 0 or length < 3 or length + 4 > len(data) + 64:
+        return None
+    code = int.from_bytes(data[5:7], "little")
+    text = data[7 : 4 + length].decode("latin-1")
+    if text.startswith("#"):  # SQL state marker (protocol 4.1)
+        text = text[6:]
+    product = "MariaDB" if "mariadb" in text.lower() else "MySQL" if "mysql" in text.lower() else ""
+    if not product and not 1000 <= code < 2000:
+        return None
+    return Service(
+        0,
+        service="mysql",
+        product=product,
+        confidence="medium" if product else "low",
+        cpe=make_cpe("mariadb:mariadb" if product == "MariaDB" else "oracle:mysql", "")
+        if product
+        else "",
+        banner=_printable(text.encode("latin-1")),
+        details={"refused": code},
+    )
+
+
 def _mysql_greeting(data: bytes) -> Service | None:
+    if len(data) >= 7 and data[4] == 0xFF:
+        return _mysql_refusal(data)
     if len(data) < 6 or data[4] != 10:
         return None
     length = int.from_bytes(data[:3], "little")

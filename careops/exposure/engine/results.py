@@ -86,6 +86,11 @@ class HostResult:
     answered: bool = False  # any port open or refused: the host was reachable
     ports_scanned: int = 0
     filtered: int = 0
+    # "full": every requested port probed; "discovery": an address of a range that answered
+    # none of the host-discovery probes (scanner.DISCOVERY_PORTS), so only those were sent
+    coverage: str = "full"
+    method: str = ""  # TCP probes: "syn" (raw SYN, CAP_NET_RAW) or "connect"
+    backoffs: int = 0  # times the probe rate towards this host was lowered (loss, rate limit)
 
 
 @dataclass

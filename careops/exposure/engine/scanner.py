@@ -4,6 +4,7 @@ findings."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import ipaddress
 import json
@@ -14,10 +15,20 @@ from dataclasses import dataclass, field
 
 from careops.addresses import classify
 from careops.exposure.engine import probes, rules, targets, tls, udp, web
-from careops.exposure.engine.portscan import PortScanOptions, scan_ports
+from careops.exposure.engine.portscan import GENTLE, PortScanOptions, scan_ports
 from careops.exposure.engine.results import HostResult, ScanResult, Service
 
-ENGINE_VERSION = "careops-exposure 1.0"
+ENGINE_VERSION = "careops-exposure 1.1"
+
+# Host discovery of the addresses of a range (never of a declared address or name): a TCP SYN
+# (or connect) to these ports, plus an ICMP echo when raw sockets are available. Any answer
+# (open, refused, echo reply) makes the address a live host, which then gets every requested
+# port; an address that answers none of them is reported with coverage "discovery" only.
+DISCOVERY_PORTS: tuple[int, ...] = (
+    21, 22, 23, 25, 53, 80, 104, 110, 111, 135, 139, 143, 389, 443, 445, 465, 587, 993, 995,
+    1433, 1723, 2575, 3306, 3389, 5432, 5900, 5985, 6379, 8000, 8080, 8443, 9200, 10443, 11112,
+    27017,
+)  # fmt: skip
 
 SERVER_PATTERNS: list[tuple[re.Pattern, str, str]] = [
     (re.compile(r"^nginx(?:/([\d.]+))?", re.I), "nginx", "f5:nginx"),
@@ -70,10 +81,41 @@ class ScanOptions:
     udp_timeout: float = 0.25  # wait per UDP send; (1 + udp_retries) sends per IKE version
     udp_retries: int = 1
     udp_concurrency: int = 256
+    host_discovery: bool = True  # discover live hosts of ranges before their full-port audit
+    # identification: connections at once towards one host (never more than one per port)
+    identify_per_host: int = 4
 
     def __post_init__(self):
         if self.udp_ports is None:
             self.udp_ports = list(getattr(self.ports, "udp", []))
+
+
+def internal_profile(options: ScanOptions) -> ScanOptions:
+    """The gentle internal-audit profile (medical devices on a LAN): GENTLE probe pacing, one
+    identification connection at a time per host, longer probe timeouts."""
+    return dataclasses.replace(
+        options,
+        portscan=dataclasses.replace(options.portscan, **GENTLE),
+        identify_per_host=1,
+        identify_concurrency=min(options.identify_concurrency, 8),
+        tls_connections=min(options.tls_connections, 2),
+        tls_endpoints=min(options.tls_endpoints, 2),
+        udp_concurrency=min(options.udp_concurrency, 32),
+    )
+
+
+def range_members(raw_targets: list[str]) -> set[str]:
+    """Addresses that come from a range (CIDR or a.b.c.d-e) of ``raw_targets``: those get host
+    discovery; a declared address or name is always audited on every port."""
+    members: set[str] = set()
+    for raw in raw_targets:
+        try:
+            target = targets.parse_target(raw)
+        except targets.TargetError:
+            continue
+        if not target.hostname and len(target.addresses) > 1:
+            members.update(target.addresses)
+    return members
 
 
 def _server_product(service: Service, server: str) -> None:
@@ -126,6 +168,10 @@ async def _identify_http(address, port, service, is_tls, timeout, server_name) -
     return True
 
 
+FRAGILE_SILENT = 2  # unanswered probes (banner aside) after which a port is left alone
+FRAGILE_BACKOFF = 0.25  # pause after an unanswered probe (× their count) or a refusal (× 2)
+
+
 async def identify(
     address: str, port: int, server_name: str | None, options: ScanOptions, now: dt.datetime
 ) -> Service:
@@ -150,50 +196,70 @@ async def identify(
         if name not in order:
             order.append(name)
     garbage = b""
-    silent = 0
+    silent = 0  # probes that got no answer at all within their timeout (banner aside)
+    refused = 0
+    loop = asyncio.get_running_loop()
+    # One connection at a time on this port (each probe closes its own before the next), first
+    # identifying answer wins; a probe left unanswered or a refused connection slows the next
+    # one down, and the port is left alone after FRAGILE_SILENT unanswered probes or two refused
+    # connections: a device serving one association at a time is never queued up.
     for name in order:
         if silent and name not in (hint, "banner"):
             timeout = min(options.probe_timeout, 1.0)  # a mute port gets shorter probes
+        started = loop.time()
+        result: Service | None = None
         try:
             if name == "banner":
                 found, raw = await probes.probe_banner(address, port, options.banner_timeout)
-                if found:
-                    found.port = port
-                    return found
                 garbage = garbage or raw
-                if not raw:
-                    silent += 1
-                continue
-            if name == "tls":
+                result = found
+            elif name == "tls":
                 plain = await tls.detect(address, port, timeout)
-                if plain is None:
-                    continue
-                service.service = "tls"
-                service.confidence = "medium"
-                if options.tls_checks:
-                    # certificate only here; sslyze completes it once identification is done
-                    service.tls = await tls.peek(address, port, server_name, now, timeout, plain)
-                await _identify_http(address, port, service, True, timeout, server_name)
-                if service.details.get("edge_device") is None and service.tls:
-                    edge = web.detect_edge(service.tls.subject + " " + service.tls.issuer)
-                    if edge:
-                        service.details["edge_device"] = edge
-                return service
-            if name == "http":
+                if plain is not None:
+                    service.service = "tls"
+                    service.confidence = "medium"
+                    if options.tls_checks:
+                        # certificate only here; sslyze completes it once identification is done
+                        service.tls = await tls.peek(
+                            address, port, server_name, now, timeout, plain
+                        )
+                    await _identify_http(address, port, service, True, timeout, server_name)
+                    if service.details.get("edge_device") is None and service.tls:
+                        edge = web.detect_edge(service.tls.subject + " " + service.tls.issuer)
+                        if edge:
+                            service.details["edge_device"] = edge
+                    result = service
+            elif name == "http":
                 if await _identify_http(address, port, service, False, timeout, server_name):
-                    return service
-                continue
-            found = await probes.CLIENT_FIRST[name](address, port, timeout)
-            if found:
-                found.port = port
-                return found
-        except (OSError, TimeoutError, EOFError, ValueError):
+                    result = service
+            else:
+                result = await probes.CLIENT_FIRST[name](address, port, timeout)
+        except ConnectionRefusedError:
+            refused += 1
+            if refused >= 2:
+                service.details["identification"] = "le port n'accepte plus de connexion"
+                break
+            await asyncio.sleep(FRAGILE_BACKOFF * 2)
             continue
+        except (OSError, TimeoutError, EOFError, ValueError):
+            pass
         except Exception as exc:  # a hostile or broken service must not stop the run
             service.details.setdefault("probe_errors", []).append(
                 f"{name}: {exc.__class__.__name__}"
             )
-            continue
+        if result is not None:
+            result.port = port
+            return result
+        limit = options.banner_timeout if name == "banner" else timeout
+        if loop.time() - started >= 0.9 * limit:  # no answer at all: the port held the line
+            silent += 1
+            if silent > FRAGILE_SILENT:
+                service.details["identification"] = (
+                    "arrêtée : le service ne répond à aucune sonde (appareil fragile ?)"
+                )
+                break
+            if name != "banner":
+                await asyncio.sleep(FRAGILE_BACKOFF * silent)
     service.service = probes.PORT_NAMES.get(port, "unknown")
     service.confidence = "low"
     if garbage:
@@ -266,17 +332,46 @@ async def expand_targets(
     return addresses, errors
 
 
+# addresses discovered at once: on a LAN each address is a neighbour (ARP) entry, and a table
+# overflow (1,024 entries by default on Linux) would drop the probes of live hosts too
+DISCOVERY_BLOCK = 256
+
+
+async def discover_hosts(candidates: list[str], options: ScanOptions) -> dict[str, str]:
+    """Probe DISCOVERY_PORTS (and ICMP echo when raw sockets are allowed) on ``candidates``;
+    return {address: probe method} for the addresses that answered nothing."""
+    if not candidates:
+        return {}
+    from careops.exposure.engine import synscan
+
+    quick = dataclasses.replace(options.portscan, max_passes=1, retries=0)
+    raw = options.portscan.method != "connect" and synscan.capable()
+    jobs = [scan_ports(candidates, list(DISCOVERY_PORTS), quick)]
+    if raw:
+        jobs.append(synscan.ping(candidates, options.portscan.timeout))
+    found, *echo = await asyncio.gather(*jobs)
+    alive = echo[0] if echo else set()
+    dead = {
+        a: found[a].method
+        for a in candidates
+        if not found[a].answered and not found[a].open and a not in alive
+    }
+    return dead
+
+
 async def scan(
     raw_targets: list[str],
     options: ScanOptions | None = None,
     now: dt.datetime | None = None,
     on_host_done: Callable[[HostResult], None] | None = None,
     addresses: dict[str, list[str]] | None = None,
+    discover: set[str] | None = None,
 ) -> ScanResult:
     """Run the whole engine. ``now`` (UTC) dates the run and judges certificate validity.
 
     ``addresses`` (already expanded and scope-checked, {address: hostnames}) skips DNS: the app
-    shards a run into host blocks this way.
+    shards a run into host blocks this way. ``discover``: the addresses that get host discovery
+    first (default: those of the ranges of ``raw_targets``, see ``range_members``).
     """
     options = options or ScanOptions()
     if now is None:
@@ -287,29 +382,84 @@ async def scan(
         addresses, result.errors = await expand_targets(raw_targets, options)
     if addresses and options.identify and options.tls_checks:
         tls.preload()  # sslyze's import overlaps the port scan
-    # UDP IKE probes run during the TCP sweep and identification: a silent UDP port costs its
-    # bounded wait once, in parallel, never after the TCP work.
-    udp_task = asyncio.ensure_future(
-        udp.scan_ike(
-            list(addresses),
-            options.udp_ports or [],
-            options.udp_timeout,
-            options.udp_retries,
-            options.udp_concurrency,
-        )
-    )
-    try:
-        portscan = await scan_ports(list(addresses), options.ports, options.portscan)
-    except BaseException:
-        udp_task.cancel()
-        raise
+    if discover is None:
+        discover = range_members(raw_targets)
+    candidates = [a for a in addresses if a in discover] if options.host_discovery else []
+    in_ranges = set(candidates)
+    declared = [a for a in addresses if a not in in_ranges]
+    # Per address: its port sweep (a PortScanHost, or the probe method when host discovery
+    # found nothing there) and its UDP IKE probes. Identification of a port starts as soon as
+    # the sweep finds it open; the full sweep of the live hosts of a discovery block starts while
+    # the next block is being discovered.
+    loop = asyncio.get_running_loop()
+    port_results: dict[str, asyncio.Future] = {a: loop.create_future() for a in addresses}
+    udp_results: dict[str, asyncio.Future] = {a: loop.create_future() for a in addresses}
+    sweeps = asyncio.Semaphore(2)  # full sweeps at once (each has its own raw socket)
+
+    def ports_done(scanned) -> None:
+        future = port_results.get(scanned.address)
+        if future is not None and not future.done():
+            future.set_result(scanned)
+
+    async def audit(group: list[str]) -> None:
+        """Every requested port of ``group`` and its IKE probes (the UDP waits run during the
+        TCP sweep and identification, never after them)."""
+        async with sweeps:
+            udp_task = asyncio.ensure_future(
+                udp.scan_ike(
+                    group,
+                    options.udp_ports or [],
+                    options.udp_timeout,
+                    options.udp_retries,
+                    options.udp_concurrency,
+                )
+            )
+            try:
+                found = await scan_ports(
+                    group,
+                    options.ports,
+                    options.portscan,
+                    on_host_done=ports_done,
+                    on_open=lambda address, port: identification(address, port),
+                )
+                for address in group:
+                    ports_done(found[address])
+                probes_by_host = await udp_task
+            except BaseException as exc:
+                udp_task.cancel()
+                for address in group:
+                    for future in (port_results[address], udp_results[address]):
+                        if not future.done():
+                            future.set_exception(exc)
+                raise
+            for address in group:
+                udp_results[address].set_result(probes_by_host.get(address, []))
+
+    async def discovery() -> None:
+        jobs = []
+        for start in range(0, len(candidates), DISCOVERY_BLOCK):
+            block = candidates[start : start + DISCOVERY_BLOCK]
+            dead = await discover_hosts(block, options)
+            for address, method in dead.items():
+                port_results[address].set_result(method)
+                udp_results[address].set_result([])
+            live = [a for a in block if a not in dead]
+            if live:
+                jobs.append(asyncio.ensure_future(audit(live)))
+        await asyncio.gather(*jobs)
+
     semaphore = asyncio.Semaphore(max(1, options.identify_concurrency))
     tls_semaphore = asyncio.Semaphore(max(1, options.tls_endpoints))
+
+    per_host: dict[str, asyncio.Semaphore] = {}
 
     async def one(address: str, port: int, server_name: str | None) -> Service:
         if not options.identify:
             return Service(port, service=probes.PORT_NAMES.get(port, "unknown"))
-        async with semaphore:
+        host_slots = per_host.setdefault(
+            address, asyncio.Semaphore(max(1, options.identify_per_host))
+        )
+        async with host_slots, semaphore:
             try:
                 service = await asyncio.wait_for(
                     identify(address, port, server_name, options, now), options.service_deadline
@@ -335,24 +485,48 @@ async def scan(
                 )
         return service
 
+    # identification of a port starts as soon as the sweep finds it open
+    identifications: dict[tuple[str, int], asyncio.Future] = {}
+
+    def identification(address: str, port: int) -> asyncio.Future:
+        key = (address, port)
+        if key not in identifications:
+            names = addresses[address]
+            identifications[key] = asyncio.ensure_future(
+                one(address, port, names[0] if names else None)
+            )
+        return identifications[key]
+
     async def host_job(address: str) -> HostResult:
-        scanned = portscan[address]
         names = addresses[address]
+        scanned = await port_results[address]
+        if isinstance(scanned, str):  # host discovery: nothing answered
+            host = HostResult(
+                address=address,
+                hostnames=names,
+                ports_scanned=len(DISCOVERY_PORTS),
+                filtered=len(DISCOVERY_PORTS),
+                coverage="discovery",
+                method=scanned,
+            )
+            if on_host_done:
+                on_host_done(host)
+            return host
         host = HostResult(
             address=address,
             hostnames=names,
             answered=scanned.answered,
             ports_scanned=len(options.ports) + len(options.udp_ports or []),
             filtered=scanned.filtered,
+            method=scanned.method,
+            backoffs=scanned.backoffs,
         )
-        tcp_services, udp_results = await asyncio.gather(
-            asyncio.gather(
-                *(one(address, port, names[0] if names else None) for port in scanned.open)
-            ),
-            asyncio.shield(udp_task),
+        tcp_services, udp_probes = await asyncio.gather(
+            asyncio.gather(*(identification(address, port) for port in scanned.open)),
+            udp_results[address],
         )
         host.services = list(tcp_services)
-        for probe in udp_results.get(address, []):
+        for probe in udp_probes:
             service = udp.to_service(probe)
             if service is not None:
                 host.services.append(service)
@@ -365,7 +539,16 @@ async def scan(
             on_host_done(host)
         return host
 
-    result.hosts = list(await asyncio.gather(*(host_job(a) for a in addresses)))
+    stages = [asyncio.ensure_future(discovery())]
+    if declared:
+        stages.append(asyncio.ensure_future(audit(declared)))
+    try:
+        result.hosts = list(await asyncio.gather(*(host_job(a) for a in addresses)))
+        await asyncio.gather(*stages)
+    except BaseException:
+        for stage in stages:
+            stage.cancel()
+        raise
     vulndb = None
     if options.vulndb_path:
         from careops.exposure.engine.vulndb import VulnDB, VulnDBError

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field
 
 from careops.addresses import INTERNAL, PUBLIC, classify, is_public
 
-# A default profile: common internet-facing services plus what nmap's top 1000 misses for
-# the health sector (DICOM, HL7, WinRM, Redis, MongoDB, Elasticsearch, SSL-VPN portals).
-DEFAULT_PORTS: tuple[int, ...] = tuple(
+# The health-sector profile ("health", lighter than the default): common internet-facing
+# services plus what nmap's top 1000 misses for the health sector (DICOM, HL7, WinRM, Redis,
+# MongoDB, Elasticsearch, SSL-VPN portals). It misses any service moved to another port (an SSH
+# on 2222, a second Redis, a DICOM listener on 4242…): the default covers every TCP port.
+HEALTH_PORTS: tuple[int, ...] = tuple(
     sorted(
         {
             21,
@@ -113,6 +115,11 @@ DEFAULT_UDP_PORTS: tuple[int, ...] = (500, 4500)
 MAX_UDP_PORTS = 1024
 
 
+# The default: every TCP port, as internet search engines (Shodan, Censys) index them.
+DEFAULT_PORTS: tuple[int, ...] = tuple(range(1, 65536))
+PROFILES = {"default": DEFAULT_PORTS, "health": HEALTH_PORTS, "sante": HEALTH_PORTS}
+
+
 class PortList(list):
     """The TCP ports of a specification (a plain ``list[int]``, as callers always had) plus the
     UDP ports of the same specification in ``.udp``."""
@@ -123,12 +130,13 @@ class PortList(list):
 
 
 def parse_ports(spec: str | None) -> PortList:
-    """Parse "22,80,8000-8100" ("-" or "all" for TCP 1-65535; empty for the default profile).
+    """Parse "22,80,8000-8100" ("-" or "all" for TCP 1-65535; empty for the default).
 
     nmap-style prefixes choose the transport of what follows: "T:1-1024,U:500,4500" is TCP
     1-1024 and UDP 500 and 4500. Without a prefix, ports are TCP. "default" (also inside a list)
-    adds the default TCP profile and the default UDP ports (IKE 500 and 4500); "T:default" and
-    "U:default" add only one of them.
+    adds every TCP port and the default UDP ports (IKE 500 and 4500); "health" (or "sante") the
+    lighter health-sector TCP profile and the UDP ports; "T:default" and "U:default" add only one
+    of them.
     """
     if spec is None or not spec.strip() or spec.strip() == "default":
         return PortList(DEFAULT_PORTS, DEFAULT_UDP_PORTS)
@@ -146,9 +154,9 @@ def parse_ports(spec: str | None) -> PortList:
             part = part[2:].strip()
         if not part:
             continue
-        if part == "default":
+        if part.lower() in PROFILES:
             if not prefixed or current is ports:
-                ports.update(DEFAULT_PORTS)
+                ports.update(PROFILES[part.lower()])
             if not prefixed or current is udp:
                 udp.update(DEFAULT_UDP_PORTS)
             continue
