@@ -118,3 +118,21 @@ def role_users(org_tree, make_user) -> dict:
         "contributor": make_user("contributor", t.ej_b),
         "reader": make_user("reader", t.eg_b1, subtree=False),
     }
+
+
+@pytest.fixture(scope="session")
+def samba_dc(tmp_path_factory):
+    """A real Samba AD DC on loopback, provisioned once per test session (see
+    tests/directory/samba_lab.py); the directory and remote-access tests share it."""
+    import os
+
+    from tests.directory import samba_lab
+
+    reason = samba_lab.available()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"Samba AD DC indisponible en CI : {reason}")
+        pytest.skip(f"!!! Samba AD DC indisponible, tests d'intégration AD sautés : {reason}")
+    lab = samba_lab.provision(tmp_path_factory.mktemp("samba-ad") / "dc")
+    yield lab
+    lab.stop()

@@ -1,24 +1,11 @@
-"""A real Samba AD DC, provisioned once per test session on loopback (see samba_lab)."""
+"""Fixtures of the directory tests; the Samba AD DC itself (``samba_dc``) is in tests/conftest.py,
+shared with the remote-access tests (one DC per machine: it binds 127.0.0.1:389/636)."""
 
 from __future__ import annotations
-
-import os
 
 import pytest
 
 from tests.directory import samba_lab
-
-
-@pytest.fixture(scope="session")
-def samba_dc(tmp_path_factory):
-    reason = samba_lab.available()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"Samba AD DC indisponible en CI : {reason}")
-        pytest.skip(f"!!! Samba AD DC indisponible, tests d'intégration AD sautés : {reason}")
-    lab = samba_lab.provision(tmp_path_factory.mktemp("samba-ad") / "dc")
-    yield lab
-    lab.stop()
 
 
 @pytest.fixture(scope="session")

@@ -13,61 +13,56 @@ import pytest
 
 from careops.remote_access.engine import accounts, checks, rules
 from tests.directory import samba_lab
-from tests.exposure.conftest import need
 from tests.remote_access.helpers import inventory_bytes, vendor_path
 
 REPO = Path(__file__).resolve().parents[2]
-# One Samba DC on 127.0.0.1:389/636 per machine: run these tests under
-# ``flock /tmp/careops-samba.lock`` (see the project brief and docs/remote-access.md).
+# The Samba DC is the test session's (``samba_dc`` in tests/conftest.py), shared with the
+# directory tests: one DC per machine, it binds 127.0.0.1:389/636.
 
 
 @pytest.fixture(scope="module")
-def vendor_dump(tmp_path_factory) -> Path:
-    """Provision the DC, plant vendor accounts, collect once (the DC stops right after)."""
-    need(samba_lab.available() or "")
+def vendor_dump(samba_dc, tmp_path_factory) -> Path:
+    """Plant vendor accounts in the session's Samba DC and collect once."""
     from careops.directory.engine.collect import Target, collect
     from careops.directory.engine.dump import save_dump
 
     base = tmp_path_factory.mktemp("samba-vendors")
-    lab = samba_lab.provision(base / "dc")
-    try:
-        auth = [
-            "-H",
-            "ldap://127.0.0.1",
-            "-U",
-            "Administrator",
-            f"--password={samba_lab.ADMIN_PASSWORD}",
-        ]
-        for name in ("presta.irm", "support", "ext.admin", "presta.temp"):
-            subprocess.run(
-                ["samba-tool", "user", "create", name, "Fournisseur!2026x", *auth],
-                check=True,
-                capture_output=True,
-                timeout=60,
-            )
+    lab = samba_dc
+    auth = [
+        "-H",
+        "ldap://127.0.0.1",
+        "-U",
+        "Administrator",
+        f"--password={samba_lab.ADMIN_PASSWORD}",
+    ]
+    for name in ("presta.irm", "support", "ext.admin", "presta.temp"):
         subprocess.run(
-            ["samba-tool", "group", "addmembers", "Domain Admins", "ext.admin", *auth],
+            ["samba-tool", "user", "create", name, "Fournisseur!2026x", *auth],
             check=True,
             capture_output=True,
             timeout=60,
         )
-        subprocess.run(
-            ["samba-tool", "user", "setexpiry", "presta.temp", "--days=30", *auth],
-            check=True,
-            capture_output=True,
-            timeout=60,
+    subprocess.run(
+        ["samba-tool", "group", "addmembers", "Domain Admins", "ext.admin", *auth],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    subprocess.run(
+        ["samba-tool", "user", "setexpiry", "presta.temp", "--days=30", *auth],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    dump = collect(
+        Target(
+            lab.url,
+            "Administrator@care.test",
+            samba_lab.ADMIN_PASSWORD,
+            ca_file=lab.ca_file,
+            tls_name="DC1.care.test",
         )
-        dump = collect(
-            Target(
-                lab.url,
-                "Administrator@care.test",
-                samba_lab.ADMIN_PASSWORD,
-                ca_file=lab.ca_file,
-                tls_name="DC1.care.test",
-            )
-        )
-    finally:
-        lab.stop()
+    )
     path = base / "care.test.json.gz"
     save_dump(dump, path)
     return path
