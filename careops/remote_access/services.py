@@ -299,10 +299,15 @@ def run_review(
     elif exposure_json is not None:
         described["exposure"] = _("résultat d'exposition déposé")
     if exposure_json is not None:
-        try:
-            sources.exposure = exposure.load(exposure_json)
-        except exposure.ExposureError as exc:
-            errors.setdefault("exposure", []).append(str(exc))
+        if not isinstance(exposure_json, dict):  # never a path: a document only
+            errors.setdefault("exposure", []).append(
+                _("le résultat d'exposition doit être un objet JSON (careops exposure scan --json)")
+            )
+        else:
+            try:
+                sources.exposure = exposure.load(exposure_json)
+            except exposure.ExposureError as exc:
+                errors.setdefault("exposure", []).append(str(exc))
     if ad_dump:
         from careops.directory.engine.dump import DumpError
 

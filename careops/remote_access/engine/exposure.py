@@ -98,14 +98,23 @@ def load(source: str | Path | dict[str, Any]) -> ExposureView:
         raise ExposureError(
             "ce fichier n'est pas un résultat « careops exposure scan --json » (hosts, findings)"
         )
+    hosts, findings = data["hosts"], data["findings"]
+    if (
+        not isinstance(hosts, list)
+        or not isinstance(findings, list)
+        or not all(isinstance(item, dict) for item in [*hosts, *findings])
+    ):
+        raise ExposureError(
+            "résultat d'exposition : « hosts » et « findings » doivent être des listes d'objets"
+        )
     view = ExposureView(finished_at=str(data.get("finished_at", "")))
-    for host in data["hosts"]:
+    for host in hosts:
         address = str(host.get("address", "")).lower()
         view.scanned.add(address)
         view.services_by_host[address] = list(host.get("services", []))
         for name in host.get("hostnames", []):
             view.names[str(name).lower()] = address
-    for finding in data["findings"]:
+    for finding in findings:
         view.findings_by_host.setdefault(str(finding.get("host", "")).lower(), []).append(finding)
     return view
 
