@@ -227,6 +227,7 @@ def test_run_starts_quietly_each_log_line_once(tmp_path):
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {**os.environ, "CAREOPS_DATA_DIR": str(tmp_path), "CAREOPS_QUEUE_URL": "immediate"}
+    env.pop("CAREOPS_DATABASE_URL", None)  # its own SQLite in tmp_path, also in the PostgreSQL run
     process = subprocess.Popen(
         [sys.executable, "-m", "careops.cli", "run", "--port", str(port), "--no-demo"],
         stdout=subprocess.PIPE,

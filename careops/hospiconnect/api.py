@@ -30,6 +30,11 @@ class HospiconnectMeasurementOut(Schema):
     evidence_ids: list[int]
     result: dict[str, Any]
 
+    @staticmethod
+    def resolve_files(obj) -> dict[str, Any]:
+        """The names of the exports given, never where the server keeps them."""
+        return {source: {"name": f.get("name", "")} for source, f in (obj.files or {}).items()}
+
 
 class HospiconnectMeasurementIn(Schema):
     organisation_id: int

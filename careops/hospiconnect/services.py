@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import uuid
 from pathlib import Path
 
@@ -68,7 +69,11 @@ def _store_upload(upload) -> dict:
             )
             % {"name": name}
         )
-    target = pending_dir() / f"{uuid.uuid4().hex}.{extension}"
+    # kept under its own (cleaned) name, in a folder of its own, so problems name the user's file
+    safe = re.sub(r"[^\w.\- ]", "_", name).strip(". ")[:100] or f"export.{extension}"
+    folder = pending_dir() / uuid.uuid4().hex
+    folder.mkdir(mode=0o700)
+    target = folder / safe
     descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
         for chunk in upload.chunks():
@@ -88,6 +93,10 @@ def start_import(
     """Keep the uploaded exports, remember the column mappings, queue the computation."""
     if not scope.can(user, "change", organisation):
         raise PermissionDenied(_("Vous ne pouvez pas importer de données pour cette organisation."))
+    if as_of > compliance.today_in_paris():
+        raise ValidationError(
+            {"as_of": [_("La date de la mesure ne peut pas être postérieure à aujourd'hui.")]}
+        )
     if not uploads.get(Source.DPI):
         raise ValidationError({"dpi": [_("L'export des utilisateurs du DPI est obligatoire.")]})
     files = {}
@@ -196,6 +205,8 @@ def run_import(import_id: int) -> IndicatorImport:
     finally:
         for path in paths.values():
             path.unlink(missing_ok=True)
+            if path.parent != pending_dir() and path.parent.is_dir():
+                path.parent.rmdir()
         IndicatorImport.objects.filter(pk=run.pk).update(
             files={s: {"name": f["name"]} for s, f in run.files.items()}
         )
@@ -212,8 +223,11 @@ def _file_evidence(run: IndicatorImport, report) -> list[int]:
             entry["title"],
             compliance.RevisionInput(
                 effective_date=run.as_of,
-                attributes=entry["attributes"] | {"import_id": run.pk},
-                comment=_("Mesuré par careops à partir des exports de l'établissement."),
+                attributes=entry["attributes"],
+                comment=_(
+                    "Mesuré par careops à partir des exports de l'établissement (mesure n° %(n)s)."
+                )
+                % {"n": run.pk},
             ),
             item_codes=entry["objectives"],
             source="hospiconnect",
@@ -280,6 +294,21 @@ def import_rpps_directory(path: Path, progress=None) -> RppsDirectoryImport:
 def add_means(user, organisation, **fields) -> IdentificationMeans:
     if not scope.can(user, "change", organisation):
         raise PermissionDenied(_("Vous ne pouvez pas modifier cette organisation."))
+    issued = fields.get("issued_on")
+    if issued and issued > compliance.today_in_paris():
+        raise ValidationError(
+            {"issued_on": [_("La date de remise ne peut pas être dans le futur.")]}
+        )
+    serial = (fields.get("serial") or "").strip()
+    if (
+        serial
+        and IdentificationMeans.objects.filter(
+            organisation=organisation, kind=fields.get("kind"), serial=serial, revoked_on=None
+        ).exists()
+    ):
+        raise ValidationError(
+            {"serial": [_("Un moyen de ce type portant ce numéro de série est déjà en service.")]}
+        )
     means = IdentificationMeans(organisation=organisation, **fields)
     means.full_clean()
     means.save()
@@ -296,6 +325,11 @@ def add_means(user, organisation, **fields) -> IdentificationMeans:
 def revoke_means(user, means: IdentificationMeans, on: dt.date) -> None:
     if not scope.can(user, "change", means):
         raise PermissionDenied(_("Vous ne pouvez pas modifier cette organisation."))
+    if means.revoked_on:
+        raise ValidationError(
+            _("Ce moyen est déjà révoqué depuis le %(date)s.")
+            % {"date": f"{means.revoked_on:%d/%m/%Y}"}
+        )
     means.revoked_on = on
     means.save(update_fields=["revoked_on"])
     audit.record(

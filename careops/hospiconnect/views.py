@@ -91,7 +91,7 @@ def organisation(request, pk: int):
                         None,
                     )
                     if match and match["ratio"] is not None:
-                        points.append((run.as_of.strftime("%m/%Y"), match["ratio"]))
+                        points.append((run.as_of.strftime("%d/%m/%y"), match["ratio"]))
             chart = charts.ratio_chart(indicator["label"], points, target, f"hc{index}")
             if chart:
                 charts_html.append(chart)
@@ -143,8 +143,13 @@ def import_new(request, pk: int):
                 review_automatic=form.cleaned_data["review_automatic"],
             )
         except ValidationError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                for message in exc.messages:
+                    form.add_error(None, message)
         else:
             messages.success(request, _("Exports reçus : le calcul des indicateurs est lancé."))
             return redirect("hospiconnect:import", pk=run.pk)
@@ -192,7 +197,9 @@ def means(request, pk: int):
             try:
                 services.add_means(request.user, node, **form.cleaned_data)
             except ValidationError as exc:
-                form.add_error(None, exc)
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
             else:
                 messages.success(request, _("Moyen d'identification enregistré."))
                 return redirect("hospiconnect:means", pk=node.pk)
@@ -209,8 +216,13 @@ def means(request, pk: int):
 @require_POST
 def means_revoke(request, pk: int):
     item = get_in_scope(IdentificationMeans, request.user, "change", pk=pk)
-    services.revoke_means(request.user, item, timezone.localdate())
-    messages.success(request, _("Moyen d'identification révoqué."))
+    try:
+        services.revoke_means(request.user, item, timezone.localdate())
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Moyen d'identification révoqué."))
     return redirect("hospiconnect:means", pk=item.organisation_id)
 
 

@@ -101,6 +101,7 @@ def campaign(request, pk: int):
             "can_change": can_change,
             "result": services.current_result(item),
             "changes": item.changes.select_related("changed_by")[:30],
+            "form_errors": form.is_bound and bool(form.errors),
         },
     )
 

@@ -21,10 +21,11 @@ def test_measurement_by_api_is_computed_and_scoped(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             "/api/hospiconnect/measurements",
-            {"organisation_id": org_tree.ej_b.pk, "as_of": "2027-11-30", "dpi": dpi_upload()},
+            {"organisation_id": org_tree.ej_b.pk, "as_of": "2026-11-30", "dpi": dpi_upload()},
         )
     assert response.status_code == 202, response.content
     measurement_id = response.json()["id"]
+    assert "path" not in str(response.json()["files"])  # never where the server keeps exports
     detail = client.get(f"/api/hospiconnect/measurements/{measurement_id}").json()
     assert detail["status"] == "done"
     mfa = next(i for i in detail["result"]["indicators"] if i["id"] == "mfa_doctors_nurses")
@@ -36,7 +37,7 @@ def test_measurement_by_api_is_computed_and_scoped(
     assert outsider.get("/api/hospiconnect/measurements").json()["count"] == 0
     refused = outsider.post(
         "/api/hospiconnect/measurements",
-        {"organisation_id": org_tree.ej_b.pk, "as_of": "2027-11-30", "dpi": dpi_upload()},
+        {"organisation_id": org_tree.ej_b.pk, "as_of": "2026-11-30", "dpi": dpi_upload()},
     )
     assert refused.status_code == 404
     assert IndicatorImport.objects.count() == 1
@@ -44,7 +45,7 @@ def test_measurement_by_api_is_computed_and_scoped(
     assert (
         reader.post(
             "/api/hospiconnect/measurements",
-            {"organisation_id": org_tree.eg_b1.pk, "as_of": "2027-11-30", "dpi": dpi_upload()},
+            {"organisation_id": org_tree.eg_b1.pk, "as_of": "2026-11-30", "dpi": dpi_upload()},
         ).status_code
         == 404
     )

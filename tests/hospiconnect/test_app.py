@@ -51,7 +51,7 @@ def hc_assessment(org_tree):
 
 
 def post_import(client, org, django_capture_on_commit_callbacks, **extra):
-    data = {"as_of": "2027-11-30", "dpi": dpi_upload()} | extra
+    data = {"as_of": "2026-11-30", "dpi": dpi_upload()} | extra
     with django_capture_on_commit_callbacks(execute=True):
         return client.post(reverse("hospiconnect:import_new", args=[org.pk]), data)
 
@@ -62,7 +62,9 @@ def test_rssi_measures_from_exports_and_the_evidence_moves_the_statuses(
 ):
     login(client, role_users["es_rssi"])
     dmp = SimpleUploadedFile("dmp.csv", DMP.encode("utf-8"), "text/csv")
-    response = post_import(client, org_tree.ej_b, django_capture_on_commit_callbacks, dmp=dmp)
+    response = post_import(
+        client, org_tree.ej_b, django_capture_on_commit_callbacks, dmp=dmp, as_of="2027-11-30"
+    )
     run = IndicatorImport.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
         "hospiconnect:import", args=[run.pk]
@@ -162,6 +164,7 @@ def test_account_review_from_an_export_becomes_evidence(
         django_capture_on_commit_callbacks,
         create_review="on",
         review_automatic="on",
+        as_of="2027-11-30",
     )
     review = AccountReview.objects.get()
     assert review.lines.count() == 9 and review.automatic
@@ -205,11 +208,11 @@ def test_identification_means_inventory(client, org_tree, role_users, make_user)
             "kind": "e_cps",
             "holder_account": "d1",
             "holder_name": "Martin",
-            "issued_on": "2027-02-01",
+            "issued_on": "2026-02-01",
         },
     )
     means = IdentificationMeans.objects.get()
-    assert means.get_kind_display() == "e-CPS" and means.issued_on == dt.date(2027, 2, 1)
+    assert means.get_kind_display() == "e-CPS" and means.issued_on == dt.date(2026, 2, 1)
     client.logout()
     login(client, role_users["contributor"])  # contributor of EJ B may change
     client.post(reverse("hospiconnect:means_revoke", args=[means.pk]))
@@ -245,7 +248,7 @@ def test_uploads_other_than_csv_or_xlsx_are_refused(client, org_tree, role_users
     response = client.post(
         reverse("hospiconnect:import_new", args=[org_tree.ej_b.pk]),
         {
-            "as_of": "2027-11-30",
+            "as_of": "2026-11-30",
             "dpi": SimpleUploadedFile("x.exe", b"MZ...", "application/octet-stream"),
         },
     )
@@ -253,3 +256,43 @@ def test_uploads_other_than_csv_or_xlsx_are_refused(client, org_tree, role_users
     assert "export CSV ou XLSX attendu" in response.content.decode()
     assert not IndicatorImport.objects.exists()
     assert not any(Path(services.pending_dir()).iterdir())
+
+
+def test_future_dates_impossible_counts_and_duplicate_means_are_refused(
+    client, org_tree, role_users, django_capture_on_commit_callbacks
+):
+    login(client, role_users["es_rssi"])
+    response = post_import(
+        client, org_tree.ej_b, django_capture_on_commit_callbacks, as_of="2099-01-01"
+    )
+    assert "ne peut pas être postérieure à aujourd" in response.content.decode()
+    assert not IndicatorImport.objects.exists()
+    dmp = SimpleUploadedFile(
+        "dmp.csv",
+        b"mois;compte;consultations;consentements;file active\n2026-11;;0;99999999999999999999;5\n"
+        b"2026-10;;0;40;5\n",
+        "text/csv",
+    )
+    post_import(client, org_tree.ej_b, django_capture_on_commit_callbacks, dmp=dmp)
+    run = IndicatorImport.objects.get()
+    messages = [p["message"] for p in run.result["problems"]]
+    assert any("hors limites" in m for m in messages)
+    assert any("40 consentements pour une file active de 5" in m for m in messages)
+    assert run.result["blocking"] and run.evidence_ids == []
+    assert (
+        run.result["problems"][0]["file"] == "dmp.csv"
+    )  # the user's file name, not the stored one
+    url = reverse("hospiconnect:means", args=[org_tree.ej_b.pk])
+    client.post(
+        url, {"kind": "fido2", "holder_account": "d1", "serial": "SN-1", "issued_on": "2099-01-01"}
+    )
+    assert not IdentificationMeans.objects.exists()
+    client.post(url, {"kind": "fido2", "holder_account": "d1", "serial": "SN-1"})
+    page = client.post(
+        url, {"kind": "fido2", "holder_account": "n1", "serial": "SN-1"}
+    ).content.decode()
+    assert "déjà en service" in page and IdentificationMeans.objects.count() == 1
+    means = IdentificationMeans.objects.get()
+    client.post(reverse("hospiconnect:means_revoke", args=[means.pk]))
+    again = client.post(reverse("hospiconnect:means_revoke", args=[means.pk]), follow=True)
+    assert "déjà révoqué" in again.content.decode()

@@ -33,7 +33,7 @@ def test_rssi_measures_and_reviews_in_the_browser(page, live_server, org_tree, m
     assert_accessible(page, "établissement sans mesure")
     page.get_by_role("link", name="Nouvelle mesure à partir des exports").click()
     assert_accessible(page, "formulaire de mesure")
-    page.locator("#id_as_of").fill("2027-11-30")
+    page.locator("#id_as_of").fill("2026-11-30")
     page.locator("#id_dpi").set_input_files(str(export))
     page.get_by_label("Ouvrir la revue annuelle des comptes à partir de cet export").check()
     page.get_by_role("button", name="Calculer les indicateurs").click()

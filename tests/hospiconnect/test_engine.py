@@ -360,3 +360,31 @@ def test_ad_collection_smart_card_logon_counts_as_a_mie(tmp_path):
     broken.write_bytes(b"\x1f\x8b\x08\x00garbage")
     with pytest.raises(TableError, match="broken.json.gz : Fichier de collecte"):
         compute(write_csv(tmp_path / "dpi.csv"), ad=broken, as_of=AS_OF)
+
+
+def test_an_unclosed_quote_is_named_with_its_line(tmp_path):
+    rows = [*ROWS[:3], ['"d9', "Quote", "Médecin", "", "oui", "CPS"], *ROWS[3:]]
+    with pytest.raises(TableError, match="ligne 5 : guillemet ouvrant sans guillemet fermant"):
+        compute(write_csv(tmp_path / "dpi.csv", rows=rows), as_of=AS_OF)
+
+
+def test_xlsx_with_a_stale_stated_size_is_read_whole(tmp_path):
+    import re
+    import zipfile
+
+    workbook = openpyxl.Workbook()
+    for row in [HEADER, *ROWS]:
+        workbook.active.append(row)
+    workbook.save(tmp_path / "full.xlsx")
+    stale = tmp_path / "stale.xlsx"
+    with zipfile.ZipFile(tmp_path / "full.xlsx") as source, zipfile.ZipFile(stale, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:F2"/>', data)
+            target.writestr(item, data)
+    assert compute(stale, as_of=AS_OF).counts["dpi_accounts"] == len(ROWS)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 pas un classeur")
+    with pytest.raises(TableError, match="ce n'est pas un fichier XLSX valide"):
+        compute(broken, as_of=AS_OF)

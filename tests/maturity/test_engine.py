@@ -303,3 +303,27 @@ def test_nis2_unknown_sector_is_refused():
 
     with pytest.raises(ValueError, match="secteur inconnu « banque »"):
         classify("banque", 10)
+
+
+def test_cli_refuses_empty_answers_and_impossible_facts(tmp_path):
+    empty = tmp_path / "vide.yaml"
+    empty.write_text("answers: {}\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "careops.cli", "maturity", "score", "diagnostic-ms", str(empty)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1 and "aucune réponse à une question notée" in done.stderr
+    wrong = tmp_path / "faux.yaml"
+    wrong.write_text("facts: {ad_level: 99}\nanswers: {G1: oui}\n", encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "careops.cli", "maturity", "score", "diagnostic-ms", str(wrong)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (
+        done.returncode == 2
+        and "« ad_level » vaut 99, attendu un niveau ANSSI de 1 à 5" in done.stderr
+    )

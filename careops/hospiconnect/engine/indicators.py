@@ -383,6 +383,9 @@ def _month(raw: str) -> str | None:
     return None
 
 
+MAX_COUNT = 10**9  # a monthly count above this is a typing or export error
+
+
 def _int(raw: str) -> int | None:
     text = raw.replace("\u202f", "").replace("\xa0", "").replace(" ", "")
     if not text:
@@ -391,7 +394,7 @@ def _int(raw: str) -> int | None:
         value = float(text.replace(",", "."))
     except ValueError:
         return None
-    return int(value) if value >= 0 and value.is_integer() else None
+    return int(value) if 0 <= value <= MAX_COUNT and value.is_integer() else None
 
 
 def read_dpi(path: Path, mapping: dict | None, problems: Problems) -> tuple[list[DpiUser], dict]:
@@ -651,7 +654,7 @@ def read_dmp(path: Path, mapping: dict | None, problems: Problems):
                 problems.add(
                     Problem(
                         path.name,
-                        f"nombre « {raw} » illisible",
+                        f"nombre « {raw} » illisible ou hors limites (entier de 0 à 1 000 000 000)",
                         line,
                         layout.headers[layout.index[key]],
                     ),
@@ -672,6 +675,16 @@ def read_dmp(path: Path, mapping: dict | None, problems: Problems):
                 )
             file_active[month] = values["file_active"]
         consents[month] += values["consents"]
+    for month, total in sorted(consents.items()):
+        if month in file_active and total > file_active[month]:
+            problems.add(
+                Problem(
+                    path.name,
+                    f"mois {month} : {total} consentements pour une file active de "
+                    f"{file_active[month]} patients (plus de 100 %)",
+                ),
+                "consentements au-delà de la file active",
+            )
     return consultations, consents, file_active, layout.describe()
 
 

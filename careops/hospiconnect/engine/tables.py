@@ -149,7 +149,8 @@ def map_columns(
         raise TableError(
             f"{name} : colonne(s) obligatoire(s) introuvable(s) : {', '.join(missing)}. "
             f"Colonnes trouvées : {', '.join(h for h in headers if h) or 'aucune'}. "
-            "Renommez-les ou indiquez la correspondance (--colonnes)."
+            "Renommez-les ou indiquez la correspondance des colonnes (« Correspondance des "
+            "colonnes » du formulaire, ou --colonnes en ligne de commande)."
         )
     used: dict[int, str] = {}
     for key, position in index.items():
@@ -202,6 +203,12 @@ def _read_csv(path, columns, mapping):
             line = 1
             try:
                 for line, cells in enumerate(reader, start=2):
+                    if any("\n" in value or "\r" in value for value in cells):
+                        raise TableError(
+                            f"{path.name}, ligne {line} : guillemet ouvrant sans guillemet fermant "
+                            "(le reste du fichier serait lu comme une seule valeur) ; corrigez la "
+                            "ligne ou exportez de nouveau le fichier"
+                        )
                     if cells:
                         yield line, cells
             except UnicodeDecodeError as exc:
@@ -223,8 +230,12 @@ def _read_xlsx(path, columns, mapping):
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise TableError(f"{path.name} : classeur Excel illisible ({exc})") from exc
+        raise TableError(
+            f"{path.name} : classeur Excel illisible (ce n'est pas un fichier XLSX valide ; "
+            "enregistrez-le de nouveau depuis le tableur, ou exportez-le en CSV)"
+        ) from exc
     sheet = workbook.worksheets[0]
+    sheet.reset_dimensions()  # never trust the file's stated size: some writers leave it stale
     iterator = sheet.iter_rows(values_only=True)
     headers = [_cell(value) for value in next(iterator, ())]
     if not any(headers):

@@ -63,6 +63,13 @@ def maturity_main(argv: list[str], prog: str = "careops maturity") -> int:
                 f"{args.answers.name} répond au questionnaire « {declared} », pas à « {questionnaire.id} »"
             )
         proposed = engine.prefill(questionnaire, facts, answers)
+        scored = [q.id for q in questionnaire.questions if q.scored]
+        if not any(q in answers or q in proposed for q in scored):
+            print(
+                f"{args.answers.name} : aucune réponse à une question notée ; rien à évaluer.",
+                file=sys.stderr,
+            )
+            return 1
         merged = {**{k: v for k, (v, _) in proposed.items()}, **answers}
         result = engine.score(questionnaire, merged, {k: why for k, (_, why) in proposed.items()})
     except engine.QuestionnaireError as exc:

@@ -444,4 +444,28 @@ def read_answers(path: Path) -> tuple[str | None, dict[str, str], dict[str, Any]
         str(k): str(v).lower() if isinstance(v, bool) else str(v)
         for k, v in (document.get("answers") or {}).items()
     }
-    return document.get("questionnaire"), answers, dict(document.get("facts") or {})
+    facts = dict(document.get("facts") or {})
+    check_facts(facts, Path(path).name)
+    return document.get("questionnaire"), answers, facts
+
+
+# The facts careops can supply and their form (anything else in ``facts`` is refused).
+FACTS = {
+    "ad_level": (int, range(1, 6), "un niveau ANSSI de 1 à 5"),
+    "exposure_minimum_met": (bool, None, "vrai ou faux"),
+    "backup_verified": (bool, None, "vrai ou faux"),
+    "bia_validated": (bool, None, "vrai ou faux"),
+}
+
+
+def check_facts(facts: dict, where: str = "faits") -> None:
+    """Refuse an unknown fact or a value of the wrong form (French message)."""
+    for name, value in facts.items():
+        if name not in FACTS:
+            raise QuestionnaireError(
+                f"{where} : fait inconnu « {name} » (connus : {', '.join(FACTS)})"
+            )
+        kind, allowed, label = FACTS[name]
+        valid = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if not valid or (allowed is not None and value not in allowed):
+            raise QuestionnaireError(f"{where} : « {name} » vaut {value!r}, attendu {label}")

@@ -193,7 +193,10 @@ def _check_zip(data: bytes) -> None:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             total = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError) as exc:
-        raise InventoryError(f"fichier illisible comme classeur Excel (.xlsx) : {exc}") from exc
+        raise InventoryError(
+            "fichier illisible comme classeur Excel (.xlsx) : l'import attend le classeur de "
+            "l'export Excel (le CSV sert à la lecture seulement)"
+        ) from exc
     if total > MAX_UNCOMPRESSED:
         raise InventoryError("classeur refusé : plus de 64 Mio une fois décompressé")
 
@@ -220,10 +223,14 @@ def read_inventory(
     try:
         workbook = load_workbook(io.BytesIO(data), data_only=True, read_only=True)
     except Exception as exc:  # openpyxl raises several kinds for a file that is not a workbook
-        raise InventoryError(f"fichier illisible comme classeur Excel (.xlsx) : {exc}") from exc
+        raise InventoryError(
+            "fichier illisible comme classeur Excel (.xlsx) : enregistrez-le de nouveau depuis le "
+            "tableur"
+        ) from exc
     sheet = next((ws for ws in workbook.worksheets if _norm(ws.title) == _norm(SHEET)), None)
     if sheet is None:
         sheet = workbook.worksheets[0]
+    sheet.reset_dimensions()  # never trust the file's stated size: rows beyond it are read too
     rows = sheet.iter_rows(values_only=True)
     header = next(rows, None)
     if not header:

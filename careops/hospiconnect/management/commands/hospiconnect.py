@@ -10,7 +10,10 @@ from careops.hospiconnect.engine.tables import TableError
 
 
 class Command(BaseCommand):
-    help = "HospiConnect : rpps-import EXTRACTION (annuaire RPPS de la plateforme)."
+    help = (
+        "HospiConnect : rpps-import EXTRACTION (annuaire RPPS de la plateforme). Les indicateurs "
+        "se calculent sans base : careops hospiconnect indicators --help."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
