@@ -33,6 +33,9 @@ TARGET = 1.1
 PASSWORD = "benchmark-password-2026"  # noqa: S105 - a throwaway test repository
 
 
+from results import replace_section  # noqa: E402 (benchmarks/results.py, beside this script)
+
+
 def build_repository(base: Path, mib: int) -> None:
     from careops.backups.engine.restic import ResticRepository
 
@@ -162,7 +165,6 @@ def main() -> None:
 
 
 def write_results(summary: dict) -> None:
-    path = ROOT / "benchmarks" / "RESULTS.md"
     lines = [
         "<!-- backups:start -->",
         "## Vérification des sauvegardes (backups)",
@@ -189,15 +191,7 @@ def write_results(summary: dict) -> None:
         "parallèle ; l'écart mesuré est du même ordre que le bruit entre deux exécutions à nu.",
         "<!-- backups:end -->",
     ]
-    block = "\n".join(lines) + "\n"
-    text = path.read_text() if path.exists() else "# Résultats des benchmarks\n\n"
-    if "<!-- backups:start -->" in text:
-        head, rest = text.split("<!-- backups:start -->", 1)
-        tail = rest.split("<!-- backups:end -->", 1)[1].lstrip("\n")
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text)
+    replace_section("backups", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

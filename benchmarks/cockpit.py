@@ -29,6 +29,9 @@ sys.path.insert(0, str(ROOT))
 TARGET_MS = 300.0
 
 
+from results import replace_section  # noqa: E402 (benchmarks/results.py, beside this script)
+
+
 def configure() -> None:
     os.environ["CAREOPS_DATA_DIR"] = tempfile.mkdtemp(prefix="careops-bench-cockpit-")
     os.environ["CAREOPS_QUEUE_URL"] = "immediate"
@@ -166,7 +169,6 @@ def measure(runs: int) -> dict:
 
 
 def write_results(summary: dict, command: str) -> None:
-    path = ROOT / "benchmarks" / "RESULTS.md"
     lines = [
         "<!-- cockpit:start -->",
         "## Tableau de bord d'accueil par rôle (cockpit)",
@@ -192,14 +194,7 @@ def write_results(summary: dict, command: str) -> None:
     for name, ratio in summary["ratios"].items():
         lines.append(f"\nRapport cockpit / journal ({name}) : {ratio}×.")
     lines += ["<!-- cockpit:end -->"]
-    block = "\n".join(lines) + "\n"
-    text = path.read_text()
-    if "<!-- cockpit:start -->" in text:
-        head, rest = text.split("<!-- cockpit:start -->", 1)
-        text = head + block + rest.split("<!-- cockpit:end -->", 1)[1].lstrip("\n")
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text)
+    replace_section("cockpit", "\n".join(lines) + "\n")
 
 
 def main() -> None:

@@ -35,6 +35,9 @@ sys.path.insert(0, str(ROOT))
 TARGET_MS = 150.0
 
 
+from results import replace_section  # noqa: E402 (benchmarks/results.py, beside this script)
+
+
 def configure(database: str | None) -> None:
     os.environ["CAREOPS_DATA_DIR"] = tempfile.mkdtemp(prefix="careops-bench-dash-")
     os.environ["CAREOPS_QUEUE_URL"] = "immediate"
@@ -383,7 +386,6 @@ def measure(users: dict, runs: int) -> dict:
 
 def write_results(summaries: list[dict], command: str) -> None:
     """Replace the dashboards section of RESULTS.md with one table per database."""
-    path = ROOT / "benchmarks" / "RESULTS.md"
     d = summaries[0]["dataset"]
     lines = [
         "<!-- dashboards:start -->",
@@ -416,15 +418,7 @@ def write_results(summaries: list[dict], command: str) -> None:
                 f"| {r['queries']} | {verdict} |"
             )
     lines += ["<!-- dashboards:end -->"]
-    block = "\n".join(lines) + "\n"
-    text = path.read_text() if path.exists() else "# Résultats des benchmarks\n\n"
-    if "<!-- dashboards:start -->" in text:
-        head, rest = text.split("<!-- dashboards:start -->", 1)
-        tail = rest.split("<!-- dashboards:end -->", 1)[1].lstrip("\n")
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text)
+    replace_section("dashboards", "\n".join(lines) + "\n")
 
 
 def run_each(args) -> None:

@@ -38,6 +38,9 @@ NOW = dt.datetime(2026, 11, 29, tzinfo=dt.UTC)
 RUNS = 5  # alternated measurements of each collection tool; the best of each is kept
 
 
+from results import replace_section  # noqa: E402 (benchmarks/results.py, beside this script)
+
+
 def bench_collect(users: int, keep: str | None = None) -> dict:
     from tests.directory import samba_lab
 
@@ -364,7 +367,6 @@ def bench_analysis(users: int, groups: int) -> dict:
 
 
 def write_results(results: dict) -> None:
-    path = ROOT / "benchmarks" / "RESULTS.md"
     lines = [
         "<!-- directory:start -->",
         "## Annuaires AD (directory)",
@@ -406,15 +408,7 @@ def write_results(results: dict) -> None:
             "l'une après l'autre sur une connexion.",
         ]
     lines += ["<!-- directory:end -->"]
-    block = "\n".join(lines) + "\n"
-    text = path.read_text() if path.exists() else "# Résultats des benchmarks\n\n"
-    if "<!-- directory:start -->" in text:
-        head, rest = text.split("<!-- directory:start -->", 1)
-        tail = rest.split("<!-- directory:end -->", 1)[1].lstrip("\n")
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text)
+    replace_section("directory", "\n".join(lines) + "\n")
 
 
 def main() -> None:

@@ -37,6 +37,9 @@ for path, delimiter in ((sys.argv[1], ";"), (sys.argv[2], "|"), (sys.argv[3], ";
 MONTHS = [f"2027-{month:02d}" for month in range(1, 13)]
 
 
+from results import replace_section  # noqa: E402 (benchmarks/results.py, beside this script)
+
+
 def timed(command: list[str]) -> tuple[float, float]:
     """Wall time and peak resident memory (MiB) of a child process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -120,7 +123,6 @@ def main() -> None:
 
 
 def write_results(summary: dict) -> None:
-    path = ROOT / "benchmarks" / "RESULTS.md"
     sizes = summary["sizes_mib"]
     verdict = "atteinte" if summary["met"] else "NON atteinte"
     lines = [
@@ -155,15 +157,7 @@ def write_results(summary: dict) -> None:
         f"{', '.join(map(str, summary['load_after']))} (d'autres travaux tournaient en parallèle).",
         "<!-- hospiconnect:end -->",
     ]
-    block = "\n".join(lines) + "\n"
-    text = path.read_text() if path.exists() else "# Résultats des benchmarks\n\n"
-    if "<!-- hospiconnect:start -->" in text:
-        head, rest = text.split("<!-- hospiconnect:start -->", 1)
-        tail = rest.split("<!-- hospiconnect:end -->", 1)[1].lstrip("\n")
-        text = head + block + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    path.write_text(text)
+    replace_section("hospiconnect", "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
