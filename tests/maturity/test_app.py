@@ -110,7 +110,7 @@ def test_isolation_and_bad_answers(client, org_tree, rssi, make_user):
         reverse("maturity:campaign", args=[campaign.pk]), {"action": "save", "A1": "peut-être"}
     )
     assert response.status_code == 200  # the form refuses a value outside the scale
-    assert "rien n&#x27;a été enregistré" in response.content.decode()
+    assert "dans l'échelle proposée : rien n'a été enregistré" in response.content.decode()
     assert services.answers_of(campaign) == {}
     with pytest.raises(Exception, match="question\\(s\\) sans réponse"):
         services.close_campaign(rssi, campaign)
