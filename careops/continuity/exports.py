@@ -12,6 +12,7 @@ from careops.continuity.engine.model import format_duration
 from careops.continuity.engine.pcra import build_docx
 from careops.continuity.engine.report import GAP_LABELS
 from careops.continuity.models import ACTIVITY_LABELS, Campaign
+from careops.core.pdf import offline_pdf
 
 NO = "non"
 
@@ -125,11 +126,5 @@ def pcra_docx(campaign: Campaign) -> bytes:
 
 def pcra_pdf(campaign: Campaign) -> bytes:
     """The PCRA as a PDF (HTML rendered by WeasyPrint, no network access)."""
-    from weasyprint import HTML
-
     html = render_to_string("continuity/pcra_pdf.html", {"c": pcra_content(campaign)})
-    return HTML(string=html, base_url=None, url_fetcher=_no_fetch).write_pdf()
-
-
-def _no_fetch(url: str, *args, **kwargs):
-    raise ValueError(f"ressource externe refusée : {url}")
+    return offline_pdf(html)

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 
 from careops.compliance.choices import Status
 from careops.compliance.models import EvidenceFile
+from careops.core.pdf import offline_pdf
 from careops.core.spreadsheet import append_row, csv_writer
 from careops.declarations import services
 from careops.declarations.models import Candidacy, Declaration, canonical_json
@@ -70,18 +71,12 @@ def summary_pdf(html: str) -> bytes | None:
     return HTML(string=html).write_pdf()
 
 
-def _no_fetch(url: str, *args, **kwargs):
-    raise ValueError(f"ressource externe refusée : {url}")
-
-
 def prefiling_pdf(candidacy: Candidacy, review: dict[str, Any]) -> bytes:
     """The pre-filing review as PDF (WeasyPrint, no network access)."""
-    from weasyprint import HTML
-
     html = render_to_string(
         "declarations/prefiling_pdf.html", {"candidacy": candidacy, "review": review}
     )
-    return HTML(string=html, base_url=None, url_fetcher=_no_fetch).write_pdf()
+    return offline_pdf(html)
 
 
 def write_dossier(declaration: Declaration, out, user) -> dict[str, str]:

@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from careops.core.pdf import offline_pdf
 from careops.maturity import charts, services
 from careops.maturity.forms import AnswersForm, OpenCampaignForm
 from careops.maturity.models import Campaign, CampaignStatus
@@ -131,17 +132,11 @@ def result(request, pk: int):
     return render(request, "maturity/result.html", _result_context(item))
 
 
-def _no_fetch(url: str, *args, **kwargs):
-    raise ValueError(f"ressource externe refusée : {url}")
-
-
 @login_required
 def report_pdf(request, pk: int):
-    from weasyprint import HTML
-
     item = get_in_scope(Campaign.objects.select_related("organisation"), request.user, pk=pk)
     html = render_to_string("maturity/report_pdf.html", _result_context(item), request=request)
-    pdf = HTML(string=html, base_url=None, url_fetcher=_no_fetch).write_pdf()
+    pdf = offline_pdf(html)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="auto-evaluation-{item.pk}.pdf"'
     return response
