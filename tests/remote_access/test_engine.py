@@ -66,6 +66,20 @@ def test_inventory_problems_name_row_and_column_in_french():
     assert [p.ref for p in paths] == ["RA-1"]
 
 
+def test_inventory_refuses_target_networks_that_are_not_ip_networks():
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Référence", "Nom", "Population", "Réseaux cibles"])
+    ws.append(["RA-1", "VPN", "Télétravail du personnel", "10.0.0.0/33; 10.1.2.3/24, serveurs"])
+    out = io.BytesIO()
+    wb.save(out)
+    paths, problems = inventory.read_inventory(out.getvalue())
+    text = [str(p) for p in problems]
+    assert any("« 10.0.0.0/33 » n'est pas un réseau IP" in t for t in text)
+    assert any("« serveurs » n'est pas un réseau IP" in t for t in text)
+    assert all(t.startswith("ligne 2, colonne « Réseaux cibles »") for t in text)
+
+
 def test_inventory_rejects_files_that_are_not_workbooks():
     with pytest.raises(inventory.InventoryError, match="illisible comme classeur"):
         inventory.read_inventory(b"ref;name\nRA-1;x\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import ipaddress
 import re
 import zipfile
 from dataclasses import dataclass, fields
@@ -65,7 +66,7 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("admin_rights_from_remote", "Droits d'administration à distance", "bool"),
     ("unmanaged_tools", "Outils de prise de main non maîtrisés", "bool"),
     ("targets", "Ressources cibles (BIA)", "list"),
-    ("target_networks", "Réseaux cibles", "list"),
+    ("target_networks", "Réseaux cibles", "networks"),
     ("last_access_review", "Dernière revue des accès", "date"),
     ("vpn_connection", "Connexion VPN", "text"),
     ("status", "Statut", "text"),
@@ -125,7 +126,7 @@ def _parse(field_name: str, raw: Any, row: int, problems: list[Problem]) -> Any:
     kind = KINDS[field_name]
     label = LABELS[field_name]
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        if kind in ("list", "choices:auth"):
+        if kind in ("list", "networks", "choices:auth"):
             return []
         return "" if kind in ("text", "date") or kind.startswith("choice:") else None
     if isinstance(raw, str):
@@ -170,6 +171,16 @@ def _parse(field_name: str, raw: Any, row: int, problems: list[Problem]) -> Any:
     parts = [p.strip() for p in re.split(r"[;,\n]", str(raw)) if p.strip()]
     if kind == "list":
         return parts
+    if kind == "networks":
+        networks = []
+        for part in parts:
+            try:
+                networks.append(str(ipaddress.ip_network(part, strict=False)))
+            except ValueError:
+                problems.append(
+                    Problem(row, label, f"« {part} » n'est pas un réseau IP (ex. 10.1.2.0/24)")
+                )
+        return networks
     options = CHOICES[kind.split(":", 1)[1]]
     if kind.startswith("choices:"):
         keys = []
