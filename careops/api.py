@@ -1,11 +1,15 @@
 """The REST API (django-ninja), OpenAPI schema at /api/docs; every router uses scope.restrict."""
 
+import json
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.operation import PathView
 
 from careops.core.middleware import session_satisfies_mfa
 from careops.core.tokens import MfaSessionAuth, TokenAuth
@@ -123,6 +127,52 @@ def _invalid_input(request, exc: NinjaValidationError):
     return api.create_response(
         request, {"detail": f"Entrée invalide — {detail}.", "errors": errors}, status=422
     )
+
+
+_AUTHENTICATION_REQUIRED = (
+    "Authentification requise : jeton « Authorization: Bearer cop_… » valide, ou session du "
+    "navigateur après la double authentification."
+)
+_HTTP_ERRORS_IN_FRENCH = {
+    401: _AUTHENTICATION_REQUIRED,
+    403: "Accès refusé : votre rôle ne permet pas cette opération.",
+    429: "Trop de requêtes : réessayez plus tard.",
+}
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc: AuthenticationError):
+    return api.create_response(request, {"detail": _AUTHENTICATION_REQUIRED}, status=401)
+
+
+@api.exception_handler(AuthorizationError)
+def _forbidden(request, exc: AuthorizationError):
+    return api.create_response(request, {"detail": _HTTP_ERRORS_IN_FRENCH[403]}, status=403)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    """django-ninja's own errors (English) in French; ours are French already."""
+    english = exc.message in {"Unauthorized", "Forbidden", "Too many requests."}
+    detail = _HTTP_ERRORS_IN_FRENCH.get(exc.status_code) if english else None
+    return api.create_response(request, {"detail": detail or exc.message}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc: Http404):
+    return api.create_response(request, {"detail": "Introuvable."}, status=404)
+
+
+def _method_not_allowed(self) -> HttpResponseNotAllowed:
+    """A method the path does not offer: the allowed ones, said in French and in JSON."""
+    allowed = sorted({method for operation in self.operations for method in operation.methods})
+    detail = f"Méthode non permise ici ; méthodes permises : {', '.join(allowed)}."
+    response = HttpResponseNotAllowed(allowed, content_type="application/json")
+    response.content = json.dumps({"detail": detail}, ensure_ascii=False).encode()
+    return response
+
+
+PathView._not_allowed = _method_not_allowed  # django-ninja answers 405 in English plain text
 
 
 from careops.backups.api import router as backups_router  # noqa: E402

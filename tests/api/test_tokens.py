@@ -45,7 +45,16 @@ def test_a_token_authenticates_its_user(org_tree, role_users):
 def test_without_a_valid_token_the_api_answers_401(db, header):
     client = Client(headers={"Authorization": header} if header else {})
     assert client.get(ME).status_code == 401
-    assert client.get("/api/evidence").status_code == 401
+    response = client.get("/api/evidence")
+    assert response.status_code == 401
+    assert response.json()["detail"].startswith("Authentification requise")
+
+
+def test_a_method_a_path_does_not_offer_is_refused_in_french_json(org_tree, role_users):
+    _, value = tokens.issue(role_users["reader"], "script")
+    response = bearer(value).delete(ME)
+    assert response.status_code == 405 and response["Allow"] == "GET"
+    assert response.json() == {"detail": "Méthode non permise ici ; méthodes permises : GET."}
 
 
 def test_an_expired_token_is_refused(org_tree, role_users):
