@@ -276,6 +276,9 @@ def _django_help(name: str, words: str, rest: list[str]) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Run a careops command (see ``careops --help``)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    from careops.commandkit import french_argparse
+
+    french_argparse()
     if not args or args[0] in ("-h", "--help", "help"):
         if len(args) > 1 and args[0] == "help":  # careops help COMMAND
             return main([*args[1:], "--help"])

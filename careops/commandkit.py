@@ -13,6 +13,56 @@ import argparse
 import sys
 from typing import TextIO
 
+# argparse's own words (usage, errors, help headings) in French: argparse looks its ``_`` and
+# ``ngettext`` up at call time, so every parser of the process (engine and Django commands) speaks
+# French once ``french_argparse()`` ran.
+_ARGPARSE_FRENCH = {
+    "usage: ": "utilisation : ",
+    "positional arguments": "arguments",
+    "options": "options",
+    "subcommands": "sous-commandes",
+    "show this help message and exit": "affiche cette aide et quitte",
+    "argument %(argument_name)s: %(message)s": "argument %(argument_name)s : %(message)s",
+    "%(prog)s: error: %(message)s\n": "%(prog)s : erreur : %(message)s\n",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "one of the arguments %s is required": "l'un des arguments %s est obligatoire",
+    "unrecognized arguments: %s": "arguments non reconnus : %s",
+    "not allowed with argument %s": "incompatible avec l'argument %s",
+    "ignored explicit argument %r": "valeur %r ignorée",
+    "unexpected option string: %s": "option inattendue : %s",
+    "expected one argument": "une valeur attendue",
+    "expected at most one argument": "au plus une valeur attendue",
+    "expected at least one argument": "au moins une valeur attendue",
+    "ambiguous option: %(option)s could match %(matches)s": (
+        "option ambiguë : %(option)s peut désigner %(matches)s"
+    ),
+    "invalid %(type)s value: %(value)r": "valeur invalide : %(value)r (%(type)s attendu)",
+    "invalid choice: %(value)r (choose from %(choices)s)": (
+        "choix invalide : %(value)r (possibles : %(choices)s)"
+    ),
+    "unknown parser %(parser_name)r (choices: %(choices)s)": (
+        "sous-commande inconnue : %(parser_name)r (possibles : %(choices)s)"
+    ),
+    "can't open '%(filename)s': %(error)s": "impossible d'ouvrir « %(filename)s » : %(error)s",
+}
+_ARGPARSE_FRENCH_PLURAL = {"expected %s argument": ("%s valeur attendue", "%s valeurs attendues")}
+
+
+def french_argparse() -> None:
+    """Make argparse's usage lines, error messages and help headings French."""
+
+    def translate(message):
+        return _ARGPARSE_FRENCH.get(message, message)
+
+    def translate_plural(singular, plural, count):
+        french = _ARGPARSE_FRENCH_PLURAL.get(singular)
+        if french is None:
+            return singular if count == 1 else plural
+        return french[0] if count == 1 else french[1]
+
+    argparse._ = translate
+    argparse.ngettext = translate_plural
+
 
 class CommandError(Exception):
     """Bad input or a failed run: a French message, exit code 1."""

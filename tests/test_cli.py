@@ -158,9 +158,20 @@ def test_help_is_careops_own_in_french():
     )
     # a Django command's help carries the name users type, not the internal one
     run = careops("run", "--help", env_extra=NO_DB)
-    assert run.returncode == 0 and run.stdout.startswith("usage: careops run ")
+    assert run.returncode == 0 and run.stdout.startswith("utilisation : careops run ")
     validate = careops("catalogue", "validate", "--help", env_extra=NO_DB)
-    assert validate.stdout.startswith("usage: careops catalogue validate")
+    assert validate.stdout.startswith("utilisation : careops catalogue validate")
+    assert "affiche cette aide et quitte" in validate.stdout
+
+
+def test_argument_errors_are_said_in_french(tmp_path):
+    missing = careops("maturity", "score", env_extra=NO_DB)
+    assert missing.returncode == 2
+    assert "careops maturity score : erreur : arguments obligatoires manquants" in missing.stderr
+    wrong = careops("exposure", "scan", "--concurrency", "abc", "127.0.0.1", env_extra=NO_DB)
+    assert wrong.returncode == 2
+    assert "argument --concurrency : valeur invalide : 'abc'" in wrong.stderr
+    assert "usage:" not in missing.stderr + wrong.stderr and "error:" not in wrong.stderr
 
 
 def test_command_errors_are_french_and_django_commands_pass_through(tmp_path):
