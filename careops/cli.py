@@ -82,7 +82,7 @@ COMMANDS: list[Command] = [
     Command(
         ("worker",),
         PLATFORM,
-        "[-w 2]",
+        "[-w 2] [--no-periodic]",
         "lance un consommateur de tâches (autant de processus et de machines que voulu)",
         "django:careops_worker",
     ),

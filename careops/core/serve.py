@@ -13,13 +13,14 @@ override it; 0 means "computed"):
 The master process never imports Django: the application is loaded in each worker, so a
 graceful reload (``SIGHUP``) starts workers on the code and settings then on disk while the old
 ones finish their requests. Forwarded headers (``X-Forwarded-For``, ``-Proto``, ``-Host``,
-``-Port``) are kept only from ``CAREOPS_TRUSTED_PROXIES`` (and a Unix socket); anyone else's are
-dropped before Django sees them.
+``-Port``) are kept only from ``CAREOPS_TRUSTED_PROXIES`` (addresses or networks, and a Unix
+socket); anyone else's are dropped before Django sees them.
 """
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import math
 import os
@@ -109,12 +110,23 @@ class ForwardedHeadersFilter:
 
     def __init__(self, application, trusted: list[str]):
         self.application = application
-        self.trusted = set(trusted)
+        self.anyone = "*" in trusted
+        self.networks = [
+            ipaddress.ip_network(item, strict=False) for item in trusted if item != "*"
+        ]
+
+    def trusts(self, peer: str) -> bool:
+        """Whether ``peer`` (an address, or empty for a Unix socket) may set these headers."""
+        if not peer or self.anyone:  # a Unix socket: only processes its file mode admits
+            return True
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
 
     def __call__(self, environ, start_response):
-        peer = environ.get("REMOTE_ADDR") or ""
-        # an empty peer is a Unix socket: only local processes the file mode admits reach it
-        if peer and peer not in self.trusted and "*" not in self.trusted:
+        if not self.trusts(environ.get("REMOTE_ADDR") or ""):
             for header in self.HEADERS:
                 environ.pop(header, None)
         return self.application(environ, start_response)
@@ -188,6 +200,13 @@ def options(args: list[str], environ: dict[str, str] | None = None) -> dict:
         parsed.threads or conf["WEB_THREADS"],
     )
     trusted = config.split(conf["TRUSTED_PROXIES"])
+    for item in (item for item in trusted if item != "*"):
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise config.ConfigError(
+                f"CAREOPS_TRUSTED_PROXIES : « {item} » n'est ni une adresse ni un réseau"
+            ) from exc
     settings = {
         "bind": parsed.bind or config.split(conf["WEB_BIND"]),
         "workers": workers,

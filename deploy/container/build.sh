@@ -30,6 +30,10 @@ fi
 rm -rf "$deploy/build/wheels"
 "$python" -m pip wheel --quiet --disable-pip-version-check --wheel-dir "$deploy/build/wheels" "$root"
 rm -rf "$root/build"  # setuptools' scratch folder of the careops wheel
+# Debian bookworm's Python is 3.11.2: redis then also needs async-timeout (its marker is
+# python_full_version < "3.11.3"), which a newer build Python does not resolve.
+"$python" -m pip wheel --quiet --disable-pip-version-check --wheel-dir "$deploy/build/wheels" \
+  "async-timeout>=4.0.3"
 podman build --isolation chroot --network host --format docker --build-arg "BASE=$base" \
   -f "$deploy/Containerfile" -t "$image" "$deploy"
 echo "careops image: $image"

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from careops.core.serve import WORKER_MIB, sizing
+from careops.core.serve import WORKER_MIB, ForwardedHeadersFilter, sizing
 from tests.deploy.helpers import base_env, careops, serve
 
 
@@ -110,3 +110,18 @@ def test_unix_socket_access_log_and_graceful_reload(tmp_path):
         log = web.text()
     assert '"GET /healthz HTTP/1.1" 200' in log and "rid=probe-1" in log
     assert "Handling signal: hup" in log.lower() or "hang up" in log.lower()
+
+
+def test_forwarded_headers_are_trusted_from_listed_addresses_and_networks_only():
+    check = ForwardedHeadersFilter(None, ["127.0.0.1", "10.89.0.0/24", "::1"]).trusts
+    assert check("127.0.0.1") and check("10.89.0.1") and check("::1")
+    assert check("")  # a Unix socket
+    assert not check("10.89.1.1") and not check("127.0.0.2") and not check("not-an-address")
+
+
+def test_a_trusted_proxy_that_is_no_address_is_refused(tmp_path):
+    result = careops(
+        ["serve", "--print-config"], base_env(tmp_path, CAREOPS_TRUSTED_PROXIES="nginx.local")
+    )
+    assert result.returncode == 2
+    assert "« nginx.local » n'est ni une adresse ni un réseau" in result.stderr
