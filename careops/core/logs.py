@@ -29,6 +29,13 @@ _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
 TASK_KWARG = "_careops_log_context"
 # URL keyword arguments that name an organisation.
 _ORGANISATION_KWARGS = ("org_pk", "organisation_id", "org_id")
+# Pages of an organisation itself, whose "pk" is that organisation.
+_ORGANISATION_PAGES = {
+    "tenancy:detail": "pk",
+    "tenancy:edit": "pk",
+    "tenancy:role_grant": "pk",
+    "tenancy:create": "parent_pk",
+}
 _FIELDS = ("request_id", "user_id", "organisation_id", "task", "task_id")
 _TEXT_NAMES = {
     "request_id": "req",
@@ -60,6 +67,14 @@ def current() -> LogContext | None:
     return _current.get()
 
 
+def note_user(user) -> None:
+    """Record the authenticated user's id in the current context (API token authentication
+    happens after the middleware)."""
+    context = _current.get()
+    if context is not None and getattr(user, "is_authenticated", False):
+        context.user_id = user.pk
+
+
 def sane_request_id(value: str | None) -> bool:
     """Whether an incoming request id may be reused as it is (bounded length and charset)."""
     return bool(value) and _SANE_REQUEST_ID.fullmatch(value) is not None
@@ -69,10 +84,64 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
+MASK = "[masqué]"
+# Secrets that have a recognisable shape: bearer credentials, careops API tokens, AWS key ids,
+# "name=value" pairs whose name says secret, and passwords inside URLs.
+_SECRET_SHAPES = [
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"), r"\1 " + MASK),
+    (re.compile(r"\bcop_[A-Za-z0-9_-]{8,}"), MASK),
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), MASK),
+    (
+        re.compile(
+            r"(?i)\b([\w-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)[\w-]*)"
+            r"([\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;]+"
+        ),
+        r"\1\2" + MASK,
+    ),
+    (re.compile(r"(://[^:/@\s]+:)[^@\s]+@"), r"\1" + MASK + "@"),
+]
+_SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|KEY")
+_known_secrets: list[str] | None = None
+
+
+def _configured_secrets() -> list[str]:
+    """Values of the configuration that are secrets (by their name: SECRET, PASSWORD, TOKEN,
+    KEY), longest first; read once, from Django's settings when they are ready."""
+    global _known_secrets
+    if _known_secrets is None:
+        from django.conf import settings
+
+        if not settings.configured:
+            return []
+        values = {str(settings.SECRET_KEY)}
+        for name, value in getattr(settings, "CONFIG", {}).items():
+            if _SECRET_NAME.search(name) and isinstance(value, str):
+                values.update(part.strip() for part in value.split(","))
+        values.add(str(settings.DATABASES["default"].get("PASSWORD") or ""))
+        values.add(str(getattr(settings, "EMAIL_HOST_PASSWORD", "") or ""))
+        _known_secrets = sorted((v for v in values if len(v) >= 8), key=len, reverse=True)
+    return _known_secrets
+
+
+def redact(text: str) -> str:
+    """The text with every configured secret and every secret-shaped value masked."""
+    for secret in _configured_secrets():
+        if secret in text:
+            text = text.replace(secret, MASK)
+    for pattern, replacement in _SECRET_SHAPES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
 class ContextFilter(logging.Filter):
-    """Give every record the fields of the current context (``None`` where unknown)."""
+    """Give every record the fields of the current context (``None`` where unknown), and mask
+    the secrets its message might hold (a last line of defence: code never logs secrets)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
         context = _current.get()
         if context is None:
             # django.request logs 4xx/5xx answers after the middleware chain has returned
@@ -100,7 +169,7 @@ class JsonFormatter(logging.Formatter):
             if value is not None:
                 entry[field] = value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, ensure_ascii=False, default=str)
@@ -111,6 +180,9 @@ class TextFormatter(logging.Formatter):
 
     def __init__(self):
         super().__init__("%(asctime)s %(levelname)s %(name)s%(context)s %(message)s")
+
+    def formatException(self, exc_info) -> str:  # noqa: N802 (logging's name)
+        return redact(super().formatException(exc_info))
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
         parts = [
@@ -183,7 +255,11 @@ class RequestIdMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             context.user_id = user.pk
-        for name in _ORGANISATION_KWARGS:
+        match = getattr(request, "resolver_match", None)
+        names = _ORGANISATION_KWARGS
+        if match is not None and match.view_name in _ORGANISATION_PAGES:
+            names = (_ORGANISATION_PAGES[match.view_name], *names)
+        for name in names:
             if isinstance(view_kwargs.get(name), int):
                 context.organisation_id = view_kwargs[name]
                 break

@@ -19,6 +19,8 @@ constant time). See docs/observability.md.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import glob
 import hashlib
 import hmac
@@ -45,6 +47,7 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.mmap_dict import MmapedDict
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
 logger = logging.getLogger("careops.metrics")
@@ -386,7 +389,8 @@ def exposition() -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     if settings.METRICS["dir"]:
         MultiProcessCollector(registry, path=settings.METRICS["dir"])
-        own = generate_latest(registry)
+        with _folder_lock(settings.METRICS["dir"], exclusive=False):
+            own = generate_latest(registry)
     else:
         own = generate_latest(REGISTRY)
     state = CollectorRegistry(auto_describe=False)
@@ -429,27 +433,47 @@ def metrics_view(request):
 
 # --- multi-process folder bookkeeping -----------------------------------------------------------
 
-_PID_FILE = re.compile(r"_(\d+)\.db$")
+_PROCESS_FILE = re.compile(r"^(counter|histogram|gauge_[a-z]+)_(\d+)\.db$")
 
 
-def remove_dead_process_files(folder: str) -> int:
-    """Delete the files of processes that no longer exist (at the start of any careops process,
-    so a folder shared by web and worker processes never grows with dead workers' files, and the
-    live processes' files are never touched). Returns how many files went."""
-    removed = 0
-    for path in glob.glob(os.path.join(folder, "*.db")):
-        found = _PID_FILE.search(path)
-        if found is None:
-            continue
-        pid = int(found.group(1))
-        if pid == os.getpid() or _alive(pid):
-            continue
+@contextlib.contextmanager
+def _folder_lock(folder: str, exclusive: bool):
+    """Scrapes (shared) never see a folder half-compacted (exclusive)."""
+    with open(os.path.join(folder, "careops.lock"), "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def compact_dead_process_files(folder: str) -> int:
+    """Fold the counters and histograms of processes that no longer exist into one archive file
+    per type, and drop their gauges (in-progress counts die with their process).
+
+    Run at the start of every careops process: a folder shared by gunicorn workers (recycled or
+    restarted) and task workers keeps one file per live process plus the archives, and totals
+    never go backwards, so Prometheus sees no false counter reset. Returns the files folded."""
+    folded = 0
+    with _folder_lock(folder, exclusive=True):
+        for path in sorted(glob.glob(os.path.join(folder, "*.db"))):
+            found = _PROCESS_FILE.match(os.path.basename(path))
+            if found is None:
+                continue
+            kind, pid = found.group(1), int(found.group(2))
+            if pid == os.getpid() or _alive(pid):
+                continue
+            if kind in ("counter", "histogram"):
+                archive = MmapedDict(os.path.join(folder, f"{kind}_archive.db"))
+                try:
+                    for key, value, timestamp, _pos in MmapedDict.read_all_values_from_file(path):
+                        total, _ts = archive.read_value(key)
+                        archive.write_value(key, total + value, timestamp)
+                finally:
+                    archive.close()
             os.remove(path)
-            removed += 1
-        except FileNotFoundError:
-            pass
-    return removed
+            folded += 1
+    return folded
 
 
 def _alive(pid: int) -> bool:
@@ -469,7 +493,7 @@ def child_exit(server, worker) -> None:
 
 
 def install(huey) -> None:
-    """Set up this process: clean the shared folder of dead processes' files, count tasks."""
+    """Set up this process: fold dead processes' files of the shared folder, count tasks."""
     if settings.METRICS["dir"]:
-        remove_dead_process_files(settings.METRICS["dir"])
+        compact_dead_process_files(settings.METRICS["dir"])
     install_task_metrics(huey)
