@@ -7,7 +7,10 @@ secret is read from that file, so that no secret has to sit in the environment o
 from __future__ import annotations
 
 import base64
+import hashlib
+import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -59,6 +62,21 @@ DEFAULTS: dict[str, Any] = {
     "DIRECTORY_AUDIT_TIMEOUT_MINUTES": 60,
     # OpenID Connect federations offered at login, by id (each configured by CAREOPS_OIDC_<ID>_*).
     "OIDC_PROVIDERS": "",
+    # Observability (docs/observability.md). Log lines: "json" or "text"; empty: JSON in
+    # production, text otherwise.
+    "LOG_FORMAT": "",
+    "LOG_LEVEL": "INFO",
+    # Prometheus /metrics: a folder shared by the processes of one machine (gunicorn workers,
+    # careops worker); empty: each process counts alone (careops run, one process).
+    "METRICS_DIR": "",
+    # Who may read /metrics: client networks, and a bearer token if set (plain, or "sha256:<hex>"
+    # of the token). Both apply when both are set.
+    "METRICS_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
+    "METRICS_TOKEN": "",
+    # Name of the backups repository holding careops' own backup (its verification age is a
+    # metric of its own), and PEM certificates whose expiry dates are exported.
+    "METRICS_PLATFORM_REPOSITORY": "",
+    "METRICS_CERTIFICATES": "",
 }
 
 # Defaults of the OpenID Connect federations careops knows by id; any other id is a generic one.
@@ -272,6 +290,50 @@ def oidc_providers(environ: dict[str, str] | None = None) -> list[dict[str, Any]
             }
         )
     return providers
+
+
+def metrics_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The /metrics settings: allowed client networks, the token's SHA-256 (never the token), the
+    shared multi-process folder (created 0700 and announced to prometheus_client through
+    ``PROMETHEUS_MULTIPROC_DIR``, which must be set before prometheus_client is imported)."""
+    try:
+        networks = [
+            ipaddress.ip_network(net, strict=False)
+            for net in split(config["METRICS_ALLOWED_NETWORKS"])
+        ]
+    except ValueError as exc:
+        raise ConfigError(f"CAREOPS_METRICS_ALLOWED_NETWORKS : réseau invalide ({exc})") from exc
+    token = str(config["METRICS_TOKEN"] or "").strip()
+    if not token:
+        digest = None
+    elif re.fullmatch(r"sha256:[0-9a-fA-F]{64}", token):
+        digest = bytes.fromhex(token.removeprefix("sha256:"))
+    elif len(token) < 24:
+        raise ConfigError("CAREOPS_METRICS_TOKEN doit compter au moins 24 caractères")
+    else:
+        digest = hashlib.sha256(token.encode()).digest()
+    folder = str(config["METRICS_DIR"] or "")
+    if folder:
+        private_folder(Path(folder))
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return {
+        "networks": networks,
+        "token_sha256": digest,
+        "dir": folder or os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""),
+        "platform_repository": str(config["METRICS_PLATFORM_REPOSITORY"] or ""),
+        "certificates": split(str(config["METRICS_CERTIFICATES"] or "")),
+        "state_ttl": 15.0,  # seconds the database/queue figures are reused between scrapes
+    }
+
+
+def log_format(config: dict[str, Any]) -> str:
+    """``json`` or ``text``: the configured one, else JSON in production and text elsewhere."""
+    chosen = str(config["LOG_FORMAT"] or "").strip().lower()
+    if not chosen:
+        return "json" if str(config["ENV"]).lower() == "production" else "text"
+    if chosen not in {"json", "text"}:
+        raise ConfigError(f"CAREOPS_LOG_FORMAT : « json » ou « text » attendu, reçu {chosen!r}")
+    return chosen
 
 
 def split(value: str) -> list[str]:

@@ -8,6 +8,7 @@ import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
 from careops import config as _config
+from careops.core import logs as _logs
 
 CONFIG = _config.load()
 _config.check_production(CONFIG)
@@ -52,7 +53,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "careops.core.logs.RequestIdMiddleware",
     "careops.core.health.HealthMiddleware",  # /healthz, /readyz: before host checks and redirects
+    "careops.core.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -212,6 +215,7 @@ if PRODUCTION:
     # client's own): plain HTTP is redirected, browsers are told to use HTTPS for a year.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^metrics$"]  # scraped in plain HTTP on the node (access-checked)
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     # Preloading is a decision for the owner of the whole domain, not for one application.
@@ -273,18 +277,11 @@ DEFAULT_FROM_EMAIL = CONFIG["DEFAULT_FROM_EMAIL"]
 NINJA_PAGINATION_PER_PAGE = 100
 NINJA_PAGINATION_CLASS = "careops.core.pagination.BoundedPagination"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {
-        # propagate=False: a root handler (added by huey or waitress) must not print lines twice
-        "careops": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
-        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
+# Log lines (one JSON object per line in production) and Prometheus metrics at /metrics: see
+# careops/core/logs.py, careops/core/metrics.py and docs/observability.md.
+LOGGING = _logs.logging_config(_config.log_format(CONFIG), str(CONFIG["LOG_LEVEL"]).upper())
+METRICS = _config.metrics_settings(CONFIG)
+CONFIG["METRICS_TOKEN"] = "sha256:…" if METRICS["token_sha256"] else ""  # no token kept in clear
 
 # Exposure audits: resolvers used for declared names (empty: the system's).
 EXPOSURE_NAMESERVERS = _config.split(CONFIG["EXPOSURE_NAMESERVERS"])

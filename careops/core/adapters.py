@@ -30,6 +30,9 @@ class AccountAdapter(DefaultAccountAdapter):
         self._login_failed_rl_usage = None
         wait = throttle.wait_seconds(request, _login(credentials))
         if wait:
+            from careops.core.metrics import LOGIN_THROTTLED
+
+            LOGIN_THROTTLED.inc()
             raise ValidationError(
                 ngettext(
                     "Trop de tentatives de connexion : réessayez dans %(seconds)s seconde.",

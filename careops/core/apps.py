@@ -7,4 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Socle")
 
     def ready(self) -> None:
-        from careops.core import signals  # noqa: F401
+        from huey.contrib.djhuey import HUEY
+
+        from careops.core import logs, metrics, signals  # noqa: F401
+
+        logs.install_task_propagation(HUEY)
+        metrics.install(HUEY)

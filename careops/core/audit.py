@@ -27,7 +27,7 @@ def record(
     summary: str = "",
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Write one audit event and log it (never with secrets: callers pass no secret values)."""
+    """Write one audit event (its summary stays in the journal) and log its ids."""
     event = AuditEvent.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
@@ -38,7 +38,15 @@ def record(
         changes=changes or {},
         ip=_request_ip.get(),
     )
-    logger.info("audit %s by %s: %s", action, actor, summary)
+    # the log line names ids only: summaries hold names and, for a failed login, what was typed
+    logger.info(
+        "audit %s user=%s object=%s:%s organisation=%s",
+        action,
+        event.actor_id or "-",
+        event.object_type or "-",
+        event.object_id or "-",
+        event.organisation_id or "-",
+    )
     return event
 
 

@@ -16,6 +16,9 @@ def _logged_in(sender, request, user, **kwargs) -> None:
 
 @receiver(user_login_failed)
 def _login_failed(sender, credentials, request=None, **kwargs) -> None:
+    from careops.core.metrics import LOGIN_FAILURES
+
+    LOGIN_FAILURES.inc()
     username = credentials.get("username") or credentials.get("email") or "?"
     audit.record(None, "login_failed", summary=f"échec de connexion pour {username}")
 

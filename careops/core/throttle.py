@@ -104,6 +104,9 @@ def record_failure(request, login: str, now: float | None = None) -> None:
         state = {"failures": state["failures"] + 1, "last": now}
         cache.set(bucket.key, state, timeout=window)
         if state["failures"] >= bucket.free:
+            from careops.core.metrics import LOGIN_DELAYS
+
+            LOGIN_DELAYS.labels("address" if ":ip:" in bucket.key else "account").inc()
             logger.warning(
                 "échecs de connexion répétés (%s échecs, %s) depuis %s",
                 state["failures"],

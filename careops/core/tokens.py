@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
-from careops.core import audit
+from careops.core import audit, logs
 from careops.core.middleware import has_totp, mfa_required, session_satisfies_mfa
 from careops.core.models import ApiToken
 
@@ -136,6 +136,7 @@ class TokenAuth(HttpBearer):
         if found.read_only and request.method not in SAFE_METHODS:
             raise HttpError(403, _("Ce jeton d'API est en lecture seule."))
         request.user = found.user
+        logs.note_user(found.user)  # API calls authenticate here, after the middleware
         return found.user
 
 
