@@ -9,17 +9,15 @@ import logging
 
 import pytest
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, storages
+from django.core.files.storage import FileSystemStorage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
 from careops.core import storage
 from careops.core.storage_moves import migrate
-from tests.backups.conftest import moto_server  # noqa: F401 (fixture)
+from tests.core.s3 import use_s3
 from tests.declarations.conftest import upload
-
-KEYS = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
 
 
 def _evidence(organisation, marker: str, kind: str = "pssi"):
@@ -38,38 +36,6 @@ def _evidence(organisation, marker: str, kind: str = "pssi"):
 
 def _file(evidence):
     return evidence.current.files.get()
-
-
-@pytest.fixture
-def s3_bucket(moto_server, settings, request):  # noqa: F811
-    """A fresh bucket on the moto server, configured as the evidence store."""
-    import boto3
-
-    client = boto3.client("s3", endpoint_url=moto_server, region_name="us-east-1", **KEYS)
-    bucket = f"preuves-{request.node.name.replace('_', '-')[:40].lower()}"
-    client.create_bucket(Bucket=bucket)
-    settings.CONFIG = {
-        **settings.CONFIG,
-        "STORAGE_BUCKET": bucket,
-        "STORAGE_ENDPOINT": moto_server,
-        "STORAGE_REGION": "us-east-1",
-        "STORAGE_ACCESS_KEY": "test",
-        "STORAGE_SECRET_KEY": "test",
-        "STORAGE_ADDRESSING": "path",
-        "STORAGE_SSE": "",
-        "STORAGE_KMS_KEY_ID": "",
-        "STORAGE_PREFIX": "careops",
-    }
-    return client, bucket
-
-
-def use_s3(settings, **extra):
-    options = {**storage.s3_options(settings.CONFIG), **extra}
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "careops.core.storage.S3EvidenceStorage", "OPTIONS": options},
-    }
-    return storages["default"]
 
 
 @pytest.fixture
@@ -227,3 +193,25 @@ def test_verify_reports_a_missing_and_a_corrupted_file(org_tree, media, capsys):
         call_command("careops_storage", "verify")
     out = capsys.readouterr().out
     assert "absents : 1" in out and "altérés : 1" in out
+
+
+def test_directory_import_is_stored_on_s3_and_read_back_verified_by_the_audit(
+    org_tree, make_user, settings, s3_bucket, tmp_path, django_capture_on_commit_callbacks
+):
+    from careops.directory import services
+    from careops.directory.models import AuditSource, AuditStatus, Domain
+    from tests.directory.test_app import dump_upload
+
+    s3, bucket = s3_bucket
+    use_s3(settings)
+    rssi = make_user("es_rssi", org_tree.ej_a)
+    domain = services.save_domain(
+        rssi, Domain(organisation=org_tree.ej_a, name="hop.test"), password="Lecture-seule-1!"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.start_audit(rssi, domain, AuditSource.DUMP, dump_upload(tmp_path))
+    run.refresh_from_db()
+    assert run.status == AuditStatus.DONE and run.level == 5
+    digest = storage.expected_digest(run.upload.name)
+    assert run.upload.name == f"directory/imports/{digest[:2]}/{digest}"
+    assert s3.head_object(Bucket=bucket, Key=f"careops/{run.upload.name}")["ContentLength"] > 0
