@@ -187,6 +187,11 @@ class LocalEvidenceStorage(ContentAddressed, FileSystemStorage):
         return f"dossier local {self.location}"
 
 
+def _error_code(exc: Exception) -> str:
+    """The S3 error code of a boto3 failure (``NoSuchBucket``, ``403``…), never its message."""
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+
+
 @deconstructible
 class S3EvidenceStorage(ContentAddressed, Storage):
     """An S3-compatible bucket (AWS, Scaleway, OVHcloud, Ceph, MinIO, Garage…), content-addressed,
@@ -237,33 +242,36 @@ class S3EvidenceStorage(ContentAddressed, Storage):
         where = f" ({self.endpoint_url})" if self.endpoint_url else ""
         return f"seau S3 {self.bucket}{where}" + (f", préfixe {self.prefix}" if self.prefix else "")
 
+    def _make_client(self, timeout: float, attempts: int):
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint_url,
+            region_name=self.region,
+            aws_access_key_id=self._access_key,
+            aws_secret_access_key=self._secret_key,
+            config=Config(
+                s3={"addressing_style": self.addressing_style},
+                connect_timeout=min(timeout, 10),
+                read_timeout=timeout,
+                retries={"max_attempts": attempts, "mode": "standard"},
+            ),
+        )
+
     @property
     def client(self):
         with self._lock:
             if self._client is None:
-                import boto3
-                from botocore.config import Config
-
-                self._client = boto3.client(
-                    "s3",
-                    endpoint_url=self.endpoint_url,
-                    region_name=self.region,
-                    aws_access_key_id=self._access_key,
-                    aws_secret_access_key=self._secret_key,
-                    config=Config(
-                        s3={"addressing_style": self.addressing_style},
-                        connect_timeout=min(self.timeout, 10),
-                        read_timeout=self.timeout,
-                        retries={"max_attempts": 3, "mode": "standard"},
-                    ),
-                )
+                self._client = self._make_client(self.timeout, attempts=3)
             return self._client
 
     def _key(self, name: str) -> str:
         return self.prefix + name
 
     def _failure(self, action: str, name: str, exc: Exception) -> StorageError:
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+        code = _error_code(exc)
         logger.error("stockage S3 : %s de %s impossible (%s)", action, name, code)
         return StorageError(f"Stockage S3 : {action} de « {name} » impossible ({code}).")
 
@@ -342,14 +350,19 @@ class S3EvidenceStorage(ContentAddressed, Storage):
             for item in page.get("Contents", []):
                 yield item["Key"][len(self.prefix) :]
 
-    def reachable(self) -> str:
-        """Raise StorageError unless the bucket answers (HeadBucket)."""
+    def reachable(self, timeout: float = 3.0) -> str:
+        """Raise StorageError unless the bucket answers HeadBucket within ``timeout`` seconds
+        (one attempt: a readiness probe must answer quickly)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            self.client.head_bucket(Bucket=self.bucket)
+            self._make_client(timeout, attempts=1).head_bucket(Bucket=self.bucket)
         except (BotoCoreError, ClientError) as exc:
-            raise self._failure("l'accès au seau", self.bucket, exc) from exc
+            code = _error_code(exc)
+            logger.error("stockage S3 : le seau %s ne répond pas (%s)", self.bucket, code)
+            raise StorageError(
+                f"Stockage S3 : le seau « {self.bucket} » ne répond pas ({code})."
+            ) from exc
         return self.describe()
 
 
@@ -426,9 +439,9 @@ class Reachability:
         return self.ok
 
 
-def check_reachable() -> Reachability:
+def check_reachable(timeout: float = 3.0) -> Reachability:
     """Whether the evidence store answers now (for ``/readyz``): the local folder exists and is
-    writable, or the S3 bucket answers HeadBucket (bounded by the client's timeouts).
+    writable, or the S3 bucket answers HeadBucket within ``timeout`` seconds (one attempt).
     Never raises; ``detail`` is French and names no secret."""
     from django.conf import settings
 
@@ -437,7 +450,7 @@ def check_reachable() -> Reachability:
         store = current()
         backend = getattr(store, "backend", type(store).__name__)
         if isinstance(store, S3EvidenceStorage):
-            return Reachability(True, backend, store.reachable())
+            return Reachability(True, backend, store.reachable(timeout))
         location = getattr(store, "location", "")
         os.makedirs(location, mode=0o700, exist_ok=True)
         if not os.access(location, os.W_OK | os.X_OK):
