@@ -115,6 +115,20 @@ COMMANDS: list[Command] = [
         "django:careops_token",
     ),
     Command(
+        ("storage",),
+        PLATFORM,
+        "check | verify [--json] | migrate --to s3|local [--json]",
+        "stockage des preuves : joignable, relecture SHA-256 de tout, déplacement vérifié",
+        "django:careops_storage",
+    ),
+    Command(
+        ("platform",),
+        PLATFORM,
+        "backup DOSSIER | check DOSSIER | restore DOSSIER [--force]",
+        "sauvegarde de la plateforme (base, preuves, référentiel, manifeste SHA-256)",
+        "django:careops_platform",
+    ),
+    Command(
         ("catalogue",),
         REFERENTIAL,
         "validate|show|load [FICHIERS…] [--json]",

@@ -77,6 +77,19 @@ DEFAULTS: dict[str, Any] = {
     # metric of its own), and PEM certificates whose expiry dates are exported.
     "METRICS_PLATFORM_REPOSITORY": "",
     "METRICS_CERTIFICATES": "",
+    # Evidence store (careops/core/storage.py, docs/platform-storage.md): "local" (DATA_DIR/media)
+    # or "s3"; the keys are best given as files (CAREOPS_STORAGE_SECRET_KEY_FILE) or left empty
+    # for boto3's own chain (AWS_* variables, instance role).
+    "STORAGE": "local",
+    "STORAGE_BUCKET": "",
+    "STORAGE_ENDPOINT": "",  # https://s3.fr-par.scw.cloud…; empty: AWS
+    "STORAGE_REGION": "",
+    "STORAGE_ACCESS_KEY": "",
+    "STORAGE_SECRET_KEY": "",
+    "STORAGE_ADDRESSING": "auto",  # auto | path | virtual
+    "STORAGE_SSE": "",  # "" | AES256 (SSE-S3) | aws:kms (SSE-KMS)
+    "STORAGE_KMS_KEY_ID": "",
+    "STORAGE_PREFIX": "",
 }
 
 # Defaults of the OpenID Connect federations careops knows by id; any other id is a generic one.

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from careops import config as _config
 from careops.core import logs as _logs
+from careops.core import storage as _storage
 
 CONFIG = _config.load()
 _config.check_production(CONFIG)
@@ -188,6 +189,8 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "careops" / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
+# The evidence store: content-addressed, verified reads, local folder or S3 (CAREOPS_STORAGE).
+STORAGES = _storage.storages_setting(CONFIG)
 FILE_UPLOAD_PERMISSIONS = 0o600  # evidence and imports: service account only
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 WHITENOISE_USE_FINDERS = True

@@ -31,6 +31,7 @@ from careops.compliance.models import (
     EvidenceRevision,
     ItemStatus,
 )
+from careops.core import storage
 from careops.core.api import (
     NOT_FOUND,
     READ_ERRORS,
@@ -423,8 +424,12 @@ def create_revision(
 def download_file(request, file_id: int):
     """Download an evidence file, as an attachment, with the type it was checked as."""
     stored = visible_or_404(EvidenceFile.objects.all(), request, file_id)
+    try:
+        content = storage.open_for_download(stored.file)
+    except storage.StorageError as exc:
+        raise HttpError(500, str(exc)) from exc
     return FileResponse(
-        stored.file.open("rb"),
+        content,
         as_attachment=True,
         filename=stored.original_name,
         content_type=stored.content_type,

@@ -7,7 +7,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,6 +17,7 @@ from careops.catalogue.models import Item, ReferentialVersion
 from careops.compliance import library, services
 from careops.compliance.forms import AssessmentForm, EvidenceForm, RevisionForm
 from careops.compliance.models import Assessment, Evidence, EvidenceFile, EvidenceRevision
+from careops.core import storage
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation
 from careops.tenancy.shortcuts import get_in_scope
@@ -309,8 +310,12 @@ def file_download(request, pk):
     stored = get_in_scope(
         EvidenceFile.objects.select_related("revision__evidence"), request.user, pk=pk
     )
+    try:
+        content = storage.open_for_download(stored.file)
+    except storage.StorageError as exc:
+        return HttpResponse(str(exc), status=500, content_type="text/plain; charset=utf-8")
     response = FileResponse(
-        stored.file.open("rb"),
+        content,
         as_attachment=True,
         filename=stored.original_name,
         content_type=stored.content_type,

@@ -19,6 +19,7 @@ from django.utils import timezone
 from careops.compliance import services as compliance
 from careops.core import audit, crypto
 from careops.core.egress import policy_for
+from careops.core.storage import local_path
 from careops.directory.engine import analysis, collect, imports
 from careops.directory.engine.dump import DumpError, load_dump
 from careops.directory.models import (
@@ -189,11 +190,14 @@ def _load(run: Audit, now: dt.datetime):
         for w in domain.waivers.all()
     ]
     if run.source == AuditSource.PINGCASTLE:
-        return analysis.from_pingcastle(imports.load_pingcastle(run.upload.path))
+        with local_path(run.upload) as path:  # the verified file, wherever the store keeps it
+            return analysis.from_pingcastle(imports.load_pingcastle(path))
     if run.source == AuditSource.DUMP:
-        dump = load_dump(run.upload.path)
+        with local_path(run.upload) as path:
+            dump = load_dump(path)
     elif run.source == AuditSource.ORADAD:
-        dump = _oradad(run.upload.path)
+        with local_path(run.upload) as path:
+            dump = _oradad(path)
     else:
         previous = domain.latest_audit()
         expected = (previous.result.get("completeness", {}).get("objects") if previous else 0) or 0
