@@ -53,7 +53,9 @@ def plan(campaign: Campaign) -> list[dict]:
         rows.append(
             {
                 "priority": measure["priority"],
-                "priority_label": PRIORITY_LABELS.get(measure["priority"], str(measure["priority"])),
+                "priority_label": PRIORITY_LABELS.get(
+                    measure["priority"], str(measure["priority"])
+                ),
                 "question": measure["question"],
                 "theme": themes.get(measure["theme"], measure["theme"]),
                 "reference": measure["reference"],

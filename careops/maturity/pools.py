@@ -76,9 +76,7 @@ def visible_pools(user):
     its memberships is in the user's scope (a member sees its own pool, never the others)."""
     by_region = scope.restrict(Pool.objects.all(), user).values("pk")
     by_member = scope.restrict(Membership.objects.all(), user).values("pool_id")
-    return Pool.objects.filter(
-        Q(pk__in=by_region) | Q(pk__in=by_member) | Q(staff=user)
-    ).distinct()
+    return Pool.objects.filter(Q(pk__in=by_region) | Q(pk__in=by_member) | Q(staff=user)).distinct()
 
 
 def get_pool(user, pk: int) -> Pool:
@@ -109,7 +107,9 @@ def current_convention(pool: Pool, today: dt.date | None = None) -> Convention |
 def create_pool(user, region: Organisation, name: str, kind: str, carrier: str = "") -> Pool:
     if region.kind != OrgKind.ARS or not is_regional_authority(user, region):
         raise PermissionDenied(
-            _("Seul un instructeur de l'ARS de la région ou un administrateur crée une mutualisation.")
+            _(
+                "Seul un instructeur de l'ARS de la région ou un administrateur crée une mutualisation."
+            )
         )
     with transaction.atomic():
         pool = Pool.objects.create(
@@ -134,9 +134,7 @@ def add_staff(user, pool: Pool, username_or_email: str):
         or User.objects.filter(email__iexact=ident).first()
     )
     if person is None or not ident:
-        raise ValidationError(
-            {"user": [_("Aucun compte « %(ident)s ».") % {"ident": ident}]}
-        )
+        raise ValidationError({"user": [_("Aucun compte « %(ident)s ».") % {"ident": ident}]})
     with transaction.atomic():
         pool.staff.add(person)
         audit.record(user, "pool.staff", pool, pool.region, f"{person} ajouté à « {pool.name} »")
@@ -154,7 +152,11 @@ def remove_staff(user, pool: Pool, person) -> None:
         audit.record(user, "pool.staff", pool, pool.region, f"{person} retiré de « {pool.name} »")
         for member in _affected(pool):
             audit.record(
-                user, "pool.staff", pool, member, f"{person} n'est plus RSSI mutualisé de « {pool.name} »"
+                user,
+                "pool.staff",
+                pool,
+                member,
+                f"{person} n'est plus RSSI mutualisé de « {pool.name} »",
             )
 
 
@@ -192,7 +194,9 @@ def add_convention(user, pool: Pool, upload, starts_on: dt.date, ends_on: dt.dat
 def invite(user, pool: Pool, organisation: Organisation) -> Membership:
     _require_authority(user, pool)
     if organisation.kind != OrgKind.ESMS:
-        raise ValidationError(_("Seule une structure médico-sociale peut rejoindre une mutualisation."))
+        raise ValidationError(
+            _("Seule une structure médico-sociale peut rejoindre une mutualisation.")
+        )
     if organisation.region_code != pool.region.region_code:
         raise ValidationError(_("La structure n'est pas dans la région de la mutualisation."))
     if pool.memberships.filter(
@@ -200,10 +204,10 @@ def invite(user, pool: Pool, organisation: Organisation) -> Membership:
     ).exists():
         raise ValidationError(_("Cette structure est déjà invitée ou membre."))
     with transaction.atomic():
-        membership = Membership.objects.create(pool=pool, organisation=organisation, invited_by=user)
-        audit.record(
-            user, "pool.invite", membership, organisation, f"invitée dans « {pool.name} »"
+        membership = Membership.objects.create(
+            pool=pool, organisation=organisation, invited_by=user
         )
+        audit.record(user, "pool.invite", membership, organisation, f"invitée dans « {pool.name} »")
     return membership
 
 

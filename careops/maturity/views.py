@@ -193,8 +193,7 @@ def structures(request):
         "name"
     )
     assignments = {
-        a.organisation_id: a
-        for a in scope.restrict(PathwayAssignment.objects.all(), request.user)
+        a.organisation_id: a for a in scope.restrict(PathwayAssignment.objects.all(), request.user)
     }
     today = today_in_paris()
     rows = [
@@ -214,7 +213,9 @@ def structures(request):
 def structure(request, pk: int):
     node = get_in_scope(Organisation, request.user, pk=pk)
     can_change = scope.can(request.user, "change", node)
-    assignment = scope.restrict(PathwayAssignment.objects.filter(organisation=node), request.user).first()
+    assignment = scope.restrict(
+        PathwayAssignment.objects.filter(organisation=node), request.user
+    ).first()
     profile, classification = nis2plan.classification(node)
     profile_form = Nis2ProfileForm(
         request.POST if request.POST.get("action") == "nis2" else None,
@@ -295,7 +296,9 @@ def structure(request, pk: int):
             "node": node,
             "can_change": can_change,
             "can_manage": scope.can(request.user, "manage", node)
-            and not any(g.pool_id for g in scope.grants(request.user) if g.organisation_id == node.pk),
+            and not any(
+                g.pool_id for g in scope.grants(request.user) if g.organisation_id == node.pk
+            ),
             "assignment": assignment,
             "pathway": chosen,
             "catalogue": data,
@@ -369,9 +372,9 @@ def pool_list(request):
 
 
 def _member_rows(user, pool, today):
-    memberships = scope.restrict(
-        pool.memberships.select_related("organisation"), user
-    ).order_by("organisation__name", "-invited_at")
+    memberships = scope.restrict(pool.memberships.select_related("organisation"), user).order_by(
+        "organisation__name", "-invited_at"
+    )
     assignments = {
         a.organisation_id: a
         for a in scope.restrict(
@@ -394,9 +397,7 @@ def _member_rows(user, pool, today):
             elif a.status != PathwayStatus.CONFIRMED:
                 alerts.append(_("Parcours proposé, pas encore confirmé par l'ARS."))
             if state and state.overdue:
-                alerts.append(
-                    _("Jalon(s) en retard : %(ids)s") % {"ids": ", ".join(state.overdue)}
-                )
+                alerts.append(_("Jalon(s) en retard : %(ids)s") % {"ids": ", ".join(state.overdue)})
         rows.append({"m": m, "assignment": a, "progress": state, "alerts": alerts})
     return rows
 
@@ -407,7 +408,9 @@ def pool_detail(request, pk: int):
     admin = pools.can_administer(request.user, pool)
     action = request.POST.get("action") if request.method == "POST" else None
     staff_form = StaffForm(request.POST if action == "staff" else None)
-    invite_form = InviteForm(request.POST if action == "invite" else None, pool=pool, user=request.user)
+    invite_form = InviteForm(
+        request.POST if action == "invite" else None, pool=pool, user=request.user
+    )
     convention_form = ConventionForm(
         request.POST if action == "convention" else None,
         request.FILES if action == "convention" else None,

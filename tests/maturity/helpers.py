@@ -28,7 +28,9 @@ def convention_pdf(name="convention.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, b"%PDF-1.4\n% convention de mutualisation\n", "application/pdf")
 
 
-def pool_with_members(authority, region, staff, members, starts=None, ends=None, name="RSSI mutualisé 92"):
+def pool_with_members(
+    authority, region, staff, members, starts=None, ends=None, name="RSSI mutualisé 92"
+):
     """A pool in force today (or between ``starts`` and ``ends``) whose members accepted."""
     from careops.compliance.services import today_in_paris
 

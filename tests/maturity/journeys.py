@@ -77,7 +77,7 @@ def pathway_journey(page, live_server, org_tree, make_user) -> PathwayJourney:
     page.goto(f"{live_server.url}/maturite/structures/")
     assert_accessible(page, "structures et parcours")
     page.get_by_role("link", name=structure.name).click()
-    page.get_by_label("Parcours retenu").select_option("P2")
+    page.locator("#id_pathway").select_option("P2")
     page.get_by_role("button", name="Confirmer le parcours").click()
     page.wait_for_url(f"{live_server.url}/maturite/structures/{structure.pk}/")
     assert page.get_by_text("confirmé par l'ARS").first.is_visible()

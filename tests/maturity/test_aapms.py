@@ -150,7 +150,9 @@ def test_only_the_regional_ars_creates_pools_invites_and_files_a_checked_convent
     with pytest.raises(PermissionDenied):
         pools.create_pool(rssi, org_tree.ars_idf, "X", "rssi")
     with pytest.raises(PermissionDenied):
-        pools.create_pool(make_user("ars_instructor", org_tree.ars_ara), org_tree.ars_idf, "X", "rssi")
+        pools.create_pool(
+            make_user("ars_instructor", org_tree.ars_ara), org_tree.ars_idf, "X", "rssi"
+        )
     client.force_login(ars)
     response = client.post(
         reverse("maturity:pools"),
@@ -181,7 +183,9 @@ def test_only_the_regional_ars_creates_pools_invites_and_files_a_checked_convent
     assert client.get(reverse("maturity:convention", args=[convention.pk])).status_code == 200
     client.post(url, {"action": "invite", "organisation": org_tree.esms.pk})
     client.force_login(rssi)
-    assert client.post(url, {"action": "invite", "organisation": org_tree.esms.pk}).status_code == 403
+    assert (
+        client.post(url, {"action": "invite", "organisation": org_tree.esms.pk}).status_code == 403
+    )
     structure = reverse("maturity:structure", args=[org_tree.esms.pk])
     membership = Membership.objects.get()
     html = client.get(structure).content.decode()
@@ -213,7 +217,13 @@ def test_nis2_classification_and_compliance_plan_with_exports(client, org_tree, 
     page = reverse("maturity:structure", args=[org_tree.esms.pk])
     client.post(
         page,
-        {"action": "nis2", "sector": "sante_es", "employees": "300", "turnover": "0", "balance": "0"},
+        {
+            "action": "nis2",
+            "sector": "sante_es",
+            "employees": "300",
+            "turnover": "0",
+            "balance": "0",
+        },
     )
     html = client.get(page).content.decode()
     assert "Entité essentielle" in html and "300 salariés ≥ 250" in html

@@ -48,8 +48,11 @@ def test_self_assessment_in_the_browser(page, live_server, org_tree, make_user):
         assert width <= 391, (path, width)
 
 
-def test_pathway_proposed_confirmed_and_shown_on_the_pool_dashboard(  # noqa: F811
-    page, live_server, org_tree, make_user
+def test_pathway_proposed_confirmed_and_shown_on_the_pool_dashboard(
+    page,  # noqa: F811
+    live_server,
+    org_tree,
+    make_user,
 ):
     from tests.maturity.journeys import pathway_journey
 

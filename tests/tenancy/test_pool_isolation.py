@@ -49,7 +49,9 @@ def scene(org_tree, make_user):
     t = org_tree
     orgs = {
         "tilleuls": t.esms,
-        "roses": make_org(t.ars_idf, "esms", "EHPAD Les Roses", "92000032", category="medico_social"),
+        "roses": make_org(
+            t.ars_idf, "esms", "EHPAD Les Roses", "92000032", category="medico_social"
+        ),
         "lilas": make_org(t.ars_idf, "esms", "IME Les Lilas", "92000033", category="medico_social"),
         "glycines": make_org(
             t.ars_idf, "esms", "SSIAD Les Glycines", "92000034", category="medico_social"
@@ -72,7 +74,9 @@ def scene(org_tree, make_user):
         t.ght,
         "maturity_questionnaire",
         "Preuve du GHT",
-        compliance.RevisionInput(effective_date=compliance.today_in_paris(), attributes={"level": 2}),
+        compliance.RevisionInput(
+            effective_date=compliance.today_in_paris(), attributes={"level": 2}
+        ),
         item_codes=["D1.O4"],
         source="maturity",
     )
@@ -174,9 +178,9 @@ def test_maturity_api(client, scene, who):
 def test_other_apps_evidence_and_home(client, scene, who):
     c = _as(client, scene, who)
     sees = SEES.get(who, set())
-    evidence = {
-        k: Evidence.objects.get(pk=scene["campaigns"][k].evidence_id) for k in ESMS
-    } | {"ght": scene["ght_evidence"]}
+    evidence = {k: Evidence.objects.get(pk=scene["campaigns"][k].evidence_id) for k in ESMS} | {
+        "ght": scene["ght_evidence"]
+    }
     library = c.get(reverse("compliance:library")).content.decode()
     api = {e["id"] for e in _api(client, scene, who)("/api/evidence?limit=500").json()["items"]}
     home = c.get(reverse("core:home")).content.decode()
@@ -201,7 +205,10 @@ def test_other_apps_evidence_and_home(client, scene, who):
 
 def test_removed_member_and_ended_pool_leave_nothing_behind(client, scene):
     pooled = scene["users"]["pooled"]
-    pools.leave(scene["users"]["rssi_roses"], scene["pool"].memberships.get(organisation=scene["orgs"]["roses"]))
+    pools.leave(
+        scene["users"]["rssi_roses"],
+        scene["pool"].memberships.get(organisation=scene["orgs"]["roses"]),
+    )
     pooled._careops_grants = None
     c = _as(client, scene, "pooled")
     roses = Campaign.objects.get(organisation=scene["orgs"]["roses"])

@@ -133,7 +133,12 @@ def _pathways(args) -> int:
             level = engine.score(questionnaire, merged).level
         if level is None:
             if args.json:
-                json.dump([asdict(p) for p in catalogue.pathways], sys.stdout, ensure_ascii=False, indent=2)
+                json.dump(
+                    [asdict(p) for p in catalogue.pathways],
+                    sys.stdout,
+                    ensure_ascii=False,
+                    indent=2,
+                )
                 sys.stdout.write("\n")
                 return 0
             print(f"{catalogue.title} (version {catalogue.version})")

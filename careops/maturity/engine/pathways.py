@@ -114,7 +114,10 @@ def parse(document: dict, where: str = "parcours") -> Catalogue:
                         int(m["due_months"]),
                         tuple(
                             Deliverable(
-                                str(d["id"]), str(d["title"]), str(d["theme"]), str(d.get("fact", ""))
+                                str(d["id"]),
+                                str(d["title"]),
+                                str(d["theme"]),
+                                str(d.get("fact", "")),
                             )
                             for d in m["deliverables"]
                         ),
@@ -135,7 +138,9 @@ def parse(document: dict, where: str = "parcours") -> Catalogue:
             sources=[str(s) for s in document.get("sources", [])],
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise PathwayError(f"{where} : structure invalide ({exc.__class__.__name__} : {exc})") from exc
+        raise PathwayError(
+            f"{where} : structure invalide ({exc.__class__.__name__} : {exc})"
+        ) from exc
     _check(catalogue, where)
     return catalogue
 
@@ -290,14 +295,18 @@ def progress(
         for d in m.deliverables:
             observed = bool(d.fact and facts.get(d.fact))
             states.append(
-                DeliverableState(d.id, d.title, d.theme, observed or d.id in declared, observed, d.fact)
+                DeliverableState(
+                    d.id, d.title, d.theme, observed or d.id in declared, observed, d.fact
+                )
             )
         done = sum(s.done for s in states)
         due = add_months(start, m.due_months)
         status = "done" if done == len(states) else ("overdue" if today > due else "open")
         if status == "overdue":
             overdue.append(m.id)
-        milestones.append(MilestoneState(m.id, m.title, due.isoformat(), status, done, len(states), states))
+        milestones.append(
+            MilestoneState(m.id, m.title, due.isoformat(), status, done, len(states), states)
+        )
         done_total += done
         total += len(states)
     return Progress(
