@@ -4,8 +4,6 @@ Every list and object goes through ``scope.restrict`` (pools: ``pools.visible_po
 members are themselves restricted), exactly as the pages do.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 
 from ninja import Router, Schema

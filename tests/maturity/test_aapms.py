@@ -242,3 +242,31 @@ def test_nis2_classification_and_compliance_plan_with_exports(client, org_tree, 
     xlsx = client.get(reverse("maturity:nis2_xlsx", args=[org_tree.esms.pk])).content
     sheet = load_workbook(io.BytesIO(xlsx)).active
     assert sheet.max_row == 2 + 20 and sheet["A2"].value == "Priorité"
+
+
+def test_api_confirms_a_pathway_for_the_regional_ars_only(client, org_tree, rssi, ars):
+    from careops.core.tokens import issue
+
+    validated(rssi, org_tree.esms, value="non")
+    url = f"/api/maturity/pathways/{org_tree.esms.pk}/confirm"
+    _t, own = issue(rssi, "structure")
+    refused = client.post(
+        url, {"pathway": "P1"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {own}"
+    )
+    assert refused.status_code == 403
+    _t, token = issue(ars, "ars")
+    missing_reason = client.post(
+        url,
+        {"pathway": "P3"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert missing_reason.status_code == 422 and "motif" in missing_reason.json()["detail"]
+    done = client.post(
+        url,
+        {"pathway": "P1"},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert done.status_code == 200
+    assert (done.json()["pathway"], done.json()["status"]) == ("P1", "confirmed")

@@ -107,3 +107,19 @@ def test_a_shipped_version_edited_in_place_is_refused(tmp_path, monkeypatch):
 
 def test_every_shipped_pathways_file_is_frozen_by_its_digest():
     assert {p.name for p in engine.PATHWAY_DIR.glob("*.yaml")} == set(engine.SHIPPED)
+
+
+def test_cli_lists_and_proposes_without_a_database(capsys, tmp_path):
+    from careops.maturity.engine.cli import maturity_main
+
+    assert maturity_main(["parcours"]) == 0
+    listing = capsys.readouterr().out
+    assert "P3.L3" in listing and "À confirmer" in listing
+    assert maturity_main(["parcours", "--niveau", "3"]) == 0
+    assert capsys.readouterr().out.startswith("Parcours proposé P2 : ")
+    assert maturity_main(["parcours", "--niveau", "6"]) == 2
+    assert "hors de 1 à 5" in capsys.readouterr().err
+    answers = tmp_path / "reponses.yaml"
+    answers.write_text("answers: {ctx_annuaire: non, ctx_prestataires: non}\n", encoding="utf-8")
+    assert maturity_main(["parcours", "--reponses", str(answers), "--json"]) == 0
+    assert '"pathway": "P1"' in capsys.readouterr().out  # nothing answered: level 1

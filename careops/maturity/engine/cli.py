@@ -159,7 +159,7 @@ def _pathways(args) -> int:
         json.dump(asdict(proposal), sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
-        print(f"Parcours proposé : {proposal.title} — {proposal.reason}")
+        print(f"Parcours proposé {proposal.pathway} : {proposal.reason}")
         print("À confirmer par un instructeur de l'ARS de la région de la structure.")
     return 0
 
