@@ -25,7 +25,7 @@ from careops.tenancy import scope
 router = Router(tags=["maturité"])
 
 
-class CampaignOut(Schema):
+class MaturityCampaignOut(Schema):
     id: int
     organisation: int
     questionnaire: str
@@ -101,7 +101,7 @@ def _pathway(assignment: PathwayAssignment) -> dict:
     }
 
 
-@router.get("/campaigns", response=list[CampaignOut])
+@router.get("/campaigns", response=list[MaturityCampaignOut])
 @paginate
 def list_campaigns(request):
     """The self-assessments the user may see, newest first."""
