@@ -184,6 +184,7 @@ from careops.declarations.api import router as declarations_router  # noqa: E402
 from careops.directory.api import router as directory_router  # noqa: E402
 from careops.exposure.api import router as exposure_router  # noqa: E402
 from careops.hospiconnect.api import router as hospiconnect_router  # noqa: E402
+from careops.maturity.api import router as maturity_router  # noqa: E402
 from careops.remote_access.api import router as remote_access_router  # noqa: E402
 from careops.tenancy.api import router as tenancy_router  # noqa: E402
 
@@ -197,4 +198,5 @@ api.add_router("/backups", backups_router)
 api.add_router("/remote-access", remote_access_router)
 api.add_router("/declarations", declarations_router)
 api.add_router("/hospiconnect", hospiconnect_router)
+api.add_router("/maturity", maturity_router)
 api.add_router("/", compliance_router)

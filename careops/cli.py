@@ -201,8 +201,8 @@ COMMANDS: list[Command] = [
     Command(
         ("maturity",),
         ENGINES,
-        "score QUESTIONNAIRE REPONSES.yaml [--json] | list | nis2 --secteur S --effectif N",
-        "auto-évaluation de maturité (diagnostic, NIS 2 art. 21) ; classement NIS 2",
+        "score QUESTIONNAIRE REPONSES.yaml [--json] | list | nis2 --secteur S --effectif N | parcours [--niveau N]",
+        "auto-évaluation de maturité (diagnostic, NIS 2 art. 21) ; classement NIS 2 ; parcours AAP MS",
         "careops.cli:_maturity",
     ),
     Command(

@@ -228,6 +228,9 @@ def close_campaign(user, campaign: Campaign):
             campaign.organisation,
             f"auto-évaluation « {campaign.title} » validée : niveau {result['level']}",
         )
+        from careops.maturity import pathways
+
+        pathways.propose_from(campaign, user)
     return evidence
 
 

@@ -23,6 +23,8 @@ def grantable_roles(user, organisation: Organisation, include_subtree: bool = Fa
     for grant in scope.grants(user):
         if include_subtree and not grant.include_subtree:
             continue
+        if grant.pool_id is not None:  # a pooled role grants nothing: it would outlive the pool
+            continue
         covers = organisation.pk == grant.organisation_id or (
             grant.include_subtree and organisation.path.startswith(grant.path)
         )

@@ -7,6 +7,7 @@ whole subtree when the assignment says so.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db.models import Model, Q, QuerySet
@@ -22,6 +23,12 @@ class Grant:
     path: str
     organisation_id: int
     include_subtree: bool
+    pool_id: int | None = None  # held through a pool of security resources, not a RoleAssignment
+
+
+# Other sources of grants than RoleAssignment rows, registered by the apps that own them (the
+# pooled RSSI of careops.maturity: granted while the membership and the convention hold).
+GRANT_SOURCES: list[Callable[[object], Iterable[Grant]]] = []
 
 
 def grants(user) -> list[Grant]:
@@ -34,6 +41,8 @@ def grants(user) -> list[Grant]:
             Grant(a.role, a.organisation.path, a.organisation_id, a.include_subtree)
             for a in user.role_assignments.select_related("organisation")
         ]
+        for source in GRANT_SOURCES:
+            cached.extend(source(user))
         user._careops_grants = cached
     return cached
 

@@ -46,3 +46,22 @@ def test_self_assessment_in_the_browser(page, live_server, org_tree, make_user):
         page.goto(live_server.url + path)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 391, (path, width)
+
+
+def test_pathway_proposed_confirmed_and_shown_on_the_pool_dashboard(
+    page,  # noqa: F811
+    live_server,
+    org_tree,
+    make_user,
+):
+    from tests.maturity.journeys import pathway_journey
+
+    journey = pathway_journey(page, live_server, org_tree, make_user)
+    assert journey.campaign.result["level"] == 3
+    page.set_viewport_size({"width": 390, "height": 800})
+    for path in (
+        f"/maturite/mutualisations/{journey.pool.pk}/",
+        f"/maturite/structures/{org_tree.esms.pk}/",
+    ):
+        page.goto(live_server.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 391, path

@@ -35,7 +35,18 @@ def maturity_main(argv: list[str], prog: str = "careops maturity") -> int:
     nis2.add_argument("--effectif", type=int, required=True, help="nombre de salariés")
     nis2.add_argument("--ca", type=float, default=0, help="chiffre d'affaires annuel, en euros")
     nis2.add_argument("--bilan", type=float, default=0, help="total du bilan annuel, en euros")
+    parcours = sub.add_parser(
+        "parcours", help="parcours de l'AAP MS : liste, ou parcours proposé pour un niveau"
+    )
+    parcours.add_argument("--niveau", type=int, help="niveau de maturité validé (1 à 5)")
+    parcours.add_argument(
+        "--reponses", type=Path, help="fichier de réponses : noté puis parcours proposé"
+    )
+    parcours.add_argument("--questionnaire", default="diagnostic-ms")
+    parcours.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    if args.action == "parcours":
+        return _pathways(args)
     if args.action == "nis2":
         from careops.maturity.engine.nis2 import classify
 
@@ -102,6 +113,54 @@ def maturity_main(argv: list[str], prog: str = "careops maturity") -> int:
         print(f"! {warning}")
     if questionnaire.to_confirm:
         print(f"À confirmer : {questionnaire.to_confirm}")
+    return 0
+
+
+def _pathways(args) -> int:
+    from dataclasses import asdict
+
+    from careops.maturity.engine import pathways
+    from careops.maturity.engine import questionnaire as engine
+
+    try:
+        catalogue = pathways.load()
+        level = args.niveau
+        if args.reponses is not None:
+            questionnaire = engine.load(args.questionnaire)
+            _declared, answers, facts = engine.read_answers(args.reponses)
+            proposed = engine.prefill(questionnaire, facts, answers)
+            merged = {**{k: v for k, (v, _) in proposed.items()}, **answers}
+            level = engine.score(questionnaire, merged).level
+        if level is None:
+            if args.json:
+                json.dump(
+                    [asdict(p) for p in catalogue.pathways],
+                    sys.stdout,
+                    ensure_ascii=False,
+                    indent=2,
+                )
+                sys.stdout.write("\n")
+                return 0
+            print(f"{catalogue.title} (version {catalogue.version})")
+            for p in catalogue.pathways:
+                print(f"{p.title} — niveaux {p.min_level} à {p.max_level}")
+                for m in p.milestones:
+                    print(f"  {m.id} {m.title} (échéance : {m.due_months} mois)")
+                    for d in m.deliverables:
+                        seen = f" [constaté : {pathways.FACTS[d.fact]}]" if d.fact else ""
+                        print(f"    {d.id} {d.title}{seen}")
+            print(f"À confirmer : {catalogue.to_confirm}")
+            return 0
+        proposal = pathways.propose(catalogue, args.questionnaire, level)
+    except (engine.QuestionnaireError, pathways.PathwayError) as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        json.dump(asdict(proposal), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    else:
+        print(f"Parcours proposé {proposal.pathway} : {proposal.reason}")
+        print("À confirmer par un instructeur de l'ARS de la région de la structure.")
     return 0
 
 

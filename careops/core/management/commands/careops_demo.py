@@ -28,6 +28,7 @@ USERS = [
     ("rssi.chb", "es_rssi", "ej-b", "RSSI du CH de Boulogne-Démo"),
     ("contrib", "contributor", "ej-a", "Contributeur du CH d'Antony-Démo"),
     ("lecteur", "reader", "ght", "Lecteur du GHT"),
+    ("rssi.ehpad", "es_rssi", "esms", "RSSI de l'EHPAD démo (membre de la mutualisation démo)"),
 ]
 
 
@@ -75,7 +76,7 @@ class Command(BaseCommand):
         _node(ej_a, "eg", "CH d'Antony-Démo — site principal", "92099011")
         _node(ej_a, "eg", "CH d'Antony-Démo — hôpital de jour", "92099012")
         _node(ej_b, "eg", "CH de Boulogne-Démo — site", "92099021")
-        _node(
+        esms = _node(
             regions["11"], "esms", "EHPAD Démo Les Tilleuls", "92099031", category="medico_social"
         )
         clinic = _node(
@@ -95,6 +96,7 @@ class Command(BaseCommand):
             "ght": ght,
             "ej-a": ej_a,
             "ej-b": ej_b,
+            "esms": esms,
         }
 
         User = get_user_model()
@@ -140,11 +142,51 @@ class Command(BaseCommand):
             self._candidacy(ght, d2)
         self._continuity(ej_a)
         self._remote_access(ej_a)
+        self._aapms(regions["11"], esms)
 
         self.stdout.write(self.style.SUCCESS("Comptes de démonstration (mot de passe commun) :"))
         self.stdout.write(f"  mot de passe : {DEMO_PASSWORD}")
         for username, _role, _anchor, label in USERS:
             self.stdout.write(f"  {username:<10} {label}")
+
+    def _aapms(self, region, esms) -> None:
+        """A pool (convention in force, the EHPAD a member) and the EHPAD's proposed pathway."""
+        from careops.compliance.services import today_in_paris
+        from careops.maturity import pools, services
+        from careops.maturity.models import Pool
+
+        if Pool.objects.filter(name="RSSI mutualisé démo 92").exists():
+            return
+        User = get_user_model()
+        ars, rssi = User.objects.get(username="ars.idf"), User.objects.get(username="rssi.ehpad")
+        pooled = User.objects.filter(username="rssi.mutualise").first()
+        if pooled is None:
+            pooled = User.objects.create_user(
+                "rssi.mutualise", email="rssi.mutualise@demo.careops.test", password=DEMO_PASSWORD
+            )
+        pool = pools.create_pool(ars, region, "RSSI mutualisé démo 92", "rssi", "GHT Démo")
+        pools.add_staff(ars, pool, pooled.username)
+        today = today_in_paris()
+        pdf = SimpleUploadedFile("convention-demo.pdf", b"%PDF-1.4\n% convention (demo)\n")
+        pools.add_convention(
+            ars, pool, pdf, today - dt.timedelta(days=30), today + dt.timedelta(days=45)
+        )
+        pools.answer(rssi, pools.invite(ars, pool, esms), accept=True)
+        campaign = services.open_campaign(rssi, esms, "diagnostic-ms")
+        questionnaire = services.questionnaire_of(campaign)
+        answers = {q.id: ("partiel" if q.scored else "non") for q in questionnaire.questions}
+        shown = {
+            q.id: v
+            for q in questionnaire.questions
+            if questionnaire.shown(q, answers)
+            for v in [answers[q.id]]
+        }
+        services.save_answers(rssi, campaign, shown)
+        services.close_campaign(rssi, campaign)
+        self.stdout.write(
+            f"AAP MS : parcours proposé à confirmer par ars.idf : /maturite/structures/{esms.pk}/ ; "
+            f"mutualisation : /maturite/mutualisations/{pool.pk}/ (RSSI mutualisé : rssi.mutualise)"
+        )
 
     def _continuity(self, entity) -> None:
         """A draft BIA campaign for one hospital, filled from the example workbook."""
