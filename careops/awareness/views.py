@@ -125,7 +125,6 @@ def campaign(request, pk: int):
             "report": report,
             "attendances": attendances[:500],
             "attendance_count": attendances.count(),
-            "percent": percent,
         },
     )
 
@@ -193,6 +192,7 @@ def headcounts(request):
         request.POST if kind == "import" else None,
         request.FILES if kind == "import" else None,
         user=user,
+        prefix="import",
     )
     problems: list[str] = []
     if request.method == "POST":
@@ -258,8 +258,6 @@ def shares(request):
             "months": months,
             "end": end,
             "children": children,
-            "percent": percent,
-            "query": request.GET.urlencode(),
         },
     )
 
@@ -315,7 +313,6 @@ def phishing(request):
             "problems": problems,
             "campaigns": campaigns,
             "chart": charts.rates_over_campaigns(campaigns[-24:]) if campaigns else None,
-            "percent": percent,
         },
     )
 
@@ -341,7 +338,7 @@ def phishing_detail(request, pk: int):
     return render(
         request,
         "awareness/phishing_detail.html",
-        {"campaign": item, "positions": positions, "percent": percent},
+        {"campaign": item, "positions": positions},
     )
 
 

@@ -64,7 +64,11 @@ def trained(client, org_tree, ght_rssi):
         assert response.status_code == 302, response.content.decode()[-2000:]
     response = client.post(
         reverse("awareness:headcounts"),
-        {"form": "import", "organisation": org_tree.ght.pk, "sheet": upload(HEADCOUNT)},
+        {
+            "form": "import",
+            "import-organisation": org_tree.ght.pk,
+            "import-sheet": upload(HEADCOUNT),
+        },
     )
     assert response.status_code == 302
     return campaign
