@@ -19,7 +19,7 @@ def rates_over_campaigns(campaigns) -> dict[str, Any]:
     """``campaigns``: oldest first, each with ``rate(name)`` (0–1 or None) and a label."""
     labels = {
         "clicked": _("clic"),
-        "submitted": _("saisie"),
+        "submitted": _("saisie de données"),
         "reported": _("signalement"),
     }
     height, base = 150, 165
