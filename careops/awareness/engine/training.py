@@ -38,6 +38,11 @@ from careops.hospiconnect.engine.tables import (
     read_table,
 )
 
+STRUCTURE = Column(
+    "structure",
+    "structure",
+    ("structure", "etablissement", "site", "finess", "entite", "organisation", "organization"),
+)
 SHEET_COLUMNS = [
     Column(
         "last_name",
@@ -95,11 +100,7 @@ SHEET_COLUMNS = [
         ),
         required=True,
     ),
-    Column(
-        "structure",
-        "structure",
-        ("structure", "etablissement", "site", "finess", "entite", "organisation", "organization"),
-    ),
+    STRUCTURE,
     Column(
         "date",
         "date",
@@ -137,11 +138,7 @@ SHEET_COLUMNS = [
 ]
 
 HEADCOUNT_COLUMNS = [
-    Column(
-        "structure",
-        "structure",
-        ("structure", "etablissement", "site", "finess", "entite", "organisation", "organization"),
-    ),
+    STRUCTURE,
     Column(
         "profession",
         "profession",
