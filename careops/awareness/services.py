@@ -16,6 +16,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -345,13 +346,23 @@ def _report(attendances, headcounts, start, end, professions: list[str] | None =
 
 def report(user, node: Organisation, end: dt.date, months: int = DEFAULT_MONTHS) -> engine.Report:
     """Share of staff trained over ``months`` months ending ``end`` in the node's subtree, per
-    structure and profession; the total is the node's roll-up (GHT, pool…)."""
+    structure and profession; the total is the node's roll-up (a GHT over its hospitals)."""
+    return report_over(user, [node], end, months)
+
+
+def report_over(user, nodes, end: dt.date, months: int = DEFAULT_MONTHS) -> engine.Report:
+    """The same over the subtrees of several nodes (the members of a pool), counted together;
+    only what the user may see is read."""
     start = engine.period_ending(end, months)
+    where = Q(pk__in=[])
+    for node in nodes:
+        where |= Q(path__startswith=node.path)
+    structures = Organisation.objects.filter(where).values("pk")
     attendances = scope.restrict(Attendance.objects.all(), user).filter(
-        structure__path__startswith=node.path, date__gte=start, date__lte=end
+        structure__in=structures, date__gte=start, date__lte=end
     )
     headcounts = scope.restrict(StaffHeadcount.objects.all(), user).filter(
-        organisation__path__startswith=node.path
+        organisation__in=structures
     )
     return _report(attendances, headcounts, start, end)
 

@@ -95,6 +95,10 @@ def test_campaign_sheets_headcounts_shares_export_and_evidence(client, org_tree,
     page = client.get(reverse("awareness:shares"), query).content.decode()
     assert "du 01/12/2025 au 30/11/2026" in page
     assert "20 % du personnel formé (6 personne(s) sur 30)" in page
+    pooled = services.report_over(
+        campaign.created_by, [org_tree.ej_b, org_tree.esms], dt.date(2026, 11, 30)
+    )  # a pool of members from several branches: their structures counted together
+    assert (pooled.total.trained, pooled.total.headcount) == (2, 8)
     one = client.get(reverse("awareness:shares"), {**query, "organisation": org_tree.ej_b.pk})
     assert "25 % du personnel formé (2 personne(s) sur 8)" in one.content.decode()
     exported = client.get(reverse("awareness:shares_export", args=["csv"]), query)
@@ -120,6 +124,8 @@ def test_campaign_sheets_headcounts_shares_export_and_evidence(client, org_tree,
     attributes = evidence.revisions.get().attributes
     assert (attributes["trained"], attributes["headcount"]) == (6, 30)
     assert attributes["by_profession"]["Infirmier"] == "3/16"
+    page = client.get(reverse("awareness:campaign", args=[campaign.pk])).content.decode()
+    assert "6 personne(s) formée(s) sur un effectif de 30, chiffres figés" in page
     # a closed campaign takes no more sheets
     session = campaign.sessions.first()
     client.post(
