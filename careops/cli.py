@@ -52,8 +52,8 @@ def _maturity(args: list[str]) -> int:
 
 
 def _awareness(args: list[str]) -> int:
-    """``careops awareness phishing …``: GoPhish results, without Django."""
-    from careops.maturity.engine.cli import awareness_main
+    """``careops awareness phishing|training …``: GoPhish results, sign-in sheets, without Django."""
+    from careops.awareness.engine.cli import main as awareness_main
 
     return awareness_main(args, prog="careops awareness")
 
@@ -208,8 +208,8 @@ COMMANDS: list[Command] = [
     Command(
         ("awareness",),
         ENGINES,
-        "phishing EXPORT.csv… [--json]",
-        "exercices d'hameçonnage : taux d'ouverture, de clic, de saisie, de signalement (GoPhish)",
+        "phishing EXPORT.csv… [--json] | training FEUILLE… --effectifs F [--mois 12] [--json]",
+        "hameçonnage (GoPhish) : taux de clic, saisie, signalement ; part du personnel formé",
         "careops.cli:_awareness",
     ),
     Command(

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "careops.declarations",
     "careops.hospiconnect",
     "careops.maturity",
+    "careops.awareness",
 ]
 
 MIDDLEWARE = [

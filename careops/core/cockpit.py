@@ -286,6 +286,13 @@ def ad_level_over_time(user, now: dt.datetime) -> dict:
     return charts.line([(_month_key(m), by_month.get(_month_key(m))) for m in months], 0, 5)
 
 
+def awareness_figures(user) -> dict | None:
+    """Share of staff trained (12 months) and the last phishing exercise's rates."""
+    from careops.awareness.services import cockpit_figures
+
+    return cockpit_figures(user)
+
+
 # --- instructors -----------------------------------------------------------------------------
 
 
@@ -353,6 +360,7 @@ def build(user, now: dt.datetime | None = None) -> dict[str, Any]:
         data["audits_due"] = audits_due(user, now)
         data["alerts"] = alerts(user, now)
         data["changes"] = status_changes(user, now)
+        data["awareness"] = awareness_figures(user)
     if who["establishment"] or who["ars"] or who["ans"]:
         data["chart_status"] = status_per_domain(user)
         data["chart_findings"] = findings_over_time(user, now)

@@ -86,6 +86,13 @@ PRODUCERS: tuple[Producer, ...] = (
         _("Auto-évaluation de la maturité (diagnostic, NIS 2) validée comme preuve"),
         ("D1.O4", "D1BIS.O4", "AAPMS.O1", "AAPMS.O5"),
     ),
+    Producer(
+        "awareness",
+        "awareness:index",
+        _("Sensibilisation"),
+        _("Campagnes de formation (part du personnel formé) et exercices d'hameçonnage"),
+        ("AAPMS.O3",),
+    ),
 )
 
 

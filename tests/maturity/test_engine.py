@@ -1,5 +1,5 @@
 """Questionnaires as data, their scoring (hand-checked), conditions, pre-filling, properties;
-GoPhish results exports as GoPhish writes them; the CLI without Django."""
+the CLI without Django (GoPhish exports: tests/awareness)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from careops.hospiconnect.engine.tables import TableError
 from careops.maturity.engine import questionnaire as engine
-from careops.maturity.engine.awareness import read_campaigns, read_results
 
 
 @pytest.fixture(scope="module")
@@ -185,58 +183,6 @@ def test_more_good_answers_never_lower_the_level(data):
         assert after.level >= before.level
 
 
-GOPHISH_HEADER = "id,status,ip,latitude,longitude,send_date,reported,modified_date,email,first_name,last_name,position"
-
-
-def gophish_csv(path, rows):
-    lines = [GOPHISH_HEADER]
-    for index, (status, reported, position) in enumerate(rows):
-        sent = (
-            "2027-03-02T09:15:00.123456789Z"
-            if status not in ("Scheduled", "Error")
-            else "0001-01-01T00:00:00Z"
-        )
-        lines.append(
-            f"r{index:06d},{status},203.0.113.{index % 250},0,0,{sent},{str(reported).lower()},"
-            f"2027-03-02T10:00:00Z,agent{index}@chu.test,Prénom,Nom,{position}"
-        )
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def test_gophish_results_rates_hand_checked(tmp_path):
-    rows = (
-        [("Email Sent", False, "Infirmier")] * 4
-        + [("Email Opened", True, "Infirmier")] * 2
-        + [("Clicked Link", False, "Médecin")] * 2
-        + [("Submitted Data", False, "Médecin"), ("Submitted Data", True, "'=Administratif")]
-        + [("Error", False, "Infirmier"), ("Scheduled", False, "Médecin")]
-    )
-    campaign = read_results(gophish_csv(tmp_path / "Campagne mars - Results.csv", rows))
-    totals = campaign.totals
-    assert (totals.targets, totals.delivered) == (12, 10)
-    # opened includes clicks and submissions: 2 + 2 + 2 = 6 of the 10 delivered
-    assert (totals.opened, totals.clicked, totals.submitted, totals.reported) == (6, 4, 2, 3)
-    assert totals.rate("clicked") == pytest.approx(0.4)
-    assert campaign.name == "Campagne mars" and campaign.started == "2027-03-02"
-    assert (
-        campaign.by_position["Médecin"].clicked == 3
-        and campaign.by_position["Médecin"].delivered == 3
-    )
-    assert "=Administratif" in campaign.by_position  # GoPhish's formula escaping undone
-
-
-def test_campaigns_in_date_order_and_a_wrong_file_refused(tmp_path):
-    first = gophish_csv(tmp_path / "B - Results.csv", [("Clicked Link", False, "x")])
-    second = gophish_csv(tmp_path / "A - Results.csv", [("Email Sent", False, "x")])
-    second.write_text(second.read_text().replace("2027-03-02", "2027-01-10"), encoding="utf-8")
-    assert [c.name for c in read_campaigns([first, second])] == ["A", "B"]
-    other = tmp_path / "other.csv"
-    other.write_text("nom,prénom\nx,y\n", encoding="utf-8")
-    with pytest.raises(TableError, match="ce n'est pas un export « Results » de GoPhish"):
-        read_results(other)
-
-
 def test_cli_without_django(tmp_path):
     answers = tmp_path / "reponses.yaml"
     answers.write_text(
@@ -265,15 +211,6 @@ def test_cli_without_django(tmp_path):
         check=False,
     )
     assert wrong.returncode == 2 and "répond au questionnaire « nis2-art21 »" in wrong.stderr
-    export = gophish_csv(tmp_path / "Campagne - Results.csv", [("Clicked Link", True, "Médecin")])
-    done = subprocess.run(
-        [sys.executable, "-c", probe, "awareness", "phishing", str(export)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "clic 100 %" in done.stdout and "signalement 100 %" in done.stdout
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""``careops maturity score`` and ``careops awareness phishing``, without Django or a database."""
+"""``careops maturity score|list|nis2``, without Django or a database."""
 
 from __future__ import annotations
 
@@ -163,46 +163,3 @@ def _pathways(args) -> int:
         print("À confirmer par un instructeur de l'ARS de la région de la structure.")
     return 0
 
-
-def awareness_main(argv: list[str], prog: str = "careops awareness") -> int:
-    parser = argparse.ArgumentParser(
-        prog=prog, description="Sensibilisation : exercices d'hameçonnage, sans base de données."
-    )
-    sub = parser.add_subparsers(dest="action", required=True)
-    phishing = sub.add_parser(
-        "phishing", help="taux d'ouverture, de clic, de saisie et de signalement d'exports GoPhish"
-    )
-    phishing.add_argument(
-        "files", nargs="+", type=Path, help="exports « Results » de GoPhish (CSV), un par campagne"
-    )
-    phishing.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-
-    from careops.hospiconnect.engine.tables import TableError
-    from careops.maturity.engine.awareness import read_campaigns
-
-    try:
-        campaigns = read_campaigns(args.files)
-    except TableError as exc:
-        print(f"Erreur : {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        json.dump([c.as_json() for c in campaigns], sys.stdout, ensure_ascii=False, indent=2)
-        sys.stdout.write("\n")
-        return 0
-    for campaign in campaigns:
-        t = campaign.totals
-        print(
-            f"{campaign.name} ({campaign.started or 'date inconnue'}) : {t.delivered} courriels reçus sur {t.targets}"
-        )
-        print(
-            f"  ouverture {_pct(t.rate('opened'))}, clic {_pct(t.rate('clicked'))}, "
-            f"saisie {_pct(t.rate('submitted'))}, signalement {_pct(t.rate('reported'))}"
-        )
-        for position, rates in sorted(campaign.by_position.items()):
-            print(
-                f"    {position} : clic {_pct(rates.rate('clicked'))}, saisie {_pct(rates.rate('submitted'))} ({rates.delivered})"
-            )
-        for status, count in campaign.unknown_statuses.items():
-            print(f"  ! statut inconnu « {status} » : {count} cible(s) non comptée(s)")
-    return 0

@@ -11,6 +11,9 @@ target reported the e-mail. The file name is « <campaign> - Results.csv ».
 Rates are over the targets the e-mail reached: opened, clicked, submitted (each includes the
 further steps) and reported; per campaign, and per ``position`` (the profession, when the
 target groups carry it).
+
+Only counts leave this module: no address, name, IP or position of a single target, and never
+what a target typed (GoPhish keeps that in the « Events » export's ``details``, which is refused).
 """
 
 from __future__ import annotations
@@ -79,24 +82,38 @@ def _unescape(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:2] in ("=", "+", "-", "@") else value
 
 
-def read_results(path: Path) -> Campaign:
+def campaign_name(file_name: str) -> str:
+    """« Campagne mars - Results.csv » → « Campagne mars » (GoPhish names its exports so)."""
+    stem = Path(file_name).name.rsplit(".", 1)[0]
+    return stem.removesuffix(" - Results").strip() or stem
+
+
+def read_results(path: Path, file_name: str | None = None) -> Campaign:
     """One GoPhish results export → the campaign's rates (TableError in French when the file is
-    not a GoPhish results export)."""
+    not a GoPhish results export). ``file_name``: the name the user gave the file, when ``path``
+    is a temporary copy."""
     path = Path(path)
+    shown = file_name or path.name
     if not path.is_file():
-        raise TableError(f"{path.name} : fichier introuvable")
+        raise TableError(f"{shown} : fichier introuvable")
     encoding = detect_encoding(path)
-    name = path.stem.removesuffix(" - Results").strip() or path.stem
+    name = campaign_name(shown)
     totals = Rates()
     by_position: dict[str, Rates] = defaultdict(Rates)
     unknown: dict[str, int] = defaultdict(int)
     starts: list[str] = []
     with path.open(encoding=encoding, newline="") as handle:
         reader = csv.DictReader(handle)
-        missing = [column for column in REQUIRED if column not in (reader.fieldnames or [])]
+        found = set(reader.fieldnames or [])
+        if {"message", "details"} <= found and "status" not in found:
+            raise TableError(
+                f"{shown} : c'est l'export « Events » de GoPhish (journal des événements, avec ce "
+                "que les cibles ont saisi) ; careops ne le lit pas : importez l'export « Results »."
+            )
+        missing = [column for column in REQUIRED if column not in found]
         if missing:
             raise TableError(
-                f"{path.name} : ce n'est pas un export « Results » de GoPhish (colonnes manquantes : "
+                f"{shown} : ce n'est pas un export « Results » de GoPhish (colonnes manquantes : "
                 f"{', '.join(missing)} ; trouvées : {', '.join(reader.fieldnames or [])})"
             )
         try:
@@ -117,9 +134,9 @@ def read_results(path: Path) -> Campaign:
                 if delivered and sent and not sent.startswith("0001"):
                     starts.append(sent[:10])
         except csv.Error as exc:
-            raise TableError(f"{path.name}, ligne {reader.line_num} : {exc}") from exc
+            raise TableError(f"{shown}, ligne {reader.line_num} : {exc}") from exc
     if not totals.targets:
-        raise TableError(f"{path.name} : aucune cible dans l'export")
+        raise TableError(f"{shown} : aucune cible dans l'export")
     started = min(starts) if starts else None
     if started:
         try:

@@ -1,0 +1,1 @@
+"""Awareness: training campaigns (share of staff trained) and phishing exercises (AAP MS)."""

@@ -1,0 +1,629 @@
+"""Awareness: training campaigns, attendance imports, headcounts, shares, phishing exercises.
+
+Every write goes through here (views only call these functions); every read a user reaches goes
+through ``scope.restrict``. Imports are all or nothing: the whole file is read and checked before
+anything is written. The uploaded files are read from a private temporary folder and never kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from careops import archives
+from careops.awareness.engine import phishing as phishing_engine
+from careops.awareness.engine import training as engine
+from careops.awareness.models import (
+    Attendance,
+    CampaignStatus,
+    PhishingCampaign,
+    StaffHeadcount,
+    TrainingCampaign,
+    TrainingSession,
+)
+from careops.compliance import services as compliance
+from careops.core import audit, spreadsheet
+from careops.tenancy import scope
+from careops.tenancy.models import Organisation
+
+logger = logging.getLogger("careops.awareness")
+
+# Which programme items each kind of evidence serves (AAP MS « sensibiliser les professionnels »;
+# the criteria reading these kinds are in careops/catalogue/referential/aapms-v0.1.yaml).
+EVIDENCE_ITEMS = {"awareness_training": ["AAPMS.O3"], "phishing_exercise": ["AAPMS.O3"]}
+TABLE_EXTENSIONS = {"csv", "txt", "xlsx"}
+MAX_UPLOAD = 10 * 1024 * 1024
+XLSX_LIMITS = archives.Limits(max_total=100 * 1024 * 1024, max_ratio=200, max_files=1000)
+DEFAULT_MONTHS = 12
+
+
+# --- uploads -----------------------------------------------------------------------------------
+
+
+def _checked_upload(upload, extensions=TABLE_EXTENSIONS) -> tuple[str, bytes]:
+    """The user's file name and content, or a French ValidationError (type, size, content)."""
+    name = Path(upload.name or "").name
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in extensions:
+        raise ValidationError(
+            _("« %(name)s » : fichier %(types)s attendu.")
+            % {"name": name or "?", "types": ", ".join(sorted(extensions)).upper()}
+        )
+    limit = min(MAX_UPLOAD, settings.UPLOAD_MAX_BYTES)
+    if upload.size is not None and upload.size > limit:
+        raise ValidationError(
+            _("« %(name)s » dépasse la taille maximale de %(mib)s Mio.")
+            % {"name": name, "mib": limit // (1024 * 1024)}
+        )
+    data = b"".join(upload.chunks())
+    if not data:
+        raise ValidationError(_("« %(name)s » est vide.") % {"name": name})
+    if len(data) > limit:
+        raise ValidationError(_("« %(name)s » dépasse la taille maximale.") % {"name": name})
+    if extension == "xlsx":
+        try:
+            archives.check_zip(io.BytesIO(data), XLSX_LIMITS, name)
+        except archives.ArchiveError as exc:
+            raise ValidationError(str(exc)) from exc
+    elif b"\x00" in data[:65536] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValidationError(_("« %(name)s » n'est pas un fichier texte.") % {"name": name})
+    return name, data
+
+
+def _read_with(data: bytes, name: str, reader):
+    """Run ``reader(path)`` on a private temporary copy of the upload (removed afterwards)."""
+    with archives.temporary_folder(prefix="careops-awareness-") as folder:
+        suffix = Path(name).suffix.lower() or ".csv"
+        path = Path(folder) / f"upload{suffix}"
+        path.write_bytes(data)
+        path.chmod(0o600)
+        return reader(path)
+
+
+def _refusal(exc: engine.TableError) -> ValidationError:
+    problems = getattr(exc, "problems", None)
+    if problems:
+        head = str(exc).split("\n", 1)[0]
+        return ValidationError([head, *[p.as_text() for p in problems]])
+    return ValidationError(str(exc))
+
+
+# --- structures ----------------------------------------------------------------------------------
+
+
+class Structures:
+    """The structures of a node's subtree, found by FINESS or by name (case, accents aside)."""
+
+    def __init__(self, node: Organisation):
+        self.node = node
+        self.nodes = list(node.subtree())
+        self.by_key: dict[str, Organisation] = {}
+        for org in self.nodes:
+            self.by_key.setdefault(engine.fold(org.name), org)
+            if org.finess:
+                self.by_key[org.finess] = org
+
+    def find(self, text: str) -> Organisation | None:
+        text = text.strip()
+        return self.by_key.get(text.replace(" ", "")) or self.by_key.get(engine.fold(text))
+
+    def names(self) -> str:
+        return ", ".join(org.name for org in self.nodes[:12])
+
+
+def _resolve(rows, structures: Structures, default: Organisation, shown: str) -> dict:
+    """Organisation of each row's structure (the default when the row names none)."""
+    found, problems = {}, []
+    for row in rows:
+        if not row.structure:
+            found[row.line] = default
+            continue
+        org = structures.find(row.structure)
+        if org is None:
+            problems.append(
+                _(
+                    "%(file)s, ligne %(line)s : structure inconnue « %(name)s » (structures : %(known)s)"
+                )
+                % {
+                    "file": shown,
+                    "line": row.line,
+                    "name": row.structure,
+                    "known": structures.names(),
+                }
+            )
+        found[row.line] = org
+    if problems:
+        raise ValidationError(
+            [_("%(file)s : fichier refusé, rien n'est importé.") % {"file": shown}, *problems[:20]]
+        )
+    return found
+
+
+# --- training campaigns --------------------------------------------------------------------------
+
+
+def create_campaign(user, organisation: Organisation, **fields) -> TrainingCampaign:
+    if not scope.can(user, "change", organisation):
+        raise PermissionDenied(_("Vous ne pouvez pas créer de campagne pour cette organisation."))
+    if fields["ends_on"] < fields["starts_on"]:
+        raise ValidationError({"ends_on": [_("La fin précède le début.")]})
+    campaign = TrainingCampaign.objects.create(organisation=organisation, created_by=user, **fields)
+    audit.record(
+        user,
+        "awareness.campaign.create",
+        campaign,
+        organisation,
+        f"campagne de formation « {campaign.title} » créée",
+    )
+    return campaign
+
+
+def _check_open(user, campaign: TrainingCampaign) -> None:
+    if not scope.can(user, "change", campaign):
+        raise PermissionDenied(_("Vous ne pouvez pas modifier cette campagne."))
+    if campaign.status != CampaignStatus.OPEN:
+        raise ValidationError(_("Cette campagne est clôturée : créez-en une nouvelle."))
+
+
+def add_session(user, campaign: TrainingCampaign, **fields) -> TrainingSession:
+    _check_open(user, campaign)
+    if fields["date"] > compliance.today_in_paris() + dt.timedelta(days=366):
+        raise ValidationError({"date": [_("La séance est à plus d'un an.")]})
+    session = TrainingSession.objects.create(campaign=campaign, **fields)
+    audit.record(
+        user,
+        "awareness.session.create",
+        session,
+        campaign.organisation,
+        f"séance du {session.date:%d/%m/%Y} ajoutée à « {campaign.title} »",
+    )
+    return session
+
+
+def import_attendance(
+    user, session: TrainingSession, upload, default_structure: Organisation | None = None
+) -> dict:
+    """Replace the session's attendance with a sign-in sheet or LMS export; all or nothing."""
+    campaign = session.campaign
+    _check_open(user, campaign)
+    default = default_structure or campaign.organisation
+    if not default.path.startswith(campaign.organisation.path):
+        raise ValidationError(_("La structure par défaut n'appartient pas à la campagne."))
+    name, data = _checked_upload(upload)
+    today = compliance.today_in_paris()
+    try:
+        sheet = _read_with(
+            data,
+            name,
+            lambda path: engine.read_sheet(path, session.date, today=today, file_name=name),
+        )
+    except engine.TableError as exc:
+        logger.warning("attendance import refused for session %s: %s", session.pk, exc)
+        raise _refusal(exc) from exc
+    orgs = _resolve(sheet.rows, Structures(campaign.organisation), default, name)
+    with transaction.atomic():
+        session.attendances.all().delete()
+        Attendance.objects.bulk_create(
+            Attendance(
+                session=session,
+                structure=orgs[row.line],
+                line=row.line,
+                last_name=row.last_name[:150],
+                first_name=row.first_name[:150],
+                email=row.email[:254],
+                profession=row.profession[:150],
+                date=row.date,
+                present=row.present,
+            )
+            for row in sheet.rows
+        )
+        session.source_name, session.imported_at = name[:200], timezone.now()
+        session.save(update_fields=["source_name", "imported_at"])
+        audit.record(
+            user,
+            "awareness.attendance.import",
+            session,
+            campaign.organisation,
+            f"émargement « {name} » importé pour la séance du {session.date:%d/%m/%Y} : "
+            f"{len(sheet.rows)} ligne(s), {len(sheet.people)} personne(s)",
+        )
+    outside = sum(1 for r in sheet.rows if not campaign.starts_on <= r.date <= campaign.ends_on)
+    return sheet.as_json() | {"outside": outside}
+
+
+def save_headcount(user, organisation: Organisation, profession: str, headcount: int):
+    if not scope.can(user, "change", organisation):
+        raise PermissionDenied(
+            _("Vous ne pouvez pas modifier les effectifs de cette organisation.")
+        )
+    profession = " ".join(profession.split())
+    if not profession:
+        raise ValidationError({"profession": [_("La profession est obligatoire.")]})
+    existing = next(
+        (
+            h
+            for h in StaffHeadcount.objects.filter(organisation=organisation)
+            if engine.fold(h.profession) == engine.fold(profession)
+        ),
+        None,
+    )
+    if existing is None:
+        existing = StaffHeadcount(organisation=organisation, profession=profession)
+    existing.headcount, existing.updated_by = headcount, user
+    existing.save()
+    audit.record(
+        user,
+        "awareness.headcount.update",
+        existing,
+        organisation,
+        f"effectif « {existing.profession} » : {headcount}",
+    )
+    return existing
+
+
+def import_headcounts(user, node: Organisation, upload) -> int:
+    """Structure (optional: the node), profession, headcount; all or nothing; returns rows."""
+    if not scope.can(user, "change", node):
+        raise PermissionDenied(
+            _("Vous ne pouvez pas modifier les effectifs de cette organisation.")
+        )
+    name, data = _checked_upload(upload)
+    try:
+        rows = _read_with(data, name, lambda path: engine.read_headcount(path, file_name=name))
+    except engine.TableError as exc:
+        raise _refusal(exc) from exc
+    orgs = _resolve(rows, Structures(node), node, name)
+    refused = [org.name for org in set(orgs.values()) if not scope.can(user, "change", org)]
+    if refused:
+        raise PermissionDenied(_("Effectifs hors de votre périmètre : %s") % ", ".join(refused))
+    with transaction.atomic():
+        for row in rows:
+            org = orgs[row.line]
+            for other in StaffHeadcount.objects.filter(organisation=org):
+                if engine.fold(other.profession) == engine.fold(row.profession):
+                    other.delete()
+            StaffHeadcount.objects.create(
+                organisation=org, profession=row.profession, headcount=row.count, updated_by=user
+            )
+        audit.record(
+            user,
+            "awareness.headcount.import",
+            None,
+            node,
+            f"effectifs « {name} » importés : {len(rows)} ligne(s)",
+        )
+    return len(rows)
+
+
+# --- shares --------------------------------------------------------------------------------------
+
+
+def _people(attendances) -> list[engine.Person]:
+    rows = [
+        engine.Attendance(
+            a.pk,
+            a.last_name,
+            a.first_name,
+            a.email,
+            a.profession,
+            str(a.structure_id),
+            a.date,
+            a.present,
+        )
+        for a in attendances
+    ]
+    people, _merged = engine.dedupe(rows)
+    return people
+
+
+def _report(attendances, headcounts, start, end, professions: list[str] | None = None):
+    labels = {}
+    counts = []
+    wanted = {engine.fold(p) for p in professions or [] if p.strip()}
+    for h in headcounts.select_related("organisation"):
+        if wanted and engine.fold(h.profession) not in wanted:
+            continue
+        labels[str(h.organisation_id)] = h.organisation.name
+        counts.append(engine.Headcount(str(h.organisation_id), h.profession, h.headcount))
+    attendances = list(attendances.select_related("structure"))
+    for a in attendances:
+        labels.setdefault(str(a.structure_id), a.structure.name)
+    people = _people(attendances)
+    if wanted:
+        people = [p for p in people if engine.fold(p.profession) in wanted]
+    return engine.shares(people, counts, start, end, labels)
+
+
+def report(user, node: Organisation, end: dt.date, months: int = DEFAULT_MONTHS) -> engine.Report:
+    """Share of staff trained over ``months`` months ending ``end`` in the node's subtree, per
+    structure and profession; the total is the node's roll-up (a GHT over its hospitals)."""
+    return report_over(user, [node], end, months)
+
+
+def report_over(user, nodes, end: dt.date, months: int = DEFAULT_MONTHS) -> engine.Report:
+    """The same over the subtrees of several nodes (the members of a pool), counted together;
+    only what the user may see is read."""
+    start = engine.period_ending(end, months)
+    where = Q(pk__in=[])
+    for node in nodes:
+        where |= Q(path__startswith=node.path)
+    structures = Organisation.objects.filter(where).values("pk")
+    attendances = scope.restrict(Attendance.objects.all(), user).filter(
+        structure__in=structures, date__gte=start, date__lte=end
+    )
+    headcounts = scope.restrict(StaffHeadcount.objects.all(), user).filter(
+        organisation__in=structures
+    )
+    return _report(attendances, headcounts, start, end)
+
+
+def campaign_report(user, campaign: TrainingCampaign) -> engine.Report:
+    """The campaign's own share: its attendance over the headcount of its audience."""
+    attendances = scope.restrict(Attendance.objects.all(), user).filter(session__campaign=campaign)
+    headcounts = scope.restrict(StaffHeadcount.objects.all(), user).filter(
+        organisation__path__startswith=campaign.organisation.path
+    )
+    professions = [p for p in campaign.audience_professions.split(",") if p.strip()]
+    return _report(attendances, headcounts, campaign.starts_on, campaign.ends_on, professions)
+
+
+def close_campaign(user, campaign: TrainingCampaign):
+    """Close: the campaign's share is frozen and filed as awareness evidence (AAP MS)."""
+    _check_open(user, campaign)
+    result = campaign_report(user, campaign)
+    if not result.total.trained:
+        raise ValidationError(
+            _("Aucune personne formée : importez un émargement avant de clôturer.")
+        )
+    if not result.total.headcount:
+        raise ValidationError(
+            _(
+                "Aucun effectif pour le public de la campagne : saisissez les effectifs avant de clôturer."
+            )
+        )
+    effective = min(campaign.ends_on, compliance.today_in_paris())
+    data = result.as_json()
+    with transaction.atomic():
+        evidence = compliance.create_evidence(
+            user,
+            campaign.organisation,
+            "awareness_training",
+            _("Campagne de formation « %(title)s » : %(share)s du personnel formé")
+            % {"title": campaign.title, "share": engine.percent(result.total.share)},
+            compliance.RevisionInput(
+                effective_date=effective,
+                attributes={
+                    "trained": result.total.trained,
+                    "headcount": result.total.headcount,
+                    "share": round(result.total.share or 0, 4),
+                    "period_start": campaign.starts_on.isoformat(),
+                    "period_end": campaign.ends_on.isoformat(),
+                    "campaign_id": campaign.pk,
+                    "sessions": campaign.sessions.count(),
+                    "by_profession": {
+                        p.label: f"{p.trained}/{p.headcount}" for p in result.professions
+                    },
+                },
+                comment=_("Campagne de formation menée et émargements importés dans careops."),
+            ),
+            item_codes=EVIDENCE_ITEMS["awareness_training"],
+            source="awareness",
+        )
+        campaign.result, campaign.status = data, CampaignStatus.CLOSED
+        campaign.closed_at, campaign.evidence_id = timezone.now(), evidence.pk
+        campaign.save(update_fields=["result", "status", "closed_at", "evidence_id"])
+        audit.record(
+            user,
+            "awareness.campaign.close",
+            campaign,
+            campaign.organisation,
+            f"campagne de formation « {campaign.title} » clôturée : "
+            f"{result.total.trained}/{result.total.headcount}",
+        )
+    return evidence
+
+
+def report_rows(report_: engine.Report) -> list[list]:
+    """The report as rows for CSV/XLSX (one per structure × profession, then the totals)."""
+    period = f"{report_.start:%d/%m/%Y} – {report_.end:%d/%m/%Y}"
+    rows = [
+        [
+            _("Période"),
+            _("Structure"),
+            _("Profession"),
+            _("Personnes formées"),
+            _("Effectif"),
+            _("Part formée (%)"),
+        ]
+    ]
+
+    def pct(share):
+        return round(share.share * 100, 1) if share.share is not None else ""
+
+    for structure in report_.structures:
+        for p in structure.professions:
+            rows.append([period, structure.label, p.label, p.trained, p.headcount, pct(p)])
+        t = structure.total
+        rows.append([period, structure.label, _("Toutes"), t.trained, t.headcount, pct(t)])
+    for p in report_.professions:
+        rows.append([period, _("Ensemble"), p.label, p.trained, p.headcount, pct(p)])
+    t = report_.total
+    rows.append([period, _("Ensemble"), _("Toutes"), t.trained, t.headcount, pct(t)])
+    return rows
+
+
+def export_csv(rows: list[list]) -> str:
+    out = io.StringIO()
+    writer = spreadsheet.csv_writer(out)
+    writer.writerows(rows)
+    return "\ufeff" + out.getvalue()
+
+
+def export_xlsx(rows: list[list], title: str) -> bytes:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.title = title[:31]
+    for row in rows:
+        spreadsheet.append_row(sheet, row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+# --- phishing ------------------------------------------------------------------------------------
+
+
+def import_phishing(user, organisation: Organisation, upload) -> PhishingCampaign:
+    """A GoPhish « Results » export → the campaign's counts and its evidence (never identities)."""
+    if not scope.can(user, "change", organisation):
+        raise PermissionDenied(_("Vous ne pouvez pas importer d'exercice pour cette organisation."))
+    name, data = _checked_upload(upload, {"csv"})
+    digest = hashlib.sha256(data).hexdigest()
+    already = PhishingCampaign.objects.filter(
+        organisation=organisation, source_sha256=digest
+    ).first()
+    if already:
+        raise ValidationError(
+            _("« %(name)s » est déjà importé (campagne « %(campaign)s »).")
+            % {"name": name, "campaign": already.name}
+        )
+    try:
+        result = _read_with(
+            data, name, lambda path: phishing_engine.read_results(path, file_name=name)
+        )
+    except engine.TableError as exc:
+        raise ValidationError(str(exc)) from exc
+    started = dt.date.fromisoformat(result.started) if result.started else None
+    if started and started > compliance.today_in_paris():
+        raise ValidationError(_("« %(name)s » : campagne datée du futur.") % {"name": name})
+    t = result.totals
+    with transaction.atomic():
+        campaign = PhishingCampaign.objects.create(
+            organisation=organisation,
+            name=result.name[:200],
+            started_on=started,
+            source_sha256=digest,
+            targets=t.targets,
+            delivered=t.delivered,
+            opened=t.opened,
+            clicked=t.clicked,
+            submitted=t.submitted,
+            reported=t.reported,
+            by_position={
+                position: {
+                    k: getattr(r, k)
+                    for k in ("delivered", "opened", "clicked", "submitted", "reported")
+                }
+                for position, r in result.by_position.items()
+            },
+            unknown_statuses=result.unknown_statuses,
+            imported_by=user,
+        )
+        if t.delivered:
+            evidence = compliance.create_evidence(
+                user,
+                organisation,
+                "phishing_exercise",
+                _(
+                    "Exercice d'hameçonnage « %(name)s » : %(clicked)s de clic, %(reported)s de signalement"
+                )
+                % {
+                    "name": campaign.name,
+                    "clicked": engine.percent(campaign.rate("clicked")),
+                    "reported": engine.percent(campaign.rate("reported")),
+                },
+                compliance.RevisionInput(
+                    effective_date=started or compliance.today_in_paris(),
+                    attributes={
+                        "delivered": t.delivered,
+                        "opened_rate": round(t.rate("opened") or 0, 4),
+                        "clicked_rate": round(t.rate("clicked") or 0, 4),
+                        "submitted_rate": round(t.rate("submitted") or 0, 4),
+                        "reported_rate": round(t.rate("reported") or 0, 4),
+                        "campaign_id": campaign.pk,
+                    },
+                    comment=_(
+                        "Export « Results » de GoPhish importé dans careops (taux seulement)."
+                    ),
+                ),
+                item_codes=EVIDENCE_ITEMS["phishing_exercise"],
+                source="awareness",
+            )
+            campaign.evidence_id = evidence.pk
+            campaign.save(update_fields=["evidence_id"])
+        audit.record(
+            user,
+            "awareness.phishing.import",
+            campaign,
+            organisation,
+            f"exercice d'hameçonnage « {campaign.name} » importé : {t.delivered} courriels reçus",
+        )
+    return campaign
+
+
+def phishing_rows(campaigns) -> list[list]:
+    rows = [
+        [
+            _("Organisation"),
+            _("Campagne"),
+            _("Envoyée le"),
+            _("Cibles"),
+            _("Courriels reçus"),
+            _("Ouverture (%)"),
+            _("Clic (%)"),
+            _("Saisie (%)"),
+            _("Signalement (%)"),
+        ]
+    ]
+    for c in campaigns:
+        rates = [c.rate(k) for k in ("opened", "clicked", "submitted", "reported")]
+        rows.append(
+            [
+                c.organisation.name,
+                c.name,
+                c.started_on.strftime("%d/%m/%Y") if c.started_on else "",
+                c.targets,
+                c.delivered,
+                *[round(r * 100, 1) if r is not None else "" for r in rates],
+            ]
+        )
+    return rows
+
+
+# --- cockpit -------------------------------------------------------------------------------------
+
+
+def cockpit_figures(user) -> dict | None:
+    """The share of staff trained in the last 12 months over the user's scope, and the last
+    phishing exercise's rates (None when there is nothing to show)."""
+    today = compliance.today_in_paris()
+    start = engine.period_ending(today, DEFAULT_MONTHS)
+    headcounts = scope.restrict(StaffHeadcount.objects.all(), user)
+    attendances = scope.restrict(Attendance.objects.all(), user).filter(
+        date__gte=start, date__lte=today
+    )
+    last = (
+        scope.restrict(PhishingCampaign.objects.all(), user)
+        .select_related("organisation")
+        .order_by("-started_on", "-pk")
+        .first()
+    )
+    if not headcounts.exists() and last is None:
+        return None
+    figures: dict = {"phishing": last}
+    if headcounts.exists():
+        figures["training"] = _report(attendances, headcounts, start, today).total
+        figures["start"], figures["end"] = start, today
+    return figures

@@ -1,0 +1,296 @@
+"""Awareness engines on real files: sign-in sheets (cp1252 with ;, UTF-8 with BOM and , an XLSX
+LMS export), staff headcounts, shares hand-checked, deduplication, malformed files refused with
+their lines; GoPhish « Results » exports as GoPhish writes them; the CLI without Django."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from careops.awareness.engine import training
+from careops.awareness.engine.phishing import read_campaigns, read_results
+from careops.hospiconnect.engine.tables import TableError
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "awareness"
+SHEET = EXAMPLES / "emargement-2026-03-12.csv"  # Windows-1252, « ; », CRLF
+LMS = EXAMPLES / "export-lms.csv"  # UTF-8 with BOM, « , »
+HEADCOUNT = EXAMPLES / "effectifs.csv"
+MARCH = EXAMPLES / "Campagne mars 2026 - Results.csv"
+OCTOBER = EXAMPLES / "Campagne octobre 2026 - Results.csv"
+TODAY = dt.date(2026, 12, 1)
+END = dt.date(2026, 11, 30)
+
+PROBE = (
+    "import sys; from careops.cli import main\n"
+    "try:\n    main(sys.argv[1:])\n"
+    "except SystemExit as exit:\n    code = exit.code\n"
+    "assert 'django' not in sys.modules, 'Django imported'\nsys.exit(code)\n"
+)
+
+
+def run_cli(*args):
+    return subprocess.run(
+        [sys.executable, "-c", PROBE, "awareness", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_sign_in_sheet_in_windows_1252_with_french_headers():
+    sheet = training.read_sheet(SHEET, today=TODAY)
+    assert sheet.columns == {
+        "last_name": "NOM",
+        "first_name": "Prénom",
+        "profession": "Fonction",
+        "structure": "Établissement",
+        "date": "Date",
+        "status": "Émargement",
+    }
+    assert len(sheet.rows) == 6 and sheet.absent == 1  # « Absente »
+    assert sheet.rows[1].profession == "Aide-soignant" and sheet.rows[0].date == dt.date(
+        2026, 3, 12
+    )
+    # « DUPONT Marie Infirmier » and « Dupont Marie infirmier »: one person
+    assert sheet.merged == [[2, 5]]
+    assert len(sheet.people) == 4
+
+
+def test_lms_export_with_bom_commas_full_names_and_completion_status():
+    sheet = training.read_sheet(LMS, today=TODAY)
+    assert sheet.columns["full_name"] == "Nom complet"
+    assert sheet.columns["email"] == "Adresse e-mail"
+    assert sheet.columns["status"] == "Statut"
+    first = sheet.rows[0]
+    assert (first.last_name, first.first_name, first.email) == (
+        "DUPONT",
+        "Marie",
+        "marie.dupont@ch-alpha.test",
+    )
+    assert first.date == dt.date(2026, 6, 15)  # « 2026-06-15 14:32 »
+    assert [r.present for r in sheet.rows] == [True, False, True, True, True, True]  # En cours
+    assert sheet.merged == [[4, 5]]  # the same address in another case
+
+
+def test_dedupe_joins_a_name_without_address_to_the_one_with_it():
+    rows = training.read_sheet(SHEET, today=TODAY).rows + training.read_sheet(LMS, today=TODAY).rows
+    people, merged = training.dedupe(rows)
+    marie = next(p for p in people if p.last_name == "DUPONT")
+    assert marie.email == "marie.dupont@ch-alpha.test"
+    assert marie.date == dt.date(2026, 6, 15)  # the latest attendance
+    assert len(people) == 7  # Marie, Paul, Luc, Julie, Sophie, Hugo, Emma
+    # two people named alike in two professions stay two people
+    twins = [
+        training.Attendance(2, "MARTIN", "Paul", "", "Infirmier", "", dt.date(2026, 1, 1), True),
+        training.Attendance(3, "MARTIN", "Paul", "", "Médecin", "", dt.date(2026, 1, 1), True),
+    ]
+    assert len(training.dedupe(twins)[0]) == 2
+
+
+def test_shares_hand_checked_per_structure_and_profession_with_roll_up():
+    rows = training.read_sheet(SHEET, today=TODAY).rows + training.read_sheet(LMS, today=TODAY).rows
+    people, _ = training.dedupe(rows)
+    headcounts = training.read_headcount(HEADCOUNT)
+    start = training.period_ending(END, 12)
+    assert start == dt.date(2025, 12, 1)
+    report = training.shares(people, headcounts, start, END)
+    by_structure = {s.label: s for s in report.structures}
+    alpha, beta = by_structure["CH Alpha"], by_structure["CH Bêta"]
+    # CH Alpha: Marie and Sophie (nurses), Paul (care assistant), Emma (doctor) over 10 + 8 + 4
+    assert (alpha.total.trained, alpha.total.headcount) == (4, 22)
+    assert {p.label: (p.trained, p.headcount) for p in alpha.professions} == {
+        "Aide-soignant": (1, 8),
+        "Infirmier": (2, 10),
+        "Médecin": (1, 4),
+    }
+    # CH Bêta: Luc (nurse), Julie (administrative); Hugo trained 01/10/2025 is before the period
+    assert (beta.total.trained, beta.total.headcount) == (2, 8)
+    assert (report.total.trained, report.total.headcount) == (6, 30)
+    assert report.total.share == pytest.approx(0.2)
+    nurses = next(p for p in report.professions if p.label == "Infirmier")
+    assert (nurses.trained, nurses.headcount) == (3, 16)
+    assert training.percent(nurses.share) == "18,8 %"
+    assert report.warnings == []
+
+
+def test_twelve_month_periods_and_more_trained_than_staff():
+    assert training.period_ending(dt.date(2027, 3, 15)) == dt.date(2026, 3, 16)
+    assert training.period_ending(dt.date(2028, 2, 29)) == dt.date(2027, 3, 1)
+    assert training.period_ending(dt.date(2026, 12, 31), 1) == dt.date(2026, 12, 1)
+    person = training.Person("k", "A", "B", "", "Infirmier", "", dt.date(2026, 5, 1))
+    report = training.shares(
+        [person, training.Person("j", "C", "D", "", "Sage-femme", "", dt.date(2026, 5, 1))],
+        [training.Headcount("", "infirmier", 0)],
+        dt.date(2026, 1, 1),
+        dt.date(2026, 12, 31),
+    )
+    assert report.total.trained == 2
+    assert any("sans effectif déclaré : Ensemble / Sage-femme" in w for w in report.warnings)
+
+
+def test_an_xlsx_lms_export(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["E-MAIL", "NOM", "PRÉNOM", "Catégorie professionnelle", "Statut", "Terminé le"])
+    sheet.append(
+        [
+            "a.b@ehpad.test",
+            "BLANC",
+            "Alice",
+            "Aide-soignant",
+            "Complété",
+            dt.datetime(2026, 5, 4, 10, 0),
+        ]
+    )
+    sheet.append(["c.d@ehpad.test", "NOIR", "Chloé", "Infirmier", "Non commencé", None])
+    path = tmp_path / "lms.xlsx"
+    workbook.save(path)
+    read = training.read_sheet(path, default_date=dt.date(2026, 5, 1), today=TODAY)
+    assert [(r.email, r.present, r.date) for r in read.rows] == [
+        ("a.b@ehpad.test", True, dt.date(2026, 5, 4)),
+        ("c.d@ehpad.test", False, dt.date(2026, 5, 1)),  # no date: the session's
+    ]
+
+
+def test_malformed_sheet_lists_every_bad_line_and_imports_nothing(tmp_path):
+    bad = tmp_path / "emargement.csv"
+    bad.write_text(
+        "Nom,Prénom,Courriel,Profession,Date,Présence\n"
+        "DUPONT,Marie,marie.dupont@ch.test,Infirmier,12/03/2026,oui\n"
+        "MARTIN,Paul,paul.martin(at)ch.test,Infirmier,12/03/2026,oui\n"
+        "LEROY,Anne,,Médecin,31/02/2026,oui\n"
+        "ROUX,Julie,,Administratif,12/03/2026,peut-être\n"
+        ",,,Infirmier,12/03/2026,oui\n"
+        "PETIT,Hugo,,Infirmier,12/03/2030,oui\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(training.TrainingError) as caught:
+        training.read_sheet(bad, today=TODAY)
+    message = str(caught.value)
+    assert "fichier refusé, rien n'est importé (5 problème(s))" in message
+    assert "ligne 3, colonne « Courriel » : adresse électronique illisible" in message
+    assert "ligne 4, colonne « Date » : date illisible « 31/02/2026 »" in message
+    assert "ligne 5, colonne « Présence » : présence illisible « peut-être »" in message
+    assert "ligne 6 : ni nom ni adresse électronique" in message
+    assert "ligne 7 : date future" in message
+    assert [p.line for p in caught.value.problems] == [3, 4, 5, 6, 7]
+
+
+def test_files_that_are_not_sign_in_sheets(tmp_path):
+    other = tmp_path / "liste.csv"
+    other.write_text("Matériel;Quantité\nPC;3\n", encoding="utf-8")
+    with pytest.raises(
+        TableError, match="colonne\\(s\\) obligatoire\\(s\\) introuvable\\(s\\) : profession"
+    ):
+        training.read_sheet(other, default_date=TODAY, today=TODAY)
+    undated = tmp_path / "sans-date.csv"
+    undated.write_text("Nom;Profession\nDUPONT;Infirmier\n", encoding="utf-8")
+    with pytest.raises(TableError, match="indiquez la date de la séance"):
+        training.read_sheet(undated, today=TODAY)
+    counts = tmp_path / "effectifs.csv"
+    counts.write_text("Profession;Effectif\nInfirmier;12,5\nInfirmier;3\n", encoding="utf-8")
+    with pytest.raises(training.TrainingError) as caught:
+        training.read_headcount(counts)
+    assert "ligne 2 : effectif illisible « 12,5 »" in str(caught.value)
+    assert "ligne 3 : « ensemble / Infirmier » déjà donné" not in str(
+        caught.value
+    )  # line 2 refused
+
+
+GOPHISH_HEADER = "id,status,ip,latitude,longitude,send_date,reported,modified_date,email,first_name,last_name,position"
+
+
+def gophish_csv(path, rows):
+    lines = [GOPHISH_HEADER]
+    for index, (status, reported, position) in enumerate(rows):
+        sent = (
+            "2027-03-02T09:15:00.123456789Z"
+            if status not in ("Scheduled", "Error")
+            else "0001-01-01T00:00:00Z"
+        )
+        lines.append(
+            f"r{index:06d},{status},203.0.113.{index % 250},0,0,{sent},{str(reported).lower()},"
+            f"2027-03-02T10:00:00Z,agent{index}@chu.test,Prénom,Nom,{position}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_gophish_results_rates_hand_checked(tmp_path):
+    rows = (
+        [("Email Sent", False, "Infirmier")] * 4
+        + [("Email Opened", True, "Infirmier")] * 2
+        + [("Clicked Link", False, "Médecin")] * 2
+        + [("Submitted Data", False, "Médecin"), ("Submitted Data", True, "'=Administratif")]
+        + [("Error", False, "Infirmier"), ("Scheduled", False, "Médecin")]
+    )
+    campaign = read_results(gophish_csv(tmp_path / "Campagne mars - Results.csv", rows))
+    totals = campaign.totals
+    assert (totals.targets, totals.delivered) == (12, 10)
+    # opened includes clicks and submissions: 2 + 2 + 2 = 6 of the 10 delivered
+    assert (totals.opened, totals.clicked, totals.submitted, totals.reported) == (6, 4, 2, 3)
+    assert totals.rate("clicked") == pytest.approx(0.4)
+    assert campaign.name == "Campagne mars" and campaign.started == "2027-03-02"
+    assert (
+        campaign.by_position["Médecin"].clicked == 3
+        and campaign.by_position["Médecin"].delivered == 3
+    )
+    assert "=Administratif" in campaign.by_position  # GoPhish's formula escaping undone
+
+
+def test_the_shipped_gophish_exports_as_papaparse_writes_them():
+    """CRLF, no final newline, RFC 3339 nanosecond dates with offsets, quoted and escaped cells."""
+    march, october = read_campaigns([OCTOBER, MARCH])  # oldest first
+    assert (march.name, march.started) == ("Campagne mars 2026", "2026-03-10")
+    t = march.totals
+    assert (t.targets, t.delivered, t.opened, t.clicked, t.submitted, t.reported) == (
+        12, 11, 7, 5, 2, 2,
+    )  # fmt: skip
+    t = october.totals
+    assert (t.delivered, t.opened, t.clicked, t.submitted, t.reported) == (11, 3, 1, 0, 6)
+    assert "-Direction, achats" in october.by_position  # quoted, formula escape undone
+    assert set(march.as_json()) == {"name", "started", "totals", "by_position", "unknown_statuses"}
+    assert "agent" not in json.dumps(march.as_json())  # no address leaves the engine
+
+
+def test_wrong_files_refused(tmp_path):
+    first = gophish_csv(tmp_path / "B - Results.csv", [("Clicked Link", False, "x")])
+    second = gophish_csv(tmp_path / "A - Results.csv", [("Email Sent", False, "x")])
+    second.write_text(second.read_text().replace("2027-03-02", "2027-01-10"), encoding="utf-8")
+    assert [c.name for c in read_campaigns([first, second])] == ["A", "B"]
+    other = tmp_path / "other.csv"
+    other.write_text("nom,prénom\nx,y\n", encoding="utf-8")
+    with pytest.raises(TableError, match="ce n'est pas un export « Results » de GoPhish"):
+        read_results(other)
+    events = tmp_path / "Campagne - Events.csv"
+    events.write_text(
+        'campaign_id,email,time,message,details\n1,a@b.test,2027-03-02T10:00:00Z,Submitted Data,"{""payload"":{""password"":[""x""]}}"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(TableError, match="c'est l'export « Events » de GoPhish"):
+        read_results(events)
+
+
+def test_cli_without_django():
+    done = run_cli("phishing", MARCH, OCTOBER)
+    assert done.returncode == 0, done.stderr
+    assert "Campagne mars 2026 (2026-03-10) : 11 courriels reçus sur 12" in done.stdout
+    assert "clic 45,5 %, saisie 18,2 %, signalement 18,2 %" in done.stdout
+    done = run_cli("training", SHEET, LMS, "--effectifs", HEADCOUNT, "--fin", "30/11/2026")
+    assert done.returncode == 0, done.stderr
+    assert (
+        "Période du 01/12/2025 au 30/11/2026 : 6 personne(s) formée(s) sur 30, soit 20 %"
+        in done.stdout
+    )
+    assert "CH Alpha : 4/22 (18,2 %)" in done.stdout and "Infirmier : 3/16 (18,8 %)" in done.stdout
+    done = run_cli("training", SHEET, "--effectifs", HEADCOUNT, "--fin", "2026-11-30", "--json")
+    data = json.loads(done.stdout)
+    assert data["total"] == {"label": "Ensemble", "trained": 4, "headcount": 30, "share": 4 / 30}
+    refused = run_cli("training", HEADCOUNT, "--effectifs", HEADCOUNT)
+    assert refused.returncode == 2 and "Erreur" in refused.stderr
