@@ -258,10 +258,16 @@ def backup(out: Path, progress: Progress = _quiet) -> dict[str, Any]:
     progress(f"stockage des preuves ({store.describe()})…")
     total_bytes = 0
     copied: set[str] = set()
+    corrupted: list[str] = []
     for name in store.iter_names():
         target = partial / "storage" / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        with store.open(name) as handle, target.open("wb") as copy:  # verified read
+        try:
+            handle = store.open(name)  # verified read
+        except store_module.StoredObjectCorrupted:
+            corrupted.append(name)  # logged by the store; the rest is still backed up
+            continue
+        with handle, target.open("wb") as copy:
             for chunk in handle.chunks(store_module.CHUNK):
                 copy.write(chunk)
                 total_bytes += len(chunk)
@@ -269,7 +275,7 @@ def backup(out: Path, progress: Progress = _quiet) -> dict[str, Any]:
         if len(copied) % 200 == 0:
             progress(f"  {len(copied)} objet(s) copiés")
     objects = len(copied)
-    missing = sorted({ref.name for ref in store_module.references()} - copied)
+    missing = sorted({ref.name for ref in store_module.references()} - copied - set(corrupted))
     if missing:
         logger.error("sauvegarde : %s fichier(s) nommés en base absents du stockage", len(missing))
     progress(f"  {objects} objet(s), {total_bytes} octets")
@@ -288,6 +294,7 @@ def backup(out: Path, progress: Progress = _quiet) -> dict[str, Any]:
             "objects": objects,
             "bytes": total_bytes,
             "missing": missing,
+            "corrupted": corrupted,
         },
         "referential": referential,
         "encryption_key_fingerprint": key_fingerprint(),

@@ -243,21 +243,17 @@ class S3EvidenceStorage(ContentAddressed, Storage):
         return f"seau S3 {self.bucket}{where}" + (f", préfixe {self.prefix}" if self.prefix else "")
 
     def _make_client(self, timeout: float, attempts: int):
-        import boto3
-        from botocore.config import Config
+        from careops.s3client import s3_client
 
-        return boto3.client(
-            "s3",
-            endpoint_url=self.endpoint_url,
-            region_name=self.region,
-            aws_access_key_id=self._access_key,
-            aws_secret_access_key=self._secret_key,
-            config=Config(
-                s3={"addressing_style": self.addressing_style},
-                connect_timeout=min(timeout, 10),
-                read_timeout=timeout,
-                retries={"max_attempts": attempts, "mode": "standard"},
-            ),
+        return s3_client(
+            self.endpoint_url,
+            self.region,
+            self._access_key,
+            self._secret_key,
+            connect_timeout=min(timeout, 10),
+            read_timeout=timeout,
+            attempts=attempts,
+            addressing_style=self.addressing_style,
         )
 
     @property

@@ -128,6 +128,23 @@ def test_a_tampered_backup_is_refused_before_anything_is_touched(installation, t
         call_command("careops_platform", "check", str(out))
 
 
+def test_a_corrupted_object_is_left_out_and_named_the_rest_is_backed_up(
+    installation, settings, tmp_path, capsys
+):
+    from careops.compliance.models import EvidenceFile
+
+    victim = EvidenceFile.objects.order_by("pk").first()
+    (settings.MEDIA_ROOT / victim.file.name).write_bytes(b"abime")
+    out = tmp_path / "sauvegarde"
+    with pytest.raises(SystemExit) as exit_code:
+        call_command("careops_platform", "backup", str(out))
+    assert exit_code.value.code == 1
+    assert "1 objet(s) altéré(s), non copiés" in capsys.readouterr().err
+    storage = json.loads((out / "manifest.json").read_text())["storage"]
+    assert storage["corrupted"] == [victim.file.name] and storage["objects"] == 1
+    assert not storage["missing"]
+
+
 def test_backup_refuses_a_folder_that_is_not_empty(installation, tmp_path):
     (tmp_path / "occupé").mkdir()
     (tmp_path / "occupé" / "autre").write_text("x")

@@ -40,26 +40,18 @@ def probe_s3_object_lock(target: S3Target, now: dt.datetime | None = None) -> Ch
     must be refused. The probe object stays until its retention ends (documented cost).
     """
     try:
-        import boto3
-        from botocore.config import Config
         from botocore.exceptions import BotoCoreError, ClientError
+
+        from careops.s3client import s3_client
     except ImportError:
         return CheckResult("object_lock", ERROR, "boto3 n'est pas installé : sonde S3 impossible")
     now = now or dt.datetime.now(dt.UTC)
-    client = boto3.client(
-        "s3",
-        endpoint_url=target.endpoint_url,
-        region_name=target.region,
-        aws_access_key_id=target.access_key,
-        aws_secret_access_key=target.secret_key,
-        config=Config(
-            retries={"max_attempts": 2},
-            connect_timeout=10,
-            read_timeout=30,
-            proxies={"http": target.proxy_url, "https": target.proxy_url}
-            if target.proxy_url
-            else None,
-        ),
+    client = s3_client(
+        target.endpoint_url,
+        target.region,
+        target.access_key,
+        target.secret_key,
+        proxy_url=target.proxy_url,
     )
     details: dict = {"bucket": target.bucket}
     try:

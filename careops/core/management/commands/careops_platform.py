@@ -49,10 +49,15 @@ class Command(BaseCommand):
                     "La clé de chiffrement n'est pas dans la sauvegarde : la conserver à part "
                     f"(empreinte {manifest['encryption_key_fingerprint']})."
                 )
-                if manifest["storage"]["missing"]:
+                missing, corrupted = (
+                    manifest["storage"]["missing"],
+                    manifest["storage"]["corrupted"],
+                )
+                if missing or corrupted:
                     self.stderr.write(
-                        f"ATTENTION : {len(manifest['storage']['missing'])} fichier(s) nommés en "
-                        "base absents du stockage (careops storage verify)."
+                        f"ATTENTION : {len(missing)} fichier(s) nommés en base absents du stockage "
+                        f"et {len(corrupted)} objet(s) altéré(s), non copiés (careops storage "
+                        "verify) ; le reste est sauvegardé."
                     )
                     sys.exit(1)
                 audit.record(None, "core.platform.backup", None, None, f"sauvegarde : {folder}")
