@@ -1,11 +1,11 @@
 """Observability overhead benchmark (issue 18, part 4): the same pages served with and without the
 request-id and metrics middleware, requests interleaved in one process, in the same run.
 
-Claim: counting every request (latency histogram per route name, request id, log context) costs
-well under a millisecond per page, i.e. a few per cent of the lightest page, in the default
-single-process mode (``careops run``) and in the multi-process mode of production
-(``CAREOPS_METRICS_DIR``, files shared by gunicorn workers); and a scrape of /metrics (database
-and queue figures, uncached) stays in the tens of milliseconds on the demo data.
+Measures: what counting every request (latency histogram per route name, request id, log
+context) adds to real pages, in the default single-process mode (``careops run``) and in the
+multi-process mode of production (``CAREOPS_METRICS_DIR``, files shared by gunicorn workers);
+what the two middleware cost alone around an empty view; and how long an uncached scrape of
+/metrics (database and queue figures) takes on the demo data.
 
 Usage:
     python benchmarks/observability.py [--runs 300] [--write]

@@ -76,6 +76,8 @@ DEFAULTS: dict[str, Any] = {
     # Name of the backups repository holding careops' own backup (its verification age is a
     # metric of its own), and PEM certificates whose expiry dates are exported.
     "METRICS_PLATFORM_REPOSITORY": "",
+    # host:port where "careops worker" serves its own /metrics (machines without a web node).
+    "METRICS_WORKER_LISTEN": "",
     "METRICS_CERTIFICATES": "",
     # Evidence store (careops/core/storage.py, docs/platform-storage.md): "local" (DATA_DIR/media)
     # or "s3"; the keys are best given as files (CAREOPS_STORAGE_SECRET_KEY_FILE) or left empty
@@ -335,6 +337,7 @@ def metrics_settings(config: dict[str, Any]) -> dict[str, Any]:
         "dir": folder or os.environ.get("PROMETHEUS_MULTIPROC_DIR", ""),
         "platform_repository": str(config["METRICS_PLATFORM_REPOSITORY"] or ""),
         "certificates": split(str(config["METRICS_CERTIFICATES"] or "")),
+        "worker_listen": str(config["METRICS_WORKER_LISTEN"] or ""),
         "state_ttl": 15.0,  # seconds the database/queue figures are reused between scrapes
     }
 

@@ -119,6 +119,8 @@ def _configured_secrets() -> list[str]:
                 values.update(part.strip() for part in value.split(","))
         values.add(str(settings.DATABASES["default"].get("PASSWORD") or ""))
         values.add(str(getattr(settings, "EMAIL_HOST_PASSWORD", "") or ""))
+        for provider in getattr(settings, "SOCIALACCOUNT_PROVIDERS", {}).values():
+            values.update(str(app.get("secret") or "") for app in provider.get("APPS", []))
         _known_secrets = sorted((v for v in values if len(v) >= 8), key=len, reverse=True)
     return _known_secrets
 

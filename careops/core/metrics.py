@@ -486,6 +486,37 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def serve(listen: str):
+    """Serve /metrics (same access rules) from a background thread of this process, on
+    ``host:port``: for ``careops worker`` on machines without a web node
+    (``CAREOPS_METRICS_WORKER_LISTEN``). Returns the server (``shutdown()`` stops it)."""
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from django.core.handlers.wsgi import WSGIRequest
+
+    host, _, port = listen.rpartition(":")
+
+    def application(environ, start_response):
+        request = WSGIRequest(environ)
+        if request.path == "/metrics":
+            response = metrics_view(request)
+        else:
+            response = HttpResponse(status=404)
+        start_response(f"{response.status_code} {response.reason_phrase}", list(response.items()))
+        return [response.content]
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 (the base class's name)
+            pass
+
+    server = make_server(
+        host.strip("[]") or "127.0.0.1", int(port), application, handler_class=QuietHandler
+    )
+    threading.Thread(target=server.serve_forever, name="careops-metrics", daemon=True).start()
+    logger.info("métriques du worker servies sur %s/metrics", listen)
+    return server
+
+
 def child_exit(server, worker) -> None:
     """gunicorn ``child_exit`` hook: drop a dead worker's in-progress gauges at once."""
     if settings.METRICS["dir"]:

@@ -22,7 +22,7 @@ from huey import SqliteHuey
 from prometheus_client.parser import text_string_to_metric_families
 
 from careops import config
-from careops.core import logs
+from careops.core import logs, metrics
 from tests.conftest import PASSWORD
 
 TOKEN = "jeton-de-supervision-0123456789abcdef"
@@ -340,6 +340,32 @@ def test_processes_sharing_the_metrics_folder_add_up_and_dead_ones_are_kept(tmp_
     assert "histogram_archive.db" in names
     # the first process's own file was folded; only the last process's remains beside the archive
     assert len([n for n in names if n.startswith("histogram_") and n[10:-3].isdigit()]) == 1
+
+
+def test_a_worker_without_web_node_serves_its_own_metrics(db):
+    """``CAREOPS_METRICS_WORKER_LISTEN``: careops worker answers /metrics itself, same rules."""
+    import urllib.error
+    import urllib.request
+
+    with metrics_settings(state_ttl=3600):
+        scrape()  # the database figures, read here (the server thread reuses them)
+        server = metrics.serve("127.0.0.1:18301")
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:18301/metrics", timeout=30) as answer:
+                body = answer.read().decode()
+            assert "careops_task_queue_pending" in body and "careops_tasks_total" in body
+            with pytest.raises(urllib.error.HTTPError) as other:
+                urllib.request.urlopen("http://127.0.0.1:18301/", timeout=30)
+            assert other.value.code == 404
+            with override_settings(
+                METRICS={**settings.METRICS, "networks": [ipaddress.ip_network("10.0.0.0/8")]}
+            ):
+                with pytest.raises(urllib.error.HTTPError) as refused:
+                    urllib.request.urlopen("http://127.0.0.1:18301/metrics", timeout=30)
+            assert refused.value.code == 403
+        finally:
+            server.shutdown()
+            server.server_close()
 
 
 # --- request ids and log lines ----------------------------------------------------------------

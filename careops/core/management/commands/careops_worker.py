@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from huey.contrib.djhuey import HUEY
 
@@ -25,4 +26,8 @@ class Command(BaseCommand):
             check_worker_health=True,
         )
         self.stdout.write(f"careops worker : {options['workers']} {options['worker_type']}(s)")
+        if settings.METRICS["worker_listen"]:  # docs/observability.md
+            from careops.core.metrics import serve
+
+            serve(settings.METRICS["worker_listen"])
         consumer.run()
