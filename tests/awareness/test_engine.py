@@ -16,7 +16,7 @@ from careops.awareness.engine import training
 from careops.awareness.engine.phishing import read_campaigns, read_results
 from careops.hospiconnect.engine.tables import TableError
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "awareness"
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "awareness-examples"
 SHEET = EXAMPLES / "emargement-2026-03-12.csv"  # Windows-1252, « ; », CRLF
 LMS = EXAMPLES / "export-lms.csv"  # UTF-8 with BOM, « , »
 HEADCOUNT = EXAMPLES / "effectifs.csv"
