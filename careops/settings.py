@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "careops.declarations",
     "careops.hospiconnect",
     "careops.maturity",
+    "careops.exercises",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ SECTIONS = {
     "declarations": (_("Déclarations"), "declarations:index"),
     "hospiconnect": (_("HospiConnect"), "hospiconnect:index"),
     "maturity": (_("Maturité"), "maturity:index"),
+    "exercises": (_("Exercices de crise"), "exercises:index"),
     "core": (_("Journal"), "core:audit"),
     "mfa": (_("Double authentification"), "mfa_index"),
 }

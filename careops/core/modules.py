@@ -86,6 +86,13 @@ PRODUCERS: tuple[Producer, ...] = (
         _("Auto-évaluation de la maturité (diagnostic, NIS 2) validée comme preuve"),
         ("D1.O4", "D1BIS.O4", "AAPMS.O1", "AAPMS.O5"),
     ),
+    Producer(
+        "exercises",
+        "exercises:index",
+        _("Exercices de crise"),
+        _("Exercice de crise planifié, conduit et clos par un RETEX validé"),
+        ("D1.O3", "D1BIS.O3"),
+    ),
 )
 
 
