@@ -101,7 +101,7 @@ class Participant(models.Model):
     function = models.CharField(_("fonction dans l'établissement"), max_length=120, blank=True)
 
     class Meta:
-        ordering = ["kind", "pk"]
+        ordering = ["pk"]
         verbose_name = _("participant")
 
     def __str__(self) -> str:
