@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from careops.continuity.models import ActionStatus  # the same statuses as PCA actions
 from careops.exercises.engine.clock import format_elapsed
 
 
@@ -216,12 +217,6 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return self.text[:60]
-
-
-class ActionStatus(models.TextChoices):
-    OPEN = "open", _("à faire")
-    IN_PROGRESS = "in_progress", _("en cours")
-    DONE = "done", _("terminée")
 
 
 class RetexAction(models.Model):

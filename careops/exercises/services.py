@@ -101,10 +101,15 @@ def plan(
     return exercise
 
 
-def _check_planned(user, exercise: Exercise) -> None:
+def _check(user, exercise: Exercise, allowed: bool, refusal: str) -> None:
     _require(user, "change", exercise)
-    if not exercise.is_planned:
-        raise ValidationError(_("L'exercice a commencé : la chronologie ne se modifie plus."))
+    if not allowed:
+        raise ValidationError(refusal)
+
+
+def _check_planned(user, exercise: Exercise) -> None:
+    refusal = _("L'exercice a commencé : la chronologie ne se modifie plus.")
+    _check(user, exercise, exercise.is_planned, refusal)
 
 
 def save_inject(user, exercise: Exercise, inject: Inject) -> Inject:
@@ -220,9 +225,8 @@ def move_clock(user, exercise: Exercise, move: str) -> Exercise:
 
 
 def _check_live(user, exercise: Exercise) -> None:
-    _require(user, "change", exercise)
-    if not exercise.is_live:
-        raise ValidationError(_("L'exercice n'est pas en cours : démarrez-le d'abord."))
+    refusal = _("L'exercice n'est pas en cours : démarrez-le d'abord.")
+    _check(user, exercise, exercise.is_live, refusal)
 
 
 def deliver(user, exercise: Exercise, inject: Inject) -> Inject:
@@ -296,11 +300,8 @@ def grid_results(exercise: Exercise):
 
 
 def _check_retex(user, exercise: Exercise) -> None:
-    _require(user, "change", exercise)
-    if exercise.status != ExerciseStatus.ENDED:
-        raise ValidationError(
-            _("Le RETEX se rédige une fois l'exercice terminé et avant sa validation.")
-        )
+    refusal = _("Le RETEX se rédige une fois l'exercice terminé et avant sa validation.")
+    _check(user, exercise, exercise.status == ExerciseStatus.ENDED, refusal)
 
 
 def save_summary(user, exercise: Exercise, summary: str) -> None:
@@ -471,7 +472,6 @@ def link_continuity(user, exercise: Exercise, pca_exercise_id: int | None) -> No
 def record_in_continuity(user, exercise: Exercise, campaign_id: int):
     """Record this exercise as a PCA field exercise of a BIA campaign (date, participants,
     decisions, RETEX and actions copied), linked, so that it is entered once."""
-    from careops.continuity.models import ActionStatus as PcaStatus
     from careops.continuity.models import Exercise as PcaExercise
     from careops.continuity.models import ExerciseKind
     from careops.continuity.models import RetexAction as PcaAction
@@ -504,9 +504,7 @@ def record_in_continuity(user, exercise: Exercise, campaign_id: int):
                 description=a.description,
                 owner=a.owner,
                 due_on=a.due_on,
-                status={"open": PcaStatus.OPEN, "in_progress": PcaStatus.IN_PROGRESS}.get(
-                    a.status, PcaStatus.DONE
-                ),
+                status=a.status,
             )
             for a in exercise.actions.all()
         )
