@@ -15,7 +15,7 @@ from tests.exercises.journeys import plan_run_and_retex
 
 # the outermost elements that stick out of a 390 px viewport (for the failure message)
 WIDEST = """() => [...document.querySelectorAll('body *')]
-  .filter(e => e.getBoundingClientRect().right > 391 && !e.closest('.table-wrap'))
+  .filter(e => e.getBoundingClientRect().right > 391)
   .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
