@@ -40,9 +40,19 @@ def test_library_ships_the_four_scenarios_with_roles_injects_and_grid():
     assert {"direction_medicale", "cadre_sante"} <= {r.id for r in ransomware.roles}
 
 
-def test_same_version_twice_is_the_same_bytes():
-    """A shipped version is read back identically (its digest is what an exercise records)."""
-    assert scenarios.read(SHIPPED).sha256 == scenarios.load("rancongiciel-dpi", "1").sha256
+# A shipped version never changes (an exercise records the digest it was planned with): a
+# correction goes into a new file, <id>-v<next version>.yaml, added here.
+SHIPPED_DIGESTS = {
+    "compromission-prestataire-v1.yaml": "23feab2e172f41ee8e569ce3548af8c126da8304d5f49e420e35d994c8ab402e",
+    "fuite-donnees-v1.yaml": "e45fe87efc137ed3ee4cfae39ae91019011dc2e407b6d100cdfc1e7570ed567b",
+    "perte-active-directory-v1.yaml": "d46299aec6fcee2de7fb6b1da8e3c5dea38401e4bbe084355a2758c9a86a374b",
+    "rancongiciel-dpi-v1.yaml": "8274240c22b4998a59a2d3a095e2f9fe49a0b1d2d7847fc43b31bdd1973ffaba",
+}
+
+
+def test_shipped_versions_stay_byte_identical():
+    found = {p.name: scenarios.read(p).sha256 for p in scenarios.files()}
+    assert found == SHIPPED_DIGESTS
 
 
 def _broken(tmp_path, replace: tuple[str, str], name="rancongiciel-dpi-v1.yaml") -> Path:
