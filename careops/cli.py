@@ -58,6 +58,13 @@ def _awareness(args: list[str]) -> int:
     return awareness_main(args, prog="careops awareness")
 
 
+def _exercises(args: list[str]) -> int:
+    """``careops exercises scenarios|show …``: the scenario library alone, without Django."""
+    from careops.exercises.engine.cli import main as exercises_main
+
+    return exercises_main(args, prog="careops exercises")
+
+
 def _remote_access(args: list[str]) -> int:
     """``careops remote-access check …``: the D3 engine alone (no database, no Django)."""
     from careops.remote_access.engine.cli import main as remote_access_main
@@ -211,6 +218,13 @@ COMMANDS: list[Command] = [
         "phishing EXPORT.csv… [--json] | training FEUILLE… --effectifs F [--mois 12] [--json]",
         "hameçonnage (GoPhish) : taux de clic, saisie, signalement ; part du personnel formé",
         "careops.cli:_awareness",
+    ),
+    Command(
+        ("exercises",),
+        ENGINES,
+        "scenarios [FICHIERS…] [--json] | show SCÉNARIO [--json]",
+        "exercices de crise : liste et valide la bibliothèque de scénarios, affiche un scénario",
+        "careops.cli:_exercises",
     ),
     Command(
         ("hospiconnect",),

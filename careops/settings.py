@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "careops.hospiconnect",
     "careops.maturity",
     "careops.awareness",
+    "careops.exercises",
 ]
 
 MIDDLEWARE = [

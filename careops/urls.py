@@ -22,6 +22,7 @@ urlpatterns = [
     path("hospiconnect/", include("careops.hospiconnect.urls")),
     path("maturite/", include("careops.maturity.urls")),
     path("sensibilisation/", include("careops.awareness.urls")),
+    path("exercices/", include("careops.exercises.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),

@@ -32,6 +32,7 @@ from careops.core import charts
 from careops.declarations.choices import State, Verdict
 from careops.declarations.models import Candidacy, ItemReview
 from careops.directory.models import Audit
+from careops.exercises.models import ActionStatus, RetexAction
 from careops.exposure.models import Finding, FindingStatus, RunStatus, ScanRun, Severity
 from careops.tenancy import scope
 from careops.tenancy.choices import Role
@@ -208,6 +209,24 @@ def alerts(user, now: dt.datetime) -> dict[str, list]:
     return {"stale_backups": stale, "critical_findings": critical}
 
 
+def retex_actions(user, today: dt.date) -> list[dict[str, Any]]:
+    """Open crisis-exercise RETEX actions, overdue first then by due date."""
+    found = (
+        scope.restrict(RetexAction.objects.exclude(status=ActionStatus.DONE), user)
+        .select_related("exercise__organisation")
+        .order_by("due_on", "pk")[:LIMIT]
+    )
+    return [
+        {
+            "action": a,
+            "exercise": a.exercise,
+            "organisation": a.exercise.organisation.name,
+            "late": a.due_on < today,
+        }
+        for a in found
+    ]
+
+
 def status_changes(user, now: dt.datetime) -> list[StatusChange]:
     return list(
         scope.restrict(
@@ -361,6 +380,7 @@ def build(user, now: dt.datetime | None = None) -> dict[str, Any]:
         data["alerts"] = alerts(user, now)
         data["changes"] = status_changes(user, now)
         data["awareness"] = awareness_figures(user)
+        data["retex_actions"] = retex_actions(user, today)
     if who["establishment"] or who["ars"] or who["ans"]:
         data["chart_status"] = status_per_domain(user)
         data["chart_findings"] = findings_over_time(user, now)

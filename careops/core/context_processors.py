@@ -19,6 +19,7 @@ SECTIONS = {
     "hospiconnect": (_("HospiConnect"), "hospiconnect:index"),
     "maturity": (_("Maturité"), "maturity:index"),
     "awareness": (_("Sensibilisation"), "awareness:index"),
+    "exercises": (_("Exercices de crise"), "exercises:index"),
     "core": (_("Journal"), "core:audit"),
     "mfa": (_("Double authentification"), "mfa_index"),
 }

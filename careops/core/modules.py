@@ -93,6 +93,13 @@ PRODUCERS: tuple[Producer, ...] = (
         _("Campagnes de formation (part du personnel formé) et exercices d'hameçonnage"),
         ("AAPMS.O3",),
     ),
+    Producer(
+        "exercises",
+        "exercises:index",
+        _("Exercices de crise"),
+        _("Exercice de crise planifié, conduit et clos par un RETEX validé"),
+        ("D1.O3", "D1BIS.O3"),
+    ),
 )
 
 

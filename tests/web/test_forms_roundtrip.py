@@ -414,6 +414,12 @@ def _setup(form_class, world):
         instance.system = world["system"]
     if name == "MilestoneForm":
         instance.trajectory = world["trajectory"]
+    if form_class.__module__ == "careops.exercises.forms":
+        from careops.exercises import services as exercises
+
+        now = dt.datetime.now(dt.UTC)
+        instance.exercise = exercises.plan(world["user"], world["tree"].ej_a, "fuite-donnees", now)
+        return {}, instance
     if form_class.__module__ in {"careops.hospiconnect.forms", "careops.maturity.forms"}:
         instance.organisation = world["tree"].ej_a  # the view files it under the page's node
         return {}, instance
