@@ -16,6 +16,15 @@ from tests.conftest import PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def _urls_loaded():
+    """Import every view before the first page: on a loaded machine the live server's first
+    request (which imports them, PDF engine included) can outlast the 10 s page timeout."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - loads the URLconf and the views
+
+
 def test_self_assessment_in_the_browser(page, live_server, org_tree, make_user):  # noqa: F811
     make_user("es_rssi", org_tree.esms, username="rssi.ehpad")
     page.goto(f"{live_server.url}/accounts/login/")
