@@ -225,6 +225,8 @@ def options(args: list[str], environ: dict[str, str] | None = None) -> dict:
         "pidfile": parsed.pid,
         "preload_app": False,  # each worker loads the code: SIGHUP picks up an upgrade
         "limit_request_line": 8190,
+        # gunicorn's control socket (gunicornc) is not used: signals and systemd drive careops
+        "control_socket_disable": True,
     }
     if os.access("/dev/shm", os.W_OK):  # noqa: S108
         # heartbeat files of the workers: gunicorn creates them unlinked, off a slow disk
@@ -232,6 +234,7 @@ def options(args: list[str], environ: dict[str, str] | None = None) -> dict:
     return {
         "settings": settings,
         "machine": {"cpus": cpus, "memory_mib": memory},
+        "data_dir": conf["DATA_DIR"],
         "trusted_proxies": trusted,
         "print": parsed.print_config,
     }
@@ -250,6 +253,8 @@ def main(args: list[str]) -> int:
     if effective["print"]:
         sys.stdout.write(json.dumps(effective, indent=2, ensure_ascii=False) + "\n")
         return 0
+    # WhiteNoise warns in every worker when the collected folder is missing
+    (Path(effective["data_dir"]) / "static").mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careops.settings")
     from gunicorn.app.base import BaseApplication
 

@@ -34,6 +34,7 @@ rm -rf "$root/build"  # setuptools' scratch folder of the careops wheel
 # python_full_version < "3.11.3"), which a newer build Python does not resolve.
 "$python" -m pip wheel --quiet --disable-pip-version-check --wheel-dir "$deploy/build/wheels" \
   "async-timeout>=4.0.3"
-podman build --isolation chroot --network host --format docker --build-arg "BASE=$base" \
+podman build --isolation chroot --network host --format docker --layers=false \
+  --build-arg "BASE=$base" \
   -f "$deploy/Containerfile" -t "$image" "$deploy"
 echo "careops image: $image"

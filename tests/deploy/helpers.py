@@ -1,7 +1,7 @@
 """Real deployment pieces for tests and benchmarks: ``careops serve`` processes, nginx in front
 of them with the shipped site file, a self-signed certificate, and migrated databases.
 
-Reusable (``benchmarks/national.py`` starts its web nodes and nginx with these)::
+Meant for reuse by the scale-out test and benchmark (web nodes and nginx in front)::
 
     with serve(env, "127.0.0.1:18101") as web, nginx_site(tmp, ["127.0.0.1:18101"]) as proxy:
         httpx.get(f"{proxy.https}/healthz", verify=False)

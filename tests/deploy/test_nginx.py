@@ -44,7 +44,7 @@ def stack(tmp_path_factory, deploy_database, redis_db):
 
 
 def client(**kw) -> httpx.Client:
-    return httpx.Client(verify=False, headers=HOST, timeout=30, **kw)  # noqa: S501 self-signed
+    return httpx.Client(verify=False, headers=HOST, timeout=60, **kw)  # noqa: S501 self-signed
 
 
 def test_https_page_with_the_production_headers(stack):
@@ -172,9 +172,9 @@ def test_a_forged_x_forwarded_for_is_not_the_address_careops_records(stack):
 def test_forwarded_headers_from_a_peer_other_than_the_proxy_are_dropped(stack):
     _, web, _ = stack
     forged = {**HOST, "X-Forwarded-Proto": "https"}
-    trusted = httpx.get(f"{web.url}/accounts/login/", headers=forged)
+    trusted = httpx.get(f"{web.url}/accounts/login/", headers=forged, timeout=60)
     # 127.0.0.2 is not in CAREOPS_TRUSTED_PROXIES: careops sees plain HTTP and redirects
-    outsider = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"))
+    outsider = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=60)
     with outsider:
         untrusted = outsider.get(f"{web.url}/accounts/login/", headers=forged)
     assert trusted.status_code == 200

@@ -89,7 +89,7 @@ def test_unix_socket_access_log_and_graceful_reload(tmp_path):
     with serve(env, f"unix:{socket_path}", "--workers", "2", "--threads", "2") as web:
         # the first answer waits for a worker to import Django (slow on a loaded machine)
         http = httpx.Client(transport=httpx.HTTPTransport(uds=str(socket_path)), timeout=60)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine boots workers slowly
         while not socket_path.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         first = http.get("http://careops/healthz", headers={"X-Request-ID": "probe-1"})
