@@ -43,7 +43,7 @@ test-sqlite: install node_modules/axe-core/axe.min.js
 
 # The same suite on PostgreSQL (pytest-django creates and drops test_careops).
 test-postgres: install
-	CAREOPS_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m "not browser"
+	CAREOPS_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m "not browser and not slow"
 
 test: lint migrations-check test-sqlite test-postgres
 

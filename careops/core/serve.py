@@ -233,6 +233,7 @@ def options(args: list[str], environ: dict[str, str] | None = None) -> dict:
         settings["worker_tmp_dir"] = "/dev/shm"  # noqa: S108
     return {
         "settings": settings,
+        "metrics_dir": str(conf["METRICS_DIR"] or ""),
         "machine": {"cpus": cpus, "memory_mib": memory},
         "data_dir": conf["DATA_DIR"],
         "trusted_proxies": trusted,
@@ -259,12 +260,22 @@ def main(args: list[str]) -> int:
     from gunicorn.app.base import BaseApplication
 
     trusted = effective["trusted_proxies"]
+    metrics_dir = effective["metrics_dir"]
+
+    def child_exit(server, worker) -> None:
+        """A dead worker's live gauges leave the shared metrics folder at once (the master
+        never imports Django: prometheus_client alone)."""
+        if metrics_dir:
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(worker.pid, metrics_dir)
 
     class Server(BaseApplication):
         def load_config(self):
             for key, value in settings.items():
                 if value is not None:
                     self.cfg.set(key, value)
+            self.cfg.set("child_exit", child_exit)
 
         def load(self):
             from careops.wsgi import application
