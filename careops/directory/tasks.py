@@ -1,7 +1,7 @@
 """Huey tasks of the directory app: run an audit, and fail the audits abandoned by dead workers."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from careops.tasks import db_periodic_task, db_task
 
 from careops.directory import services
 

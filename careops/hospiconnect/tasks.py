@@ -1,6 +1,6 @@
 """Huey task of the HospiConnect app."""
 
-from huey.contrib.djhuey import db_task
+from careops.tasks import db_task
 
 from careops.hospiconnect import services
 

@@ -5,6 +5,8 @@ import logging
 from django.core.management.base import BaseCommand
 from huey.contrib.djhuey import HUEY
 
+from careops.core.queue import start_reaper
+
 
 class Command(BaseCommand):
     help = "Lance un consommateur de tâches (worker). Plusieurs peuvent tourner en parallèle."
@@ -25,4 +27,6 @@ class Command(BaseCommand):
             check_worker_health=True,
         )
         self.stdout.write(f"careops worker : {options['workers']} {options['worker_type']}(s)")
+        # tasks of dead workers (expired leases) are pushed again, by every worker
+        start_reaper(HUEY)
         consumer.run()
