@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import Q
 from huey import crontab
+
 from careops.tasks import db_periodic_task, db_task
 
 
