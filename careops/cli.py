@@ -87,6 +87,20 @@ COMMANDS: list[Command] = [
         "django:careops_worker",
     ),
     Command(
+        ("serve",),
+        PLATFORM,
+        "[--bind 127.0.0.1:8000|unix:/run/careops/web.sock] [--workers N] [--threads N]",
+        "serveur web de production (gunicorn, dimensionné d'après la machine), derrière nginx",
+        "careops.core.serve:main",
+    ),
+    Command(
+        ("scheduler",),
+        PLATFORM,
+        "[--once]",
+        "planifie les tâches périodiques une fois par minute (workers en --no-periodic)",
+        "django:careops_scheduler",
+    ),
+    Command(
         ("demo",),
         PLATFORM,
         "",

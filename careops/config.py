@@ -40,6 +40,12 @@ DEFAULTS: dict[str, Any] = {
     # Reverse proxies in front of careops that append the client to X-Forwarded-For (0: none,
     # the header is ignored; 1 behind one nginx). Client addresses of throttling and the journal.
     "TRUSTED_PROXY_COUNT": 0,
+    # careops serve: addresses of the reverse proxies whose X-Forwarded-* headers are kept (any
+    # other peer's are dropped), where it listens, and its sizing (0: computed from the machine).
+    "TRUSTED_PROXIES": "127.0.0.1,::1",
+    "WEB_BIND": "127.0.0.1:8000",
+    "WEB_WORKERS": 0,
+    "WEB_THREADS": 0,
     "SECURE_COOKIES": False,
     "ENCRYPTION_KEY": "",
     "EXPOSURE_NAMESERVERS": "",  # comma-separated resolvers for exposure audits; empty: system
