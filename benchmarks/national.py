@@ -390,9 +390,7 @@ def main() -> None:
             )
             stack.callback(stop, workers[-1])
         proxy = stack.enter_context(
-            nginx_site(
-                folder / "nginx", web, https_port=PORTS["https"], http_port=PORTS["http"]
-            )
+            nginx_site(folder / "nginx", web, https_port=PORTS["https"], http_port=PORTS["http"])
         )
         base = proxy.https
         asyncio.run(warm([f"http://{bind}" for bind in web], users))
