@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import os
 import pstats
 import statistics
 import sys
@@ -50,7 +51,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", default=f"{PG}/careops_national")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
+    load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
     env = environment(args.database, Path(tempfile.mkdtemp(prefix="careops-prof-")), "prof")
     env["CAREOPS_QUEUE_URL"] = "immediate"
     setup_django(env)
@@ -109,6 +112,35 @@ def main() -> None:
         }
         print(kind, json.dumps(out[kind], ensure_ascii=False), flush=True)
     print(json.dumps(out, ensure_ascii=False, indent=1))
+    if args.write:
+        write_results(out, args, load_start)
+
+
+def write_results(out: dict, args, load_start: str) -> None:
+    from results import replace_section
+
+    load_end = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines = [
+        "<!-- national-profile:start -->",
+        "## Où part le CPU d'une page (national_profile)",
+        "",
+        f"Machine : 2 cœurs, **partagée** (charge moyenne 1/5/15 min : {load_start} au début, "
+        f"{load_end} à la fin : les temps CPU sont gonflés par la contention). Commande : "
+        f"`python benchmarks/national_profile.py --database {args.database.rsplit('/', 1)[1]} "
+        f"--runs {args.runs} --write`. Page rendue dans le processus (client de test de Django, "
+        "toute la pile de middlewares), temps CPU du processus ; profil cProfile en temps CPU, "
+        "temps propre des fonctions regroupé par couche (≥ 2 %).",
+        "",
+        "| Page | CPU p50 (ms) | CPU p95 (ms) | requêtes SQL | répartition du CPU |",
+        "|---|---|---|---|---|",
+    ]
+    for kind, row in out.items():
+        share = ", ".join(f"{k} {v}" for k, v in row["profile_share"].items())
+        lines.append(
+            f"| {kind} | {row['cpu_p50_ms']} | {row['cpu_p95_ms']} | {row['queries']} | {share} |"
+        )
+    lines += ["<!-- national-profile:end -->", ""]
+    replace_section("national-profile", "\n".join(lines))
 
 
 if __name__ == "__main__":
