@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -409,7 +410,8 @@ def main() -> None:
 
         d = args.duration
         events = [(d * k / 10, send()) for k in range(1, 9)]
-        events += [(d * 0.4, kill_web), (d * 0.45, kill_worker)]
+        # a burst of longer tasks just before the worker dies: some are running when it does
+        events += [(d * 0.43, send(10, hold=3.0)), (d * 0.4, kill_web), (d * 0.45, kill_worker)]
         events.sort(key=lambda e: e[0])
         start = time.monotonic()
         recorder = asyncio.run(paced(base, users, d, args.think, events))
@@ -418,6 +420,10 @@ def main() -> None:
             "requests": len(recorder.samples),
             "errors": len(recorder.errors),
             "error_samples": recorder.errors[:5],
+            # 0: no answer within the client's 30 s (overload), else the HTTP status
+            "error_statuses": dict(
+                Counter(e.split(": ", 1)[1].split(" ")[0] for e in recorder.errors)
+            ),
             "after_web_kill": sum(1 for s in recorder.samples if s[0] >= killed["web"]),
             "load_end": loadavg(),
             "seconds": round(time.monotonic() - start),
@@ -511,8 +517,9 @@ def write_results(r: dict, args) -> None:
     p, t = r["paced"], r["tasks"]
     lines += [
         "",
-        f"Erreurs : **{p['errors']}** sur {p['requests']} requêtes ({p['after_web_kill']} après "
-        "la mort du nœud web, relayées par nginx vers l'autre nœud). Tâches : "
+        f"Erreurs : **{p['errors']}** sur {p['requests']} requêtes (par statut, 0 = pas de "
+        f"réponse en 30 s : {p.get('error_statuses', {})}) ; {p['after_web_kill']} requêtes "
+        "après la mort du nœud web, nginx relayant vers l'autre nœud. Tâches : "
         f"{t['enqueued']} envoyées, {t['done']} exécutées, **{t['lost']} perdues, "
         f"{t['run_twice']} exécutées deux fois** ; {t['resumed_after_kill']} reprises par "
         "l'autre worker après la mort du premier.",
