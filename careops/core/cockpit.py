@@ -217,6 +217,7 @@ def status_changes(user, now: dt.datetime) -> list[StatusChange]:
             user,
         )
         .select_related("assessment__candidate", "assessment__referential_version")
+        .defer("assessment__referential_version__data")  # the page shows its domain and title
         .order_by("-at", "-pk")[:LIMIT]
     )
 
