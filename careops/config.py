@@ -60,6 +60,9 @@ DEFAULTS: dict[str, Any] = {
     "EXPOSURE_TLS_CONNECTIONS": 5,  # TLS analysis connections at once towards one endpoint
     # Directory audits queued or running with no sign of life for this long are failed.
     "DIRECTORY_AUDIT_TIMEOUT_MINUTES": 60,
+    # Durable tasks (careops.core.queue): a running task's lease (seconds), renewed by its worker;
+    # a task whose worker stopped renewing it is enqueued again for another worker.
+    "TASK_LEASE_SECONDS": 60,
     # OpenID Connect federations offered at login, by id (each configured by CAREOPS_OIDC_<ID>_*).
     "OIDC_PROVIDERS": "",
     # Observability (docs/observability.md). Log lines: "json" or "text"; empty: JSON in

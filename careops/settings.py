@@ -247,7 +247,7 @@ if _queue == "immediate":
     HUEY = {"huey_class": "huey.MemoryHuey", "name": CONFIG["QUEUE_NAME"], "immediate": True}
 elif _queue.startswith(("redis://", "rediss://", "unix://")):
     HUEY = {
-        "huey_class": "huey.RedisHuey",
+        "huey_class": "careops.core.queue.DurableRedisHuey",
         "name": CONFIG["QUEUE_NAME"],
         "url": _queue,
         "immediate": False,
@@ -256,7 +256,7 @@ else:
     _queue_file = _queue.removeprefix("sqlite:///") if _queue else str(DATA_DIR / "queue.sqlite3")
     _config.private_file(Path(_queue_file))
     HUEY = {
-        "huey_class": "huey.SqliteHuey",
+        "huey_class": "careops.core.queue.DurableSqliteHuey",
         "name": CONFIG["QUEUE_NAME"],
         "filename": _queue_file,
         "immediate": False,
@@ -302,3 +302,4 @@ EXPOSURE_TLS_CONNECTIONS = CONFIG["EXPOSURE_TLS_CONNECTIONS"]
 # Directory audits: a queued or running audit whose worker gave no sign of life (claim or progress
 # update) for this many minutes is failed by the periodic sweeper.
 DIRECTORY_AUDIT_TIMEOUT_MINUTES = CONFIG["DIRECTORY_AUDIT_TIMEOUT_MINUTES"]
+TASK_LEASE_SECONDS = CONFIG["TASK_LEASE_SECONDS"]

@@ -1,9 +1,9 @@
 """Huey tasks of the backups app: runs, and the periodic freshness sweep of job reports."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
 
 from careops.backups import services
+from careops.tasks import db_periodic_task, db_task
 
 
 @db_task(retries=2, retry_delay=60)

@@ -236,6 +236,7 @@ def status_changes(user, now: dt.datetime) -> list[StatusChange]:
             user,
         )
         .select_related("assessment__candidate", "assessment__referential_version")
+        .defer("assessment__referential_version__data")  # the page shows its domain and title
         .order_by("-at", "-pk")[:LIMIT]
     )
 
@@ -326,14 +327,20 @@ def ars_queue(user, now: dt.datetime) -> list[dict[str, Any]]:
             "instruct",
         )
         .select_related("candidate", "referential_version")
+        .defer("referential_version__data")
         .order_by("applied_at", "pk")[:100]
     )
+    # each referential read and modelled once, not once per candidacy (it is the whole file)
+    domains = {
+        v.pk: services.domain_of(v)
+        for v in ReferentialVersion.objects.filter(pk__in={c.referential_version_id for c in found})
+    }
     rows = []
     for c in found:
         # a declaration is instructed inside the ARS window; the validation of a candidacy has
         # no published window (docs/declarations.md)
         window = (
-            services.domain_of(c.referential_version).windows.ars_instruction
+            domains[c.referential_version_id].windows.ars_instruction
             if c.state == State.DECLARED
             else None
         )

@@ -40,6 +40,7 @@ class WorkerPing(models.Model):
     worker_pid = models.IntegerField(null=True, blank=True)
     worker_host = models.CharField(max_length=255, blank=True)
     done = models.BooleanField(default=False)
+    runs = models.PositiveIntegerField(default=0)  # committed runs: exactly one once done
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -66,3 +67,31 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class TaskRecord(models.Model):
+    """The durable record of one enqueued task (careops.core.queue): what to run, where it
+    stands, who holds it and until when. A task whose worker died (lease expired) is enqueued
+    again by the reaper; a task that is done is never run again."""
+
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    STATES = [(s, s) for s in (QUEUED, RUNNING, DONE, FAILED)]
+
+    task_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=255)
+    message = models.BinaryField()  # the serialized huey message, pushed again on resume
+    priority = models.IntegerField(null=True, blank=True)
+    state = models.CharField(max_length=8, choices=STATES, default=QUEUED)
+    attempt = models.PositiveIntegerField(default=0)
+    token = models.CharField(max_length=32, blank=True)  # the holder of the current attempt
+    worker = models.CharField(max_length=255, blank=True)
+    lease_until = models.DateTimeField()
+    enqueued_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["state", "lease_until"], name="core_task_state_lease")]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.task_id} ({self.state}, attempt {self.attempt})"

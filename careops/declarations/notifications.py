@@ -8,7 +8,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db.models import Q
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+
+from careops.tasks import db_periodic_task, db_task
 
 
 def recipients(candidate, roles: set[str]) -> list[str]:

@@ -49,7 +49,12 @@ def _errors(request, exc: Exception) -> None:
 
 @login_required
 def index(request):
-    candidacies = services.visible(request.user).select_related("candidate", "referential_version")
+    # the list shows no referential: its ``data`` (the whole domain file) is not read per row
+    candidacies = (
+        services.visible(request.user)
+        .select_related("candidate", "referential_version")
+        .defer("referential_version__data")
+    )
     versions = list(ReferentialVersion.objects.filter(is_current=True).order_by("domain"))
     now = timezone.now()
     windows = [

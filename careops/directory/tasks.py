@@ -1,9 +1,9 @@
 """Huey tasks of the directory app: run an audit, and fail the audits abandoned by dead workers."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
 
 from careops.directory import services
+from careops.tasks import db_periodic_task, db_task
 
 
 @db_task(retries=1, retry_delay=60)

@@ -1,9 +1,9 @@
 """Huey tasks of the exposure app: plan a run, scan its blocks, resume dead workers, schedule."""
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
 
 from careops.exposure import services
+from careops.tasks import db_periodic_task, db_task
 
 
 @db_task(retries=2, retry_delay=30)

@@ -1,8 +1,7 @@
 """Huey task of the HospiConnect app."""
 
-from huey.contrib.djhuey import db_task
-
 from careops.hospiconnect import services
+from careops.tasks import db_task
 
 
 @db_task(retries=1, retry_delay=30)

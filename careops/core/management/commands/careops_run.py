@@ -7,6 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from huey.contrib.djhuey import HUEY
 
+from careops.core.queue import start_reaper
+
 logger = logging.getLogger("careops.run")
 
 
@@ -53,6 +55,7 @@ class Command(BaseCommand):
             consumer = HUEY.create_consumer(workers=2, worker_type="thread", periodic=True)
             consumer._set_signal_handlers = lambda: None  # the web server owns the signals
             consumer.start()
+            start_reaper(HUEY)  # tasks left running by a killed previous run are resumed
             self.stdout.write("Worker intégré démarré (2 fils).")
         url = f"http://{options['host']}:{options['port']}"
         self.stdout.write(

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from huey.contrib.djhuey import HUEY
 
+from careops.core.queue import start_reaper
+
 
 class Command(BaseCommand):
     help = "Lance un consommateur de tâches (worker). Plusieurs peuvent tourner en parallèle."
@@ -30,4 +32,6 @@ class Command(BaseCommand):
             from careops.core.metrics import serve
 
             serve(settings.METRICS["worker_listen"])
+        # tasks of dead workers (expired leases) are pushed again, by every worker
+        start_reaper(HUEY)
         consumer.run()
