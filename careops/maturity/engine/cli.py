@@ -162,4 +162,3 @@ def _pathways(args) -> int:
         print(f"Parcours proposé {proposal.pathway} : {proposal.reason}")
         print("À confirmer par un instructeur de l'ARS de la région de la structure.")
     return 0
-
