@@ -679,8 +679,14 @@ def test_syn_packets_carry_a_valid_tcp_checksum(src, dst, sport, seq, dport):
 
     from careops.exposure.engine.synscan import _checksum, _syn, _Template
 
-    packet = _Template(src, dst, sport, seq).packet(dport)
+    template = _Template(src, dst, sport, seq)
+    packet = template.packet(dport)
     assert packet == _syn(src, dst, sport, dport, seq)
+    assert template.packets([dport, 1, 65535]) == [
+        packet,
+        template.packet(1),
+        template.packet(65535),
+    ]
     assert struct.unpack("!HHI", packet[:8]) == (sport, dport, seq) and packet[13] == 0x02
     pseudo = src + dst + struct.pack("!BBH", 0, 6, len(packet))
     assert _checksum(pseudo + packet) == 0  # a receiver's check: the sum folds to 0xFFFF
