@@ -310,12 +310,26 @@ def main() -> None:
         if args.write:
             update_rows(table, note)
         return
+    section = full_section(
+        table, recalls, missing_product, products, bucket_ports, bucket_time, bucket_backoffs,
+        load_before, load_after, nmap_version.stdout.splitlines()[0],
+    )  # fmt: skip
+    print(section)
+    if args.write:
+        replace_section("exposure", section)
+
+
+def full_section(
+    table, recalls, missing_product, products, bucket_ports, bucket_time, bucket_backoffs,
+    load_before, load_after, nmap_version,
+) -> str:  # fmt: skip
+    """The whole RESULTS.md section of a run of every case."""
     lines = [
         "<!-- exposure:start -->",
         "## Audit d'exposition (exposure)",
         "",
         f"Machine : 2 cœurs **partagés avec d'autres sessions** (voir la charge par ligne), Python {sys.version.split()[0]}, "
-        f"{nmap_version.stdout.splitlines()[0]}. "
+        f"{nmap_version}. "
         f"Commande : `python benchmarks/exposure.py --write` ({time.strftime('%Y-%m-%d %H:%M')}). Laboratoire en espaces de noms réseau "
         "(tests/exposure/lab.py) ; les deux outils tournent en root dans le même espace « scanner », en alternance "
         f"({RUNS} mesures chacun, médianes) : les rapports sont pris dans la même exécution. "
@@ -343,11 +357,9 @@ def main() -> None:
         f"Charge de la machine (load average 1/5/15 min) au début : {load_before} ; à la fin : {load_after}.",
         "<!-- exposure:end -->",
         "",
+        "",
     ]
-    section = "\n".join(lines)
-    print(section)
-    if args.write:
-        replace_section("exposure", section)
+    return "\n".join(lines)
 
 
 HEADER = (
@@ -358,10 +370,10 @@ TABLE_END = "<!-- exposure:rows-end -->"
 NOTE = "<!-- exposure:partial -->"
 
 
-def update_rows(table: list[str], note: str) -> None:
+def update_rows(table: list[str], note: str, results: Path | None = None) -> None:
     """Replace the rows of the measured cases in the section (others kept), and the note
     saying when and under which load they were measured."""
-    results = Path(__file__).with_name("RESULTS.md")
+    results = results or Path(__file__).with_name("RESULTS.md")
     text = results.read_text(encoding="utf-8") if results.exists() else ""
     start, end = "<!-- exposure:start -->", "<!-- exposure:end -->"
     if start not in text or TABLE_END not in text:
@@ -378,9 +390,12 @@ def update_rows(table: list[str], note: str) -> None:
             lines.insert(lines.index(TABLE_END), row)
         else:
             lines[index] = row
-    lines = [line for line in lines if not line.startswith(NOTE)]
-    lines.insert(lines.index(TABLE_END) + 1, f"{NOTE} {note}")
-    replace_section("exposure", start + "\n".join(lines) + end + "\n", results)
+    if NOTE in lines:  # the note of a previous partial run: marker, text, blank line
+        index = lines.index(NOTE)
+        del lines[index : index + 3]
+    index = lines.index(TABLE_END) + 2  # after the table and its blank line
+    lines[index:index] = [NOTE, note, ""]
+    replace_section("exposure", start + "\n".join(lines) + end + "\n\n", results)
 
 
 if __name__ == "__main__":
