@@ -485,6 +485,46 @@ def test_sslyze_connectivity_error_keeps_the_service_and_says_why():
     assert info.protocols == [] and info.heartbleed is None
 
 
+def test_tls_analysis_process_answers_as_the_thread_does_and_is_replaced_when_gone():
+    """A run analyses TLS in a process of its own (sslyze off this process's interpreter lock):
+    the same answer as in a thread, the certificate read before kept; if that process dies, the
+    analysis runs in a thread instead of being lost."""
+    import dataclasses
+    import socket
+
+    from careops.exposure.engine import tls
+    from careops.exposure.engine.results import TlsInfo
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed once the block ends
+
+    async def run():
+        worker = await tls.AnalysisWorker.start()
+        try:
+            assert worker.alive
+            before = TlsInfo(subject="CN=x", self_signed=True)
+            in_process = await tls.analyse(
+                "127.0.0.1", port, None, NOW, before, timeout=1.0, worker=worker
+            )
+            worker.process.kill()
+            await worker.process.wait()
+            assert not worker.alive
+            again = await tls.analyse(
+                "127.0.0.1", port, None, NOW, TlsInfo(subject="CN=x"), timeout=1.0, worker=worker
+            )
+        finally:
+            await worker.close()
+        return in_process, again
+
+    in_process, again = asyncio.run(run())
+    in_thread = asyncio.run(tls.analyse("127.0.0.1", port, None, NOW, TlsInfo(), timeout=1.0))
+    assert in_process.subject == "CN=x" and in_process.self_signed
+    assert in_process.error.startswith("analyse TLS détaillée impossible (sslyze)")
+    assert in_process.error == in_thread.error == again.error
+    assert dataclasses.replace(in_process, subject="", self_signed=False) == in_thread
+
+
 TLS_COUNTING_SERVER = """
 import selectors, signal, socket, ssl, sys
 context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -533,6 +573,20 @@ while True:
 """
 
 
+async def _analyse_in_worker(port: int, bound: int):
+    """tls.analyse as a run calls it: in the run's sslyze process."""
+    from careops.exposure.engine import tls
+
+    worker = await tls.AnalysisWorker.start()
+    try:
+        assert worker.alive
+        return await tls.analyse(
+            "127.0.0.1", port, "bound.test", NOW, connections=bound, timeout=3, worker=worker
+        )
+    finally:
+        await worker.close()
+
+
 def test_tls_analysis_keeps_to_its_connection_bound(tmp_path):
     """sslyze against a real TLS server (its own process) that counts the connections open at
     once: the analysis keeps to ``connections`` towards one endpoint, and still reads it."""
@@ -541,8 +595,6 @@ def test_tls_analysis_keeps_to_its_connection_bound(tmp_path):
     import sys
 
     from cryptography.hazmat.primitives import serialization
-
-    from careops.exposure.engine import tls
 
     cert, key = _certificate("bound.test")
     (tmp_path / "c.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -568,9 +620,7 @@ def test_tls_analysis_keeps_to_its_connection_bound(tmp_path):
     try:
         port = int(server.stdout.readline())
         for bound in (1, 4):
-            info = asyncio.run(
-                tls.analyse("127.0.0.1", port, "bound.test", NOW, connections=bound, timeout=3)
-            )
+            info = asyncio.run(_analyse_in_worker(port, bound))
             assert info.error in (None, ""), info.error
             assert "TLSv1.3" in info.protocols
             server.send_signal(signal.SIGUSR1)
@@ -679,8 +729,14 @@ def test_syn_packets_carry_a_valid_tcp_checksum(src, dst, sport, seq, dport):
 
     from careops.exposure.engine.synscan import _checksum, _syn, _Template
 
-    packet = _Template(src, dst, sport, seq).packet(dport)
+    template = _Template(src, dst, sport, seq)
+    packet = template.packet(dport)
     assert packet == _syn(src, dst, sport, dport, seq)
+    assert template.packets([dport, 1, 65535]) == [
+        packet,
+        template.packet(1),
+        template.packet(65535),
+    ]
     assert struct.unpack("!HHI", packet[:8]) == (sport, dport, seq) and packet[13] == 0x02
     pseudo = src + dst + struct.pack("!BBH", 0, 6, len(packet))
     assert _checksum(pseudo + packet) == 0  # a receiver's check: the sum folds to 0xFFFF

@@ -36,6 +36,11 @@ class PortScanOptions:
     retries: int = 0  # extra tries of a timed-out port (only on hosts that answered; connect)
     processes: int = 1  # connect-scan processes (0: one per core above 20,000 probes)
     method: str = "auto"  # "auto": SYN when possible (IPv4, CAP_NET_RAW), else "connect"
+    # SYN host discovery: an address that has not answered (yet) waits as long as the addresses
+    # of the same sweep that did answer need (rtt_factor × their smoothed RTT, floor
+    # min_timeout), as nmap's group timing does; ``rtt_hint`` (s): that RTT from a previous block
+    shared_rtt: bool = False
+    rtt_hint: float | None = None
 
 
 # The internal-audit profile (medical devices, PLCs, old embedded stacks on the LAN): a few

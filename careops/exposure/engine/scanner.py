@@ -337,26 +337,37 @@ async def expand_targets(
 DISCOVERY_BLOCK = 256
 
 
-async def discover_hosts(candidates: list[str], options: ScanOptions) -> dict[str, str]:
+async def discover_hosts(
+    candidates: list[str], options: ScanOptions, rtt_hint: float | None = None
+) -> tuple[dict[str, str], float | None]:
     """Probe DISCOVERY_PORTS (and ICMP echo when raw sockets are allowed) on ``candidates``;
-    return {address: probe method} for the addresses that answered nothing."""
+    return ({address: probe method} for the addresses that answered nothing, the round-trip
+    time of those that answered, for the next block). With SYN probes, silent addresses wait
+    as long as the answering ones need (8 × their smoothed RTT, at least ``min_timeout``, at
+    most ``timeout``; ``rtt_hint`` from a previous block), as nmap's group timing does."""
     if not candidates:
-        return {}
+        return {}, rtt_hint
     from careops.exposure.engine import synscan
 
-    quick = dataclasses.replace(options.portscan, max_passes=1, retries=0)
+    quick = dataclasses.replace(
+        options.portscan, max_passes=1, retries=0, shared_rtt=True, rtt_hint=rtt_hint
+    )
     raw = options.portscan.method != "connect" and synscan.capable()
-    jobs = [scan_ports(candidates, list(DISCOVERY_PORTS), quick)]
-    if raw:
-        jobs.append(synscan.ping(candidates, options.portscan.timeout))
-    found, *echo = await asyncio.gather(*jobs)
-    alive = echo[0] if echo else set()
+    sweep = asyncio.ensure_future(scan_ports(candidates, list(DISCOVERY_PORTS), quick))
+    try:
+        alive = (
+            await synscan.ping(candidates, options.portscan.timeout, until=sweep) if raw else set()
+        )
+        found = await sweep
+    finally:
+        sweep.cancel()
     dead = {
         a: found[a].method
         for a in candidates
         if not found[a].answered and not found[a].open and a not in alive
     }
-    return dead
+    rtts = sorted(found[a].max_rtt for a in candidates if found[a].answered)
+    return dead, (rtts[len(rtts) // 2] if rtts else rtt_hint)
 
 
 async def scan(
@@ -380,8 +391,12 @@ async def scan(
     result = ScanResult(started_at=now.isoformat())
     if addresses is None:
         addresses, result.errors = await expand_targets(raw_targets, options)
-    if addresses and options.identify and options.tls_checks:
-        tls.preload()  # sslyze's import overlaps the port scan
+    # sslyze in its own process, started now: its import and its analyses overlap the sweep
+    tls_worker = (
+        await tls.AnalysisWorker.start()
+        if addresses and options.identify and options.tls_checks
+        else None
+    )
     if discover is None:
         discover = range_members(raw_targets)
     candidates = [a for a in addresses if a in discover] if options.host_discovery else []
@@ -437,9 +452,10 @@ async def scan(
 
     async def discovery() -> None:
         jobs = []
+        rtt = None
         for start in range(0, len(candidates), DISCOVERY_BLOCK):
             block = candidates[start : start + DISCOVERY_BLOCK]
-            dead = await discover_hosts(block, options)
+            dead, rtt = await discover_hosts(block, options, rtt)
             for address, method in dead.items():
                 port_results[address].set_result(method)
                 udp_results[address].set_result([])
@@ -482,6 +498,7 @@ async def scan(
                     connections=options.tls_connections,
                     timeout=options.tls_timeout,
                     deadline=options.tls_deadline,
+                    worker=tls_worker,
                 )
         return service
 
@@ -549,6 +566,9 @@ async def scan(
         for stage in stages:
             stage.cancel()
         raise
+    finally:
+        if tls_worker is not None:
+            await tls_worker.close()
     vulndb = None
     if options.vulndb_path:
         from careops.exposure.engine.vulndb import VulnDB, VulnDBError

@@ -71,12 +71,14 @@ class _Template:
     """The SYNs towards one host differ only by destination port: the checksum of everything
     else is summed once, each packet adds its port (one's-complement sums commute)."""
 
-    __slots__ = ("head", "tail", "base")
+    __slots__ = ("sport", "middle", "options", "base")
+
+    _LAYOUT = struct.Struct("!HH12sH6s")  # ports, sequence…window, checksum, urgent + MSS
 
     def __init__(self, src: bytes, dst: bytes, sport: int, seq: int):
         zero_port = _syn(src, dst, sport, 0, seq)
-        self.head = zero_port[:2]
-        self.tail = zero_port[4:16], zero_port[18:]
+        self.sport = sport
+        self.middle, self.options = zero_port[4:16], zero_port[18:]
         pseudo = src + dst + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(zero_port))
         blank = zero_port[:16] + b"\x00\x00" + zero_port[18:]  # checksum field left out
         self.base = (~_checksum(pseudo + blank)) & 0xFFFF  # folded sum, port 0
@@ -84,9 +86,20 @@ class _Template:
     def packet(self, dport: int) -> bytes:
         total = self.base + dport
         total = (total & 0xFFFF) + (total >> 16)
-        checksum = ~total & 0xFFFF
-        middle, options = self.tail
-        return self.head + dport.to_bytes(2, "big") + middle + checksum.to_bytes(2, "big") + options
+        return self._LAYOUT.pack(self.sport, dport, self.middle, ~total & 0xFFFF, self.options)
+
+    def packets(self, dports: list[int]) -> list[bytes]:
+        pack, sport, middle, options, base = (
+            self._LAYOUT.pack,
+            self.sport,
+            self.middle,
+            self.options,
+            self.base,
+        )
+        return [
+            pack(sport, d, middle, ~(((base + d) & 0xFFFF) + ((base + d) >> 16)) & 0xFFFF, options)
+            for d in dports
+        ]
 
 
 class _Host:
@@ -153,6 +166,8 @@ class SynSweep:
             host.full_pass = True
             self.hosts[host.packed] = host
         self.active = [h for h in self.hosts.values()]
+        # the smoothed RTT of every answer of the sweep (used only with options.shared_rtt)
+        self.group_srtt = options.rtt_hint if options.shared_rtt else None
         self.global_tokens = 0.0
         self.last_tick = self.loop.time()
         self.wake = asyncio.Event()
@@ -179,25 +194,29 @@ class SynSweep:
 
     def _timeout(self, host: _Host) -> float:
         options = self.options
-        if host.srtt is None:
+        srtt = host.srtt if host.srtt is not None else self.group_srtt
+        if srtt is None:
             return options.timeout
-        return min(options.timeout, max(options.min_timeout, options.rtt_factor * host.srtt))
+        return min(options.timeout, max(options.min_timeout, options.rtt_factor * srtt))
 
     def _send_batch(self, batch: list) -> list:
-        """Worker thread: send a batch of SYNs (the GIL is released in sendto, and on a near
-        network the kernel processes the target's answer inside that call); return failures."""
+        """Worker thread: send chunks of SYNs, (host, ports) each (the GIL is released in
+        sendto, and on a near network the kernel processes the target's answer inside that
+        call); return the failures."""
         send = self.sock.sendto
         failed = []
-        for host, port, packet in batch:
-            try:
-                send(packet, (host.address, 0))
-            except OSError as exc:
-                if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
-                    failed.append((host, port, True))
-                elif exc.errno in (errno.EAGAIN, errno.ENOBUFS):
-                    pass  # lost, as on the wire (full queue, unresolved neighbour): retried
-                else:
-                    failed.append((host, port, False))
+        for host, ports in batch:
+            address = (host.address, 0)
+            for port, packet in zip(ports, host.template.packets(ports), strict=True):
+                try:
+                    send(packet, address)
+                except OSError as exc:
+                    if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
+                        failed.append((host, port, True))
+                    elif exc.errno in (errno.EAGAIN, errno.ENOBUFS):
+                        pass  # lost, as on the wire (full queue, unresolved neighbour): retried
+                    else:
+                        failed.append((host, port, False))
         return failed
 
     async def run(self) -> None:
@@ -214,7 +233,7 @@ class SynSweep:
                     self.global_tokens = min(
                         options.rate * 0.05, self.global_tokens + options.rate * elapsed
                     )
-                budget = self.global_tokens if options.rate else BATCH * threads
+                budget = int(self.global_tokens if options.rate else BATCH * threads)
                 batch = []
                 sending = [h for h in self.active if h.queue]
                 for host in sending:
@@ -222,27 +241,34 @@ class SynSweep:
                     host.tokens = min(max(host.rate * 0.02, 1.0), host.tokens + host.rate * elapsed)
                     if host.pass_started is None:
                         host.pass_started = now
-                while sending and len(batch) < budget:
+                # each host's share of the budget in one chunk of consecutive queue entries
+                sending = [h for h in sending if h.tokens >= 1]
+                count = 0
+                while sending and count < budget:
+                    share = max(1, (budget - count) // len(sending))
                     still = []
                     for host in sending:
-                        if host.tokens < 1 or not host.queue or len(batch) >= budget:
+                        take = min(int(host.tokens), len(host.queue), share, budget - count)
+                        if take <= 0:
                             continue
-                        port = host.queue.pop()
-                        batch.append((host, port, host.template.packet(port)))
-                        host.sent_at[port] = now
+                        ports = host.queue[-take:]
+                        del host.queue[-take:]
+                        ports.reverse()
+                        batch.append((host, ports))
+                        host.sent_at.update(dict.fromkeys(ports, now))
                         host.last_sent = now
-                        host.tokens -= 1
+                        host.tokens -= take
+                        count += take
                         if host.tokens >= 1 and host.queue:
                             still.append(host)
                     sending = still
                 if options.rate:
-                    self.global_tokens -= len(batch)
+                    self.global_tokens -= count
                 if batch:
-                    size = -(-len(batch) // threads)
                     parts = await asyncio.gather(
                         *(
-                            self.loop.run_in_executor(pool, self._send_batch, batch[i : i + size])
-                            for i in range(0, len(batch), size)
+                            self.loop.run_in_executor(pool, self._send_batch, part)
+                            for part in _split(batch, count, threads)
                         )
                     )
                     for failed in parts:
@@ -331,6 +357,8 @@ class SynSweep:
     def _receive(self) -> None:
         recv = self.sock.recv
         hosts = self.hosts
+        shared = self.options.shared_rtt
+        ours, ack_expected, unpack = self.sport, self.ack, _ANSWER.unpack_from
         now = self.loop.time()
         for _ in range(100000):
             try:
@@ -343,8 +371,8 @@ class SynSweep:
             host = hosts.get(packet[12:16])
             if host is None or len(packet) < ihl + 14:
                 continue
-            sport, dport, _seq, ack = struct.unpack_from("!HHII", packet, ihl)
-            if dport != self.sport or ack != self.ack:
+            sport, dport, _seq, ack = unpack(packet, ihl)
+            if dport != ours or ack != ack_expected:
                 continue
             flags = packet[ihl + 13]
             if sport not in host.pending:
@@ -363,7 +391,30 @@ class SynSweep:
             if sent is not None:
                 rtt = max(0.0, now - sent)
                 host.srtt = rtt if host.srtt is None else 0.875 * host.srtt + 0.125 * rtt
+                if shared:
+                    group = self.group_srtt
+                    self.group_srtt = rtt if group is None else 0.875 * group + 0.125 * rtt
                 host.result.max_rtt = max(host.result.max_rtt, rtt)
+
+
+_ANSWER = struct.Struct("!HHII")  # source and destination ports, sequence, acknowledgement
+
+
+def _split(batch: list, count: int, parts: int) -> list[list]:
+    """``batch`` (chunks of (host, ports), ``count`` ports in all) in ``parts`` lists of about
+    the same number of ports, a chunk cut in two where needed."""
+    size = -(-count // parts)
+    out: list[list] = [[]]
+    room = size
+    for host, ports in batch:
+        while ports:
+            if room == 0:
+                out.append([])
+                room = size
+            head, ports = ports[:room], ports[room:]
+            out[-1].append((host, head))
+            room -= len(head)
+    return out
 
 
 async def syn_scan(hosts: dict, ports: list[int], options, on_host_done=None) -> None:
@@ -385,8 +436,15 @@ def _echo(ident: int, sequence: int) -> bytes:
     return header[:2] + struct.pack("!H", _checksum(header)) + header[4:]
 
 
-async def ping(addresses: list[str], timeout: float, rate: float = 20000.0) -> set[str]:
-    """ICMP echo to every IPv4 address (paced at ``rate``); the addresses that replied."""
+async def ping(
+    addresses: list[str],
+    timeout: float,
+    rate: float = 20000.0,
+    until: asyncio.Future | None = None,
+) -> set[str]:
+    """ICMP echo to every IPv4 address (paced at ``rate``); the addresses that replied within
+    ``timeout``, or until ``until`` is done (the SYN probes sent beside, which wait as long as
+    the answering addresses need), whichever comes first."""
     loop = asyncio.get_running_loop()
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
     sock.setblocking(False)
@@ -418,7 +476,10 @@ async def ping(addresses: list[str], timeout: float, rate: float = 20000.0) -> s
                 pass  # unreachable or no buffer: that address stays unproven
             if index % 64 == 63:
                 await asyncio.sleep(64 / rate)
-        await asyncio.sleep(timeout)
+        if until is None:
+            await asyncio.sleep(timeout)
+        else:
+            await asyncio.wait([until], timeout=timeout)
         receive()
     finally:
         loop.remove_reader(sock.fileno())

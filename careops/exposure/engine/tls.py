@@ -6,8 +6,10 @@ sslyze (AGPL-3.0, its own OpenSSL builds through nassl, so SSL 2.0/3.0 are teste
 system OpenSSL) with a minimal command set: certificate and chain, the cipher suites of each
 protocol from SSL 2.0 to TLS 1.3, Heartbleed, ROBOT, OpenSSL CCS injection, secure renegotiation
 and compression. Load on the target: about 550 connections per endpoint (one per cipher suite
-tried), at most ``connections`` at once. sslyze is synchronous and uses threads: it runs in a
-worker thread so the other hosts' scan goes on. ``now`` judges validity; nothing reads the clock.
+tried), at most ``connections`` at once. sslyze is synchronous and uses threads: during a run it
+works in a process of its own (``AnalysisWorker``), so that the port sweep and the
+identification probes of the other hosts go on, on the other core. ``now`` judges validity;
+nothing reads the clock.
 """
 
 from __future__ import annotations
@@ -183,24 +185,6 @@ def _matches(hostname: str, names: list[str]) -> bool:
 
 # ---------------------------------------------------------------- sslyze
 
-_preload: list[threading.Thread] = []
-
-
-def preload() -> None:
-    """Import sslyze (~0.4 s of CPU) in a background thread, e.g. while the ports are scanned."""
-    if "sslyze" in sys.modules or _preload:
-        return
-    thread = threading.Thread(target=_import_sslyze, name="sslyze-import")
-    _preload.append(thread)
-    thread.start()
-
-
-def _import_sslyze() -> None:
-    try:
-        import sslyze  # noqa: F401
-    except Exception:  # noqa: S110 — reported by analyse() when it imports again
-        pass
-
 
 def _scan_commands():
     from sslyze import ScanCommand
@@ -366,9 +350,23 @@ async def analyse(
     connections: int = 5,
     timeout: float = 5.0,
     deadline: float = 180.0,
+    worker: AnalysisWorker | None = None,
 ) -> TlsInfo:
-    """sslyze on one endpoint, in a worker thread; errors land in ``info.error``, never raise."""
+    """sslyze on one endpoint, in ``worker`` (its own process) when one runs, else in a worker
+    thread; errors land in ``info.error``, never raise."""
     info = info or TlsInfo()
+    if worker is not None and worker.alive:
+        try:
+            return await asyncio.wait_for(
+                worker.analyse(address, port, server_name, now, info, connections, timeout),
+                deadline,
+            )
+        except TimeoutError:
+            # the worker's thread cannot be stopped; sslyze's own timeouts bound it
+            info.error = f"analyse TLS détaillée interrompue après {deadline:.0f} s"
+            return info
+        except WorkerGone:
+            pass  # the process died: the analysis runs here instead
     try:
         server_result = await asyncio.wait_for(
             asyncio.to_thread(run_sslyze, address, port, server_name, connections, timeout),
@@ -381,8 +379,167 @@ async def analyse(
     except Exception as exc:  # sslyze failing on a hostile endpoint must not stop the run
         info.error = f"analyse TLS détaillée impossible (sslyze) : {exc.__class__.__name__}"
         return info
+    return _apply(info, server_result, server_name, now)
+
+
+def _apply(info: TlsInfo, server_result, server_name: str | None, now: dt.datetime) -> TlsInfo:
     try:
         return apply_scan_result(info, server_result, server_name, now)
     except Exception as exc:
         info.error = f"résultat sslyze illisible : {exc.__class__.__name__}"
         return info
+
+
+# ---------------------------------------------------------------- analysis process
+
+
+class WorkerGone(RuntimeError):
+    """The analysis process is not there any more."""
+
+
+class AnalysisWorker:
+    """sslyze in a process of its own, started when a run starts.
+
+    sslyze is Python (its ~550 handshakes per endpoint go through nassl, but the plugins, the
+    thread pool and the result objects are Python code): in the scanning process it would hold
+    the interpreter lock against the port sweep and the identification probes, so on a
+    two-core machine they would take turns on one core. In its own process, its import (~0.4 s
+    of CPU) and its analyses use the other core. Requests and answers are JSON lines on the
+    process's standard input and output; each request runs in a thread of the worker, so the
+    endpoints analysed at once are still bounded by the caller (``tls_endpoints``) and the
+    connections per endpoint by ``connections``. If the process cannot start or dies, the
+    analysis runs in a thread of the caller, as before.
+    """
+
+    def __init__(self) -> None:
+        self.process: asyncio.subprocess.Process | None = None
+        self.reader: asyncio.Future | None = None
+        self.pending: dict[int, asyncio.Future] = {}
+        self.counter = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    @classmethod
+    async def start(cls) -> AnalysisWorker:
+        import os
+        from pathlib import Path
+
+        worker = cls()
+        root = str(Path(__file__).resolve().parents[3])  # the directory holding careops/
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))
+        try:
+            worker.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                "from careops.exposure.engine.tls import serve; serve()",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.DEVNULL,
+                env=env,
+                limit=1 << 24,
+            )
+        except OSError:
+            return worker  # not alive: analyse() runs sslyze in a thread
+        worker.reader = asyncio.ensure_future(worker._read())
+        return worker
+
+    async def _read(self) -> None:
+        import json
+
+        try:
+            while True:
+                line = await self.process.stdout.readline()
+                if not line:
+                    break
+                answer = json.loads(line)
+                future = self.pending.pop(answer["id"], None)
+                if future is not None and not future.done():
+                    future.set_result(answer)
+        finally:
+            for future in self.pending.values():
+                if not future.done():
+                    future.set_exception(WorkerGone())
+            self.pending.clear()
+
+    async def analyse(self, address, port, server_name, now, info, connections, timeout):
+        import dataclasses
+        import json
+
+        self.counter += 1
+        key = self.counter
+        future = asyncio.get_running_loop().create_future()
+        self.pending[key] = future
+        request = {
+            "id": key,
+            "address": address,
+            "port": port,
+            "server_name": server_name,
+            "now": now.isoformat(),
+            "info": dataclasses.asdict(info),
+            "connections": connections,
+            "timeout": timeout,
+        }
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            await self.process.stdin.drain()
+        except (OSError, RuntimeError) as exc:
+            self.pending.pop(key, None)
+            raise WorkerGone() from exc
+        answer = await future
+        if "info" in answer:
+            return TlsInfo(**answer["info"])
+        prefix = (
+            "résultat sslyze illisible"
+            if answer.get("stage") == "apply"
+            else "analyse TLS détaillée impossible (sslyze)"
+        )
+        info.error = f"{prefix} : {answer['error']}"
+        return info
+
+    async def close(self) -> None:
+        """Stop the process (every analysis is answered or abandoned by now)."""
+        if self.alive:
+            self.process.kill()
+        if self.process is not None:
+            await self.process.wait()
+        if self.reader is not None:
+            await asyncio.gather(self.reader, return_exceptions=True)
+
+
+def serve() -> None:
+    """The analysis process: JSON requests on stdin, one thread each, JSON answers on stdout."""
+    import dataclasses
+    import json
+
+    import sslyze  # noqa: F401 — imported at once, while the caller sweeps ports
+
+    out = sys.stdout.buffer
+    lock = threading.Lock()
+
+    def work(request: dict) -> None:
+        answer: dict = {"id": request["id"]}
+        stage = "run"
+        try:
+            now = dt.datetime.fromisoformat(request["now"])
+            server_name = request["server_name"]
+            result = run_sslyze(
+                request["address"],
+                request["port"],
+                server_name,
+                request["connections"],
+                request["timeout"],
+            )
+            stage = "apply"
+            info = apply_scan_result(TlsInfo(**request["info"]), result, server_name, now)
+            answer["info"] = dataclasses.asdict(info)
+        except Exception as exc:  # reported to the caller as today's in-thread errors
+            answer.update(error=exc.__class__.__name__, stage=stage)
+        with lock:
+            out.write(json.dumps(answer).encode() + b"\n")
+            out.flush()
+
+    for line in sys.stdin.buffer:
+        threading.Thread(target=work, args=(json.loads(line),), daemon=True).start()

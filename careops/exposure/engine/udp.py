@@ -28,6 +28,7 @@ import yaml
 
 from careops.exposure.engine.probes import _printable, make_cpe
 from careops.exposure.engine.results import Service
+from careops.exposure.engine.rules import SAFE_LOADER
 
 VENDOR_IDS_FILE = Path(__file__).with_name("ike_vendor_ids.yaml")
 IKE_PORTS = (500, 4500)
@@ -216,7 +217,7 @@ class IkeProbeResult:
 def vendor_table(path: str | None = None) -> list[dict[str, Any]]:
     """The vendor-ID table, longest prefix first."""
     with open(path or VENDOR_IDS_FILE, encoding="utf-8") as handle:
-        entries = yaml.safe_load(handle)["vendor_ids"]
+        entries = yaml.load(handle, Loader=SAFE_LOADER)["vendor_ids"]  # noqa: S506 — safe
     for entry in entries:
         entry["prefix"] = str(entry["prefix"]).lower()
     return sorted(entries, key=lambda e: -len(e["prefix"]))
