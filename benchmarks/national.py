@@ -86,6 +86,7 @@ def prepare(database: str, env: dict[str, str], args) -> dict:
     import psycopg
 
     name = database.rsplit("/", 1)[1]
+    have_template = True
     if not args.reuse:
         # a migrated, referential-loaded template is kept beside the database: cloning it takes
         # a second, migrating takes minutes (migrate runs again after cloning, a no-op if current)
@@ -98,13 +99,14 @@ def prepare(database: str, env: dict[str, str], args) -> dict:
                 conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
             else:
                 conn.execute(f'CREATE DATABASE "{name}"')
-        for command in (["migrate", "--no-input", "-v0"], ["catalogue", "load"]):
-            subprocess.run(
-                [sys.executable, "-m", "careops.cli", *command], env=env, check=True, cwd=ROOT
-            )
-        if not have_template:
-            with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{template}" TEMPLATE "{name}"')
+    # a reused database too: the code may have new migrations since it was filled
+    for command in (["migrate", "--no-input", "-v0"], ["catalogue", "load"]):
+        subprocess.run(
+            [sys.executable, "-m", "careops.cli", *command], env=env, check=True, cwd=ROOT
+        )
+    if not args.reuse and not have_template:
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{template}" TEMPLATE "{name}"')
     setup_django(env)
     summary = {}
     if not args.reuse:
@@ -481,7 +483,7 @@ def write_results(r: dict, args) -> None:
         "<!-- national:start -->",
         "## Montée en charge avec pannes (national)",
         "",
-        f"Machine : {cores} cœurs, **partagée** avec d'autres ingénieurs pendant la mesure "
+        f"Machine : {cores} cœurs, rien d'autre que l'essai pendant la mesure "
         f"(charge moyenne 1/5/15 min au début : {r['load_start']} ; à la fin du parcours "
         f"rythmé : {r['paced']['load_end']}). Le générateur de charge tourne sur les mêmes "
         "cœurs. Commande : `python benchmarks/national.py "
