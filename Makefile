@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/careops
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: run test test-sqlite test-postgres install lint format migrations-check messages clean
+.PHONY: run test test-slow test-sqlite test-postgres install lint format migrations-check messages clean
 
 $(BIN)/careops: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,13 +39,18 @@ migrations-check: install
 	CAREOPS_DATA_DIR=$$(mktemp -d) $(BIN)/careops makemigrations --check --dry-run
 
 test-sqlite: install node_modules/axe-core/axe.min.js
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow"
 
 # The same suite on PostgreSQL (pytest-django creates and drops test_careops).
 test-postgres: install
 	CAREOPS_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m "not browser and not slow"
 
 test: lint migrations-check test-sqlite test-postgres
+
+# Minutes, not seconds: the container image built from Debian's archive (mmdebstrap, podman)
+# and answering /healthz. Kept out of `make test` to keep it short; CI (.ci/run) runs both.
+test-slow: install
+	$(BIN)/python -m pytest -q -m slow
 
 clean:
 	rm -rf $(VENV) var node_modules .pytest_cache .ruff_cache .hypothesis

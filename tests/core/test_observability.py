@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.test import Client, override_settings
 from django.utils import timezone
 from huey import SqliteHuey
@@ -62,13 +63,29 @@ def log_lines():
     saved = {}
     for name in LOGGERS:
         logger = logging.getLogger(name)
-        saved[name] = logger.level
+        saved[name] = (logger.level, logger.disabled)
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
+        logger.disabled = False
+    # an earlier test (a logging.config.dictConfig) may have disabled a child such as careops.audit
+    children = {
+        name: logger.disabled
+        for name, logger in logging.root.manager.loggerDict.items()
+        if name.startswith("careops.") and isinstance(logger, logging.Logger)
+    }
+    for name in children:
+        logging.getLogger(name).disabled = False
+    disabled_below = logging.root.manager.disable  # a logging.disable() left by earlier code
+    logging.disable(logging.NOTSET)
     yield lambda: stream.getvalue().splitlines()
-    for name in LOGGERS:
-        logging.getLogger(name).removeHandler(handler)
-        logging.getLogger(name).setLevel(saved[name])
+    logging.disable(disabled_below)
+    for name, (level, disabled) in saved.items():
+        logger = logging.getLogger(name)
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.disabled = disabled
+    for name, disabled in children.items():
+        logging.getLogger(name).disabled = disabled
 
 
 # --- access to /metrics ---------------------------------------------------------------------
@@ -503,6 +520,7 @@ def test_no_secret_reaches_the_logs(db, log_lines, make_user, org_tree):
 
     victim = make_user("es_rssi", org_tree.ej_b, username="victime-observee")
     typed_password = "Mot-de-passe-Tape-Par-Erreur-4242"
+    cache.clear()  # login throttling counters left by the login-counter tests above
     Client().post(
         "/accounts/login/",
         {"login": victim.username, "password": typed_password},
