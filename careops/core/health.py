@@ -26,7 +26,8 @@ def check_database() -> str | None:
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    connection.close_if_unusable_or_obsolete()
+    # a stale connection is already dropped by Django at request start (request_started);
+    # closing here would break a request already inside a transaction
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     if not _migrated.get(connection.alias):

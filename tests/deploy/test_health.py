@@ -22,7 +22,7 @@ def test_healthz_answers_without_database_account_or_allowed_host(client, settin
 
 def test_readyz_lists_every_component(client, db):
     answer = client.get("/readyz", HTTP_HOST="10.20.30.40")
-    assert answer.status_code == 200
+    assert answer.status_code == 200, answer.json()
     assert answer.json() == {
         "status": "ok",
         "checks": {"database": "ok", "queue": "ok", "cache": "ok", "storage": "ok"},
