@@ -41,9 +41,10 @@ migrations-check: install
 test-sqlite: install node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest -q -m "not slow"
 
-# The same suite on PostgreSQL (pytest-django creates and drops test_careops).
+# The tests that use the Django test database, again on PostgreSQL (pytest-django creates and
+# drops test_careops); the others do not depend on the suite's database and ran in test-sqlite.
 test-postgres: install
-	CAREOPS_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m "not browser and not slow"
+	CAREOPS_TEST_DATABASE_ONLY=1 CAREOPS_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -m "not browser and not slow"
 
 test: lint migrations-check test-sqlite test-postgres
 

@@ -10,6 +10,39 @@ import pytest
 
 PASSWORD = "motdepasse-de-test-2026"
 
+# The PostgreSQL pass of `make test` (CAREOPS_TEST_DATABASE_ONLY=1) runs the tests that use the
+# Django test database; the others (engines, labs, deployment processes with their own
+# databases) do not depend on the suite's database and already ran in the SQLite pass.
+_DATABASE_FIXTURES = {"db", "transactional_db", "django_db_setup", "live_server"}
+
+
+def _uses_test_database(item) -> bool:
+    if item.get_closest_marker("django_db") is not None:
+        return True
+    return bool(_DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config, items):
+    import os
+
+    if os.environ.get("CAREOPS_TEST_DATABASE_ONLY") != "1":
+        return
+    kept = [item for item in items if _uses_test_database(item)]
+    dropped = [item for item in items if not _uses_test_database(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+        config._careops_database_only = len(dropped)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    dropped = getattr(config, "_careops_database_only", 0)
+    if dropped:
+        terminalreporter.write_line(
+            f"{dropped} tests without the Django test database left out of this pass "
+            "(CAREOPS_TEST_DATABASE_ONLY=1): they run in the SQLite pass of make test."
+        )
+
 
 @dataclass
 class Tree:

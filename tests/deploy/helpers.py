@@ -169,6 +169,9 @@ class Proxy:
     def access_log(self) -> str:
         return (self.prefix / "access.log").read_text(errors="replace")
 
+    def error_log(self) -> str:
+        return (self.prefix / "error.log").read_text(errors="replace")
+
 
 @contextlib.contextmanager
 def nginx_site(
