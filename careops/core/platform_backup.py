@@ -260,6 +260,8 @@ def backup(out: Path, progress: Progress = _quiet) -> dict[str, Any]:
     copied: set[str] = set()
     corrupted: list[str] = []
     for name in store.iter_names():
+        if name.startswith(store_module.TRANSIENT + "/"):
+            continue  # uploads waiting for a task: deleted once read, not platform data
         target = partial / "storage" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -37,6 +37,9 @@ CHUNK = 1024 * 1024
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 LOCAL = "django.core.files.storage.FileSystemStorage"
+# Files kept only until a task has read them (an upload computed by a worker on another machine):
+# under this folder of the store, deleted by the task, never part of a platform backup.
+TRANSIENT = "transient"
 
 
 class StorageError(Exception):

@@ -8,6 +8,8 @@ import datetime as dt
 import logging
 import os
 import re
+import shutil
+import tempfile
 import uuid
 from pathlib import Path
 
@@ -18,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from careops.compliance import services as compliance
-from careops.core import audit
+from careops.core import audit, storage
 from careops.hospiconnect.engine import indicators as engine
 from careops.hospiconnect.engine.tables import TableError
 from careops.hospiconnect.models import (
@@ -42,10 +44,21 @@ FAILING_KEPT = 5000  # accounts listed per indicator in a stored result (all are
 ALLOWED_EXTENSIONS = {"csv", "txt", "xlsx", "gz", "json"}
 
 
+PENDING_PREFIX = f"{storage.TRANSIENT}/hospiconnect"
+
+
 def pending_dir() -> Path:
+    """Where the task copies the exports it reads (local scratch, emptied after each run)."""
     folder = Path(settings.DATA_DIR) / "hospiconnect" / "pending"
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     return folder
+
+
+def pending_objects() -> list[str]:
+    """Names of uploaded exports still waiting in the shared store (none once tasks ran)."""
+    return [
+        name for name in storage.current().iter_names() if name.startswith(PENDING_PREFIX + "/")
+    ]
 
 
 def remembered_mapping(organisation, source: str) -> dict:
@@ -54,7 +67,8 @@ def remembered_mapping(organisation, source: str) -> dict:
 
 
 def _store_upload(upload) -> dict:
-    """Copy an uploaded export to the pending folder (0600) until the task has read it."""
+    """Keep an uploaded export in the shared store (the evidence store: a local folder, or S3
+    when several web nodes and workers run on different machines) until the task has read it."""
     name = Path(upload.name or "").name
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in ALLOWED_EXTENSIONS:
@@ -69,16 +83,52 @@ def _store_upload(upload) -> dict:
             )
             % {"name": name}
         )
-    # kept under its own (cleaned) name, in a folder of its own, so problems name the user's file
+    # read back under its own (cleaned) name, so problems name the user's file
     safe = re.sub(r"[^\w.\- ]", "_", name).strip(". ")[:100] or f"export.{extension}"
-    folder = pending_dir() / uuid.uuid4().hex
-    folder.mkdir(mode=0o700)
-    target = folder / safe
-    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    return {"name": name, "path": str(target)}
+    try:
+        stored = storage.current().save(f"{PENDING_PREFIX}/{uuid.uuid4().hex}/x", upload)
+    except storage.StorageError as exc:
+        logger.error("hospiconnect: export %s not kept: %s", name, exc)
+        raise ValidationError(
+            _("« %(name)s » n'a pas pu être conservé pour le calcul (stockage indisponible).")
+            % {"name": name}
+        ) from exc
+    return {"name": name, "object": stored, "file": safe}
+
+
+def _fetch_pending(files: dict, scratch: Path) -> dict[str, Path]:
+    """Copy each pending export from the shared store to ``scratch`` (0600), checked against
+    its SHA-256; an export that is gone (or comes from before the shared store) stays absent."""
+    paths = {}
+    store = storage.current()
+    for source, stored in files.items():
+        if "path" in stored:  # queued by a version that kept exports on the web node's disk
+            paths[source] = Path(stored["path"])
+            continue
+        target = scratch / source / stored["file"]
+        target.parent.mkdir(mode=0o700)
+        try:
+            with store.open(stored["object"]) as handle:
+                descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "wb") as out:
+                    shutil.copyfileobj(handle, out, 1024 * 1024)
+        except (FileNotFoundError, storage.StorageError) as exc:
+            logger.warning("hospiconnect: pending export %s unavailable: %s", stored["name"], exc)
+            target.unlink(missing_ok=True)
+        paths[source] = target
+    return paths
+
+
+def _drop_pending(files: dict) -> None:
+    store = storage.current()
+    for stored in files.values():
+        if "object" in stored:
+            try:
+                store.delete(stored["object"])
+            except (FileNotFoundError, storage.StorageError) as exc:
+                logger.warning(
+                    "hospiconnect: pending export %s not deleted: %s", stored["name"], exc
+                )
 
 
 def start_import(
@@ -105,8 +155,7 @@ def start_import(
             if upload:
                 files[source] = _store_upload(upload)
     except ValidationError:
-        for stored in files.values():
-            Path(stored["path"]).unlink(missing_ok=True)
+        _drop_pending(files)
         raise
     with transaction.atomic():
         for source, mapping in mappings.items():
@@ -164,7 +213,8 @@ def run_import(import_id: int) -> IndicatorImport:
         return run
     run.status, run.started_at = RunStatus.RUNNING, timezone.now()
     run.save(update_fields=["status", "started_at"])
-    paths = {source: Path(stored["path"]) for source, stored in run.files.items()}
+    scratch = Path(tempfile.mkdtemp(prefix=f"import{run.pk}-", dir=pending_dir()))
+    paths = _fetch_pending(run.files, scratch)
     try:
         missing = [run.files[s]["name"] for s, p in paths.items() if not p.exists()]
         if missing:
@@ -203,13 +253,15 @@ def run_import(import_id: int) -> IndicatorImport:
         run.status, run.error, run.finished_at = RunStatus.FAILED, str(exc), timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])
     finally:
-        for path in paths.values():
-            path.unlink(missing_ok=True)
-            if path.parent != pending_dir() and path.parent.is_dir():
-                path.parent.rmdir()
-        IndicatorImport.objects.filter(pk=run.pk).update(
-            files={s: {"name": f["name"]} for s, f in run.files.items()}
-        )
+        for path in paths.values():  # exports of an earlier version, on this node's disk
+            if path.parent.parent != scratch:
+                path.unlink(missing_ok=True)
+                if path.parent != pending_dir() and path.parent.is_dir():
+                    path.parent.rmdir()
+        shutil.rmtree(scratch, ignore_errors=True)
+        _drop_pending(run.files)
+        run.files = {s: {"name": f["name"]} for s, f in run.files.items()}  # names kept, no data
+        IndicatorImport.objects.filter(pk=run.pk).update(files=run.files)
     return run
 
 

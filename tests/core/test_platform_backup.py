@@ -145,6 +145,21 @@ def test_a_corrupted_object_is_left_out_and_named_the_rest_is_backed_up(
     assert not storage["missing"]
 
 
+def test_an_upload_waiting_for_its_task_is_not_backed_up(installation, tmp_path):
+    """Transient uploads (personal data read by a task, then deleted) stay out of backups."""
+    from django.core.files.base import ContentFile
+
+    from careops.core import storage
+
+    waiting = storage.current().save("transient/hospiconnect/abc/x", ContentFile(b"nom;rpps\n"))
+    out = tmp_path / "sauvegarde"
+    call_command("careops_platform", "backup", str(out))
+    assert not (out / "storage" / waiting).exists()
+    assert not (out / "storage" / "transient").exists()
+    assert installation["hashes"]  # the evidence itself is there:
+    assert len(list((out / "storage").rglob("*"))) > 0
+
+
 def test_backup_refuses_a_folder_that_is_not_empty(installation, tmp_path):
     (tmp_path / "occupé").mkdir()
     (tmp_path / "occupé" / "autre").write_text("x")

@@ -24,6 +24,7 @@ from careops.hospiconnect.models import (
     RppsEntry,
 )
 from tests.conftest import PASSWORD
+from tests.core.s3 import use_s3
 from tests.hospiconnect.synthetic import rpps, write_rpps_extract
 from tests.hospiconnect.test_engine import HEADER, ROWS
 
@@ -76,6 +77,7 @@ def test_rssi_measures_from_exports_and_the_evidence_moves_the_statuses(
     # the exports (personal data) are gone, their names kept
     assert run.files["dpi"] == {"name": "export-dpi.csv"}
     assert not any(services.pending_dir().iterdir())
+    assert services.pending_objects() == []
     evidence = Evidence.objects.filter(pk__in=run.evidence_ids)
     assert {e.kind for e in evidence} >= {"mfa_coverage", "dmp_consent", "dmp_viewing"}
     statuses = dict(
@@ -256,6 +258,7 @@ def test_uploads_other_than_csv_or_xlsx_are_refused(client, org_tree, role_users
     assert "export CSV ou XLSX attendu" in response.content.decode()
     assert not IndicatorImport.objects.exists()
     assert not any(Path(services.pending_dir()).iterdir())
+    assert services.pending_objects() == []
 
 
 def test_future_dates_impossible_counts_and_duplicate_means_are_refused(
@@ -296,3 +299,61 @@ def test_future_dates_impossible_counts_and_duplicate_means_are_refused(
     client.post(reverse("hospiconnect:means_revoke", args=[means.pk]))
     again = client.post(reverse("hospiconnect:means_revoke", args=[means.pk]), follow=True)
     assert "déjà révoqué" in again.content.decode()
+
+
+def test_a_worker_on_another_machine_reads_the_export_from_the_shared_store(
+    client,
+    org_tree,
+    role_users,
+    settings,
+    s3_bucket,
+    tmp_path,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    """Several web nodes and workers (docs/deployment.md): the export received by a web node
+    waits in the S3 store, not on that node's disk, and the worker that computes it (another
+    data folder, standing for another machine) finds it there; nothing is left afterwards."""
+    s3, bucket = s3_bucket
+    use_s3(settings)
+    login(client, role_users["es_rssi"])
+    settings.DATA_DIR = tmp_path / "web-node"
+    upload = {"as_of": "2026-11-30", "dpi": dpi_upload()}
+    from careops.hospiconnect import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks, "run_import_task", queued.append)  # runs later, elsewhere
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("hospiconnect:import_new", args=[org_tree.ej_b.pk]), upload)
+    (run_id,) = queued
+    waiting = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert len(waiting) == 1 and waiting[0].startswith("careops/transient/hospiconnect/")
+    assert not (tmp_path / "web-node" / "hospiconnect").exists()  # nothing on the web node
+
+    settings.DATA_DIR = tmp_path / "worker-node"
+    run = services.run_import(run_id)
+    assert run.status == "done", run.error
+    assert run.files["dpi"] == {"name": "export-dpi.csv"}
+    assert "Contents" not in s3.list_objects_v2(Bucket=bucket)  # the personal data is gone
+    assert not any(services.pending_dir().iterdir())
+
+
+def test_an_export_lost_before_the_task_ran_is_named_in_french(
+    client, org_tree, role_users, monkeypatch, django_capture_on_commit_callbacks
+):
+    from careops.core import storage
+    from careops.hospiconnect import tasks
+
+    login(client, role_users["es_rssi"])
+    queued = []
+    monkeypatch.setattr(tasks, "run_import_task", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("hospiconnect:import_new", args=[org_tree.ej_b.pk]),
+            {"as_of": "2026-11-30", "dpi": dpi_upload()},
+        )
+    (waiting,) = services.pending_objects()
+    storage.current().delete(waiting)
+    run = services.run_import(queued[0])
+    assert run.status == "failed"
+    assert "export(s) introuvable(s) sur le serveur : export-dpi.csv" in run.error
