@@ -5,13 +5,35 @@ from django import template
 from careops.compliance.choices import Status
 
 register = template.Library()
-_LABELS = dict(Status.choices)
+_TRANSLATED: dict[tuple, dict] = {}  # (what, language) → {code: label}, filled once per process
+
+
+def translated(what, choices) -> dict:
+    """``{code: label}`` of ``choices`` with the labels translated once per language: a lazy
+    label is translated each time it is rendered or hashed, which a long table pays per row."""
+    from django.utils.translation import get_language
+
+    key = (what, get_language())
+    labels = _TRANSLATED.get(key)
+    if labels is None:
+        labels = _TRANSLATED[key] = {code: str(label) for code, label in choices}
+    return labels
 
 
 @register.filter
 def status_label(code: str) -> str:
     """The French label of a status code ("not_met" → "Non atteint")."""
-    return _LABELS.get(code, code or "—")
+    return translated("status", Status.choices).get(code, code or "—")
+
+
+@register.filter
+def display(obj, field: str):
+    """``obj.get_FIELD_display()`` (the label of a choice field's value), its labels translated
+    once per language (Django rebuilds and hashes the lazy choices on every call)."""
+    model = type(obj)
+    labels = translated((model, field), model._meta.get_field(field).flatchoices)
+    value = getattr(obj, field)
+    return labels.get(value, value)
 
 
 @register.filter
@@ -98,7 +120,7 @@ def region_name(code: str) -> str:
     """The region's name from its INSEE code ("11" → "Île-de-France")."""
     from careops.tenancy.choices import REGIONS
 
-    return dict(REGIONS).get(code or "", code or "—")
+    return translated("regions", REGIONS).get(code or "", code or "—")
 
 
 @register.filter
