@@ -8,7 +8,11 @@ and one worker are killed (SIGKILL) while tasks flow through the queue.
 Claims: p95 < 300 ms per page kind and zero errors, the proxy retrying what the dead node
 dropped; every task enqueued completes, once (its write committed exactly once), none lost.
 Then the saturation throughput: closed-loop clients without pauses, concurrency doubling, the
-requests per second at which p95 crosses 1 s, per core of the machine. Baseline in the same
+requests per second at which p95 crosses 1 s, per core of the machine. During both, the CPU
+spent by each part (web nodes, PostgreSQL backends of the database, nginx, workers, this load
+generator) and by the whole machine is read from /proc, per request: the generator shares the
+cores, and so may other users of the machine. Each simulated user keeps its connection open
+between pages, as a browser does. Baseline in the same
 run: today's single ``careops run`` (waitress, 8 threads) under the same loads.
 
 Usage:
