@@ -588,6 +588,21 @@ def main() -> None:
         write_results(results, args)
 
 
+def shared(cpu: dict | None) -> str:
+    """What share of the machine's CPU the benchmark's own processes used during a run."""
+    if not cpu or not cpu.get("machine"):
+        return ""
+    ours = sum(v for k, v in cpu.items() if k in CPU_PARTS and k != "machine")
+    share = round(100 * ours / cpu["machine"])
+    if share >= 90:
+        return " ; rien d'autre ne tournait pendant le parcours rythmé"
+    return (
+        f" ; pendant le parcours rythmé, les processus de l'essai n'ont pris que {share} % du "
+        "CPU consommé sur la machine : le reste revient à d'autres utilisateurs (machine "
+        "partagée), les durées en sont allongées"
+    )
+
+
 def write_results(r: dict, args) -> None:
     cores = r["cores"]
     d = r["dataset"]
@@ -595,10 +610,10 @@ def write_results(r: dict, args) -> None:
         "<!-- national:start -->",
         "## Montée en charge avec pannes (national)",
         "",
-        f"Machine : {cores} cœurs, rien d'autre que l'essai pendant la mesure "
-        f"(charge moyenne 1/5/15 min au début : {r['load_start']} ; à la fin du parcours "
-        f"rythmé : {r['paced']['load_end']}). Le générateur de charge tourne sur les mêmes "
-        "cœurs. Commande : `python benchmarks/national.py "
+        f"Machine : {cores} cœurs (charge moyenne 1/5/15 min au début : {r['load_start']} ; "
+        f"à la fin du parcours rythmé : {r['paced']['load_end']}). Le générateur de charge "
+        f"tourne sur les mêmes cœurs{shared(r['paced'].get('cpu_seconds'))}. Commande : "
+        "`python benchmarks/national.py "
         + " ".join(
             f"--{k.replace('_', '-')} {v}"
             for k, v in (
@@ -608,6 +623,7 @@ def write_results(r: dict, args) -> None:
                 ("duration", args.duration),
             )
         )
+        + (" --reuse" if getattr(args, "reuse", False) else "")
         + " --write`.",
         "",
         "Jeu national (PostgreSQL) : "
@@ -640,7 +656,8 @@ def write_results(r: dict, args) -> None:
         "",
         "CPU par requête, en ms (lu dans `/proc` : nœuds web, workers, nginx, processus "
         "PostgreSQL de la base de l'essai, générateur de charge ; « machine » : tous les "
-        "processus de la machine, autres utilisateurs compris) :",
+        "processus de la machine, autres utilisateurs compris ; le nœud tué à 40 % du parcours "
+        "emporte sa part, celle des nœuds web y est donc sous-estimée) :",
         "",
         "| Mesure | " + " | ".join(CPU_PARTS.values()) + " |",
         "|---|" + "---|" * len(CPU_PARTS),
