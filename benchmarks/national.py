@@ -8,7 +8,11 @@ and one worker are killed (SIGKILL) while tasks flow through the queue.
 Claims: p95 < 300 ms per page kind and zero errors, the proxy retrying what the dead node
 dropped; every task enqueued completes, once (its write committed exactly once), none lost.
 Then the saturation throughput: closed-loop clients without pauses, concurrency doubling, the
-requests per second at which p95 crosses 1 s, per core of the machine. Baseline in the same
+requests per second at which p95 crosses 1 s, per core of the machine. During both, the CPU
+spent by each part (web nodes, PostgreSQL backends of the database, nginx, workers, this load
+generator) and by the whole machine is read from /proc, per request: the generator shares the
+cores, and so may other users of the machine. Each simulated user keeps its connection open
+between pages, as a browser does. Baseline in the same
 run: today's single ``careops run`` (waitress, 8 threads) under the same loads.
 
 Usage:
@@ -229,6 +233,9 @@ def client_for(base: str, user: dict):
         cookies={"sessionid": user["cookie"]},
         timeout=30,
         follow_redirects=False,
+        # a browser keeps its connection open between pages (minutes; nginx: 75 s): httpx's
+        # default (5 s, the users' pause) would make about every other page a new TLS handshake
+        limits=httpx.Limits(keepalive_expiry=60),
     )
 
 
@@ -277,6 +284,7 @@ async def closed_loop(base: str, users: list[dict], concurrency: int, seconds: f
     times = [s[2] for s in recorder.samples]
     return {
         "concurrency": concurrency,
+        "n": len(times),
         "rps": round(len(times) / elapsed, 1),
         "p50_ms": round(statistics.median(times) * 1000, 1),
         "p95_ms": round(percentile(times, 95) * 1000, 1),
@@ -336,6 +344,95 @@ class Tasks:
             "run_twice": sum(1 for r in runs if r > 1),
             "resumed_after_kill": records.filter(attempt__gt=1).count(),
         }
+
+
+class CpuMeter:
+    """CPU seconds spent by each part of the deployment between two readings (``/proc``): the
+    web nodes (their process groups), the workers, nginx, the PostgreSQL backends serving the
+    benchmark's database, this load generator, and the whole machine (other users included).
+    A process that dies between two readings (the killed node) loses its share."""
+
+    TICK = os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, database: str):
+        self.database = database
+
+    @staticmethod
+    def _processes() -> dict[int, tuple[int, float]]:
+        """pid → (process group, CPU seconds)."""
+        out = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                text = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            fields = text[text.rindex(")") + 2 :].split()
+            out[int(entry.name)] = (
+                int(fields[2]),
+                (int(fields[11]) + int(fields[12])) / CpuMeter.TICK,
+            )
+        return out
+
+    def _postgres(self) -> set[int]:
+        import psycopg
+
+        with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.database]
+            )
+            return {row[0] for row in rows}
+
+    @staticmethod
+    def _machine() -> float:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        return (sum(values) - values[3] - values[4]) / CpuMeter.TICK  # minus idle and iowait
+
+    def read(self) -> dict:
+        return {
+            "at": time.monotonic(),
+            "procs": self._processes(),
+            "pg": self._postgres(),
+            "machine": self._machine(),
+        }
+
+    def between(self, start: dict, end: dict, groups: dict[str, set[int]]) -> dict[str, float]:
+        """CPU seconds per part: ``groups`` maps a part to process groups (or, for "postgres",
+        "generator", the pids found at the readings)."""
+        spent: dict[str, float] = {}
+        pg = start["pg"] | end["pg"]
+        for pid, (group, cpu) in end["procs"].items():
+            before = start["procs"].get(pid, (group, 0.0))[1]
+            part = next((name for name, ids in groups.items() if group in ids), None)
+            if pid in pg:
+                part = "postgres"
+            elif pid == os.getpid():
+                part = "generator"
+            if part is not None:
+                spent[part] = spent.get(part, 0.0) + cpu - before
+        spent["machine"] = end["machine"] - start["machine"]
+        spent["seconds"] = end["at"] - start["at"]
+        return {k: round(v, 2) for k, v in spent.items()}
+
+
+CPU_PARTS = {
+    "web": "nœuds web",
+    "postgres": "PostgreSQL",
+    "nginx": "nginx",
+    "workers": "workers",
+    "generator": "générateur",
+    "machine": "machine",
+}
+
+
+def per_request(cpu: dict[str, float], requests: int) -> dict[str, float]:
+    """CPU milliseconds per request of each part (the whole machine's included)."""
+    return {
+        part: round(1000 * seconds / max(1, requests), 1)
+        for part, seconds in cpu.items()
+        if part != "seconds"
+    }
 
 
 def loadavg() -> str:
@@ -416,7 +513,15 @@ def main() -> None:
         events += [(d * 0.43, send(10, hold=3.0)), (d * 0.4, kill_web), (d * 0.45, kill_worker)]
         events.sort(key=lambda e: e[0])
         start = time.monotonic()
+        meter = CpuMeter(args.database.rsplit("/", 1)[1])
+        groups = {
+            "web": {node.process.pid for node in nodes},
+            "workers": {worker.pid for worker in workers},
+            "nginx": {proxy.process.pid},
+        }
+        before = meter.read()
         recorder = asyncio.run(paced(base, users, d, args.think, events))
+        cpu = meter.between(before, meter.read(), groups)
         results["paced"] = {
             "pages": recorder.table(),
             "requests": len(recorder.samples),
@@ -429,6 +534,8 @@ def main() -> None:
             "after_web_kill": sum(1 for s in recorder.samples if s[0] >= killed["web"]),
             "load_end": loadavg(),
             "seconds": round(time.monotonic() - start),
+            "cpu_seconds": cpu,
+            "cpu_ms_per_request": per_request(cpu, len(recorder.samples)),
         }
         results["tasks"] = tasks.outcome()
         print(json.dumps(results, ensure_ascii=False, indent=1), flush=True)
@@ -437,7 +544,12 @@ def main() -> None:
         nodes[0] = stack.enter_context(serve(env, web[0], *node_args))
         asyncio.run(warm([f"http://{web[0]}"], users))
         time.sleep(11)  # nginx's fail_timeout: the restarted node back in the upstream
+        groups["web"] = {node.process.pid for node in nodes}
+        before = meter.read()
         results["saturation"] = asyncio.run(saturation(base, users, steps, args.step_seconds))
+        cpu = meter.between(before, meter.read(), groups)
+        served = sum(step["n"] for step in results["saturation"]["steps"])
+        results["saturation"]["cpu_ms_per_request"] = per_request(cpu, served)
         results["saturation"]["load_end"] = loadavg()
         print(json.dumps(results["saturation"], indent=1), flush=True)
 
@@ -476,6 +588,21 @@ def main() -> None:
         write_results(results, args)
 
 
+def shared(cpu: dict | None) -> str:
+    """What share of the machine's CPU the benchmark's own processes used during a run."""
+    if not cpu or not cpu.get("machine"):
+        return ""
+    ours = sum(v for k, v in cpu.items() if k in CPU_PARTS and k != "machine")
+    share = round(100 * ours / cpu["machine"])
+    if share >= 90:
+        return " ; rien d'autre ne tournait pendant le parcours rythmé"
+    return (
+        f" ; pendant le parcours rythmé, les processus de l'essai n'ont pris que {share} % du "
+        "CPU consommé sur la machine : le reste revient à d'autres utilisateurs (machine "
+        "partagée), les durées en sont allongées"
+    )
+
+
 def write_results(r: dict, args) -> None:
     cores = r["cores"]
     d = r["dataset"]
@@ -483,10 +610,10 @@ def write_results(r: dict, args) -> None:
         "<!-- national:start -->",
         "## Montée en charge avec pannes (national)",
         "",
-        f"Machine : {cores} cœurs, rien d'autre que l'essai pendant la mesure "
-        f"(charge moyenne 1/5/15 min au début : {r['load_start']} ; à la fin du parcours "
-        f"rythmé : {r['paced']['load_end']}). Le générateur de charge tourne sur les mêmes "
-        "cœurs. Commande : `python benchmarks/national.py "
+        f"Machine : {cores} cœurs (charge moyenne 1/5/15 min au début : {r['load_start']} ; "
+        f"à la fin du parcours rythmé : {r['paced']['load_end']}). Le générateur de charge "
+        f"tourne sur les mêmes cœurs{shared(r['paced'].get('cpu_seconds'))}. Commande : "
+        "`python benchmarks/national.py "
         + " ".join(
             f"--{k.replace('_', '-')} {v}"
             for k, v in (
@@ -496,6 +623,7 @@ def write_results(r: dict, args) -> None:
                 ("duration", args.duration),
             )
         )
+        + (" --reuse" if getattr(args, "reuse", False) else "")
         + " --write`.",
         "",
         "Jeu national (PostgreSQL) : "
@@ -525,6 +653,24 @@ def write_results(r: dict, args) -> None:
         f"{t['enqueued']} envoyées, {t['done']} exécutées, **{t['lost']} perdues, "
         f"{t['run_twice']} exécutées deux fois** ; {t['resumed_after_kill']} reprises par "
         "l'autre worker après la mort du premier.",
+        "",
+        "CPU par requête, en ms (lu dans `/proc` : nœuds web, workers, nginx, processus "
+        "PostgreSQL de la base de l'essai, générateur de charge ; « machine » : tous les "
+        "processus de la machine, autres utilisateurs compris ; le nœud tué à 40 % du parcours "
+        "emporte sa part, celle des nœuds web y est donc sous-estimée) :",
+        "",
+        "| Mesure | " + " | ".join(CPU_PARTS.values()) + " |",
+        "|---|" + "---|" * len(CPU_PARTS),
+    ]
+    for label, cpu in (
+        ("parcours rythmé", p.get("cpu_ms_per_request")),
+        ("saturation (2 nœuds)", r.get("saturation", {}).get("cpu_ms_per_request")),
+    ):
+        if cpu:
+            lines.append(
+                f"| {label} | " + " | ".join(str(cpu.get(k, "—")) for k in CPU_PARTS) + " |"
+            )
+    lines += [
         "",
         "Débit à saturation (clients sans pause, concurrence croissante, débit où le p95 "
         "franchit 1 s) :",

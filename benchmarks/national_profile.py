@@ -72,11 +72,23 @@ def main() -> None:
         for _ in range(3):
             response = client.get(path)
         assert response.status_code == 200, (kind, response.status_code)
-        cpu = []
+        cpu, wall, sql = [], [], []
         for _ in range(args.runs):
-            start = time.process_time()
-            client.get(path)
+            spent = [0.0]
+
+            def timed(execute, query, params, many, context, spent=spent):
+                began = time.perf_counter()
+                try:
+                    return execute(query, params, many, context)
+                finally:
+                    spent[0] += time.perf_counter() - began
+
+            start, began = time.process_time(), time.perf_counter()
+            with connection.execute_wrapper(timed):
+                client.get(path)
             cpu.append((time.process_time() - start) * 1000)
+            wall.append((time.perf_counter() - began) * 1000)
+            sql.append(spent[0] * 1000)
         queries = []
         with connection.execute_wrapper(
             lambda ex, sql, p, m, c, seen=queries: seen.append(sql) or ex(sql, p, m, c)
@@ -97,6 +109,8 @@ def main() -> None:
             "path": path,
             "cpu_p50_ms": round(statistics.median(cpu), 1),
             "cpu_p95_ms": round(percentile(cpu, 95), 1),
+            "wall_p50_ms": round(statistics.median(wall), 1),
+            "sql_p50_ms": round(statistics.median(sql), 1),
             "queries": len(queries),
             "profile_share": {
                 k: f"{100 * v / total:.0f} %"
@@ -128,16 +142,19 @@ def write_results(out: dict, args, load_start: str) -> None:
         f"{load_end} à la fin : les temps CPU sont gonflés par la contention). Commande : "
         f"`python benchmarks/national_profile.py --database {args.database.rsplit('/', 1)[1]} "
         f"--runs {args.runs} --write`. Page rendue dans le processus (client de test de Django, "
-        "toute la pile de middlewares), temps CPU du processus ; profil cProfile en temps CPU, "
-        "temps propre des fonctions regroupé par couche (≥ 2 %).",
+        "toute la pile de middlewares), temps CPU du processus, durée réelle et part de cette "
+        "durée passée dans les requêtes SQL (attente de PostgreSQL comprise) ; profil cProfile "
+        "en temps CPU, temps propre des fonctions regroupé par couche (≥ 2 %).",
         "",
-        "| Page | CPU p50 (ms) | CPU p95 (ms) | requêtes SQL | répartition du CPU |",
-        "|---|---|---|---|---|",
+        "| Page | CPU p50 (ms) | CPU p95 (ms) | durée p50 (ms) | dont SQL (ms) | requêtes SQL "
+        "| répartition du CPU |",
+        "|---|---|---|---|---|---|---|",
     ]
     for kind, row in out.items():
         share = ", ".join(f"{k} {v}" for k, v in row["profile_share"].items())
         lines.append(
-            f"| {kind} | {row['cpu_p50_ms']} | {row['cpu_p95_ms']} | {row['queries']} | {share} |"
+            f"| {kind} | {row['cpu_p50_ms']} | {row['cpu_p95_ms']} | {row['wall_p50_ms']} | "
+            f"{row['sql_p50_ms']} | {row['queries']} | {share} |"
         )
     lines += ["<!-- national-profile:end -->", ""]
     replace_section("national-profile", "\n".join(lines))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,19 +23,72 @@ class Outcome:
     funding_share: float
 
 
-@lru_cache(maxsize=32)
-def _domain(sha256: str, payload: str) -> DomainVersion:
-    return DomainVersion.model_validate(json.loads(payload))
+# What is derived from a stored referential version, per process, keyed by the SHA-256 of its
+# file: a loaded (domain, version) never changes (catalogue.services refuses another content
+# under the same number), so the key names one content for good. Reading ``version.data`` (the
+# whole domain file, decoded from JSON) is the costly part: on a hit it is not read at all, and
+# callers may ``defer("data")`` (a miss then loads it, once per process).
+_DERIVED_MAX = 256
+_derived: dict[tuple[str, str], Any] = {}
+
+
+def _derive(version, what: str, compute):
+    key = (what, version.sha256)
+    try:
+        return _derived[key]
+    except KeyError:
+        pass
+    value = compute(version.data)
+    if len(_derived) >= _DERIVED_MAX:  # tests load many versions; production a dozen
+        _derived.clear()
+    _derived[key] = value
+    return value
 
 
 def domain_of(version) -> DomainVersion:
     """The engine model of a stored ReferentialVersion (validated once per content hash)."""
-    return _domain(version.sha256, json.dumps(version.data))
+    return _derive(
+        version,
+        "domain",
+        lambda data: DomainVersion.model_validate(json.loads(json.dumps(data))),
+    )
 
 
 def known_kinds(version) -> set[str]:
     """The evidence kinds a referential version knows (others are ignored for that domain)."""
-    return set(version.data.get("evidence_kinds", {}))
+    return set(_derive(version, "kinds", lambda data: dict(data.get("evidence_kinds", {}))))
+
+
+def kind_label_map(version) -> dict[str, str]:
+    """Evidence kind → its label in a referential version."""
+    return _derive(
+        version,
+        "kind_labels",
+        lambda data: {
+            kind: entry.get("label", kind)
+            for kind, entry in (data.get("evidence_kinds") or {}).items()
+        },
+    )
+
+
+def item_kinds(version) -> dict[str, list[str]]:
+    """Per item code, the evidence kinds its criteria read (as the Item rows store them)."""
+
+    def compute(data):
+        labels = data.get("evidence_kinds", {})
+        return {
+            item["id"]: [kind for kind, _label in item_evidence_kinds(item, labels)]
+            for item in data.get("items", [])
+        }
+
+    return _derive(version, "item_kinds", compute)
+
+
+def current_versions():
+    """The current referential versions, without their data (read through ``_derive``)."""
+    from careops.catalogue.models import ReferentialVersion
+
+    return ReferentialVersion.objects.filter(is_current=True).defer("data")
 
 
 def evaluate(version, dossier: dict[str, Any]) -> Outcome:
@@ -93,13 +145,11 @@ def evidence_kinds(item_data: dict[str, Any]) -> list[tuple[str, str]]:
 
 def kind_labels(kind: str) -> list[tuple[str, str]]:
     """(kind, label) pairs for an evidence kind, from the current referential versions."""
-    from careops.catalogue.models import ReferentialVersion
-
     pairs = []
-    for data in ReferentialVersion.objects.filter(is_current=True).values_list("data", flat=True):
-        entry = data.get("evidence_kinds", {}).get(kind)
-        if entry:
-            pairs.append((kind, entry.get("label", kind)))
+    for version in current_versions().order_by("domain", "-loaded_at"):
+        label = kind_label_map(version).get(kind)
+        if label is not None:
+            pairs.append((kind, label))
     return pairs
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from careops.catalogue import bridge
-from careops.catalogue.models import Item, ReferentialVersion
+from careops.catalogue.models import Item
 from careops.compliance.models import Evidence, EvidenceRevision
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation
@@ -21,9 +21,9 @@ EXPIRY_CHOICES = {"expirees": "expirées", "30j": "expirent dans les 30 jours"}
 def kind_choices() -> list[tuple[str, str]]:
     """Every evidence kind of the current referentials, with its label."""
     labels: dict[str, str] = {}
-    for data in ReferentialVersion.objects.filter(is_current=True).values_list("data", flat=True):
-        for kind, entry in (data.get("evidence_kinds") or {}).items():
-            labels.setdefault(kind, entry.get("label", kind))
+    for version in bridge.current_versions().order_by("domain", "-loaded_at"):
+        for kind, label in bridge.kind_label_map(version).items():
+            labels.setdefault(kind, label)
     return sorted(labels.items(), key=lambda pair: pair[1].lower())
 
 

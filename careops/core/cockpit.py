@@ -121,7 +121,7 @@ def expiring_evidence(user, today: dt.date) -> list[EvidenceRevision]:
 def windows_closing(now: dt.datetime, names=("candidacy", "declaration")) -> list[dict]:
     """Open windows (guichets) of the current referentials that close within 60 days."""
     rows = []
-    for version in ReferentialVersion.objects.filter(is_current=True).order_by("domain"):
+    for version in bridge.current_versions().order_by("domain"):
         domain = bridge.domain_of(version)
         for name in names:
             window = getattr(domain.windows, name, None)
@@ -333,7 +333,9 @@ def ars_queue(user, now: dt.datetime) -> list[dict[str, Any]]:
     # each referential read and modelled once, not once per candidacy (it is the whole file)
     domains = {
         v.pk: services.domain_of(v)
-        for v in ReferentialVersion.objects.filter(pk__in={c.referential_version_id for c in found})
+        for v in ReferentialVersion.objects.filter(
+            pk__in={c.referential_version_id for c in found}
+        ).defer("data")  # read once per process, through the file's hash
     }
     rows = []
     for c in found:

@@ -33,14 +33,27 @@ def home(request):
         Organisation.objects.filter(kind__in=[OrgKind.GHT, OrgKind.EJ, OrgKind.ESMS]),
         request.user,
     ).order_by("path")
-    assessments = scope.restrict(
-        Assessment.objects.select_related("referential_version", "candidate"), request.user
-    ).order_by("candidate__path", "referential_version__domain")
+    shown = list(candidates.only("pk", "kind", "name", "finess", "path")[:200])
+    assessments = scope.restrict(Assessment.objects.all(), request.user)
+    # the cards show the first 200 candidates: only their assessments are read, and only the
+    # columns the cards print (not the facts nor the referential file, decoded per row)
     by_candidate: dict[int, list] = {}
-    for a in assessments:
+    for a in (
+        assessments.filter(candidate_id__in=[c.pk for c in shown])
+        .select_related("referential_version")
+        .only(
+            "pk",
+            "candidate_id",
+            "progress",
+            "referential_version__domain",
+            "referential_version__title",
+        )
+        .order_by("candidate__path", "referential_version__domain")
+    ):
         by_candidate.setdefault(a.candidate_id, []).append(a)
-    rows = [(c, by_candidate.get(c.pk, [])) for c in candidates[:200]]
-    candidate_count, assessment_count = candidates.count(), len(assessments)
+    rows = [(c, by_candidate.get(c.pk, [])) for c in shown]
+    candidate_count = len(shown) if len(shown) < 200 else candidates.count()
+    assessment_count = assessments.count()
     return render(
         request,
         "core/home.html",

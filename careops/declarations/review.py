@@ -32,10 +32,7 @@ VERDICT_LABELS = {code: str(label) for code, label in Verdict.choices}
 
 def item_kinds(version) -> dict[str, list[str]]:
     """Per item code, the evidence kinds its criteria read (from the referential)."""
-    return {
-        item.code: [k for k, _label in bridge.evidence_kinds(item.data)]
-        for item in version.items.all()
-    }
+    return bridge.item_kinds(version)
 
 
 def prefiling_review(candidacy: Candidacy, now: dt.datetime | None = None) -> dict[str, Any]:

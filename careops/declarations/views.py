@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from careops.catalogue import bridge
 from careops.catalogue.models import ReferentialVersion
 from careops.compliance.choices import Status
 from careops.compliance.models import EvidenceRevision
@@ -52,10 +53,10 @@ def index(request):
     # the list shows no referential: its ``data`` (the whole domain file) is not read per row
     candidacies = (
         services.visible(request.user)
-        .select_related("candidate", "referential_version")
-        .defer("referential_version__data")
+        .select_related("candidate")
+        .only("pk", "candidate__name", "domain", "region_code", "state", "amount_eur")
     )
-    versions = list(ReferentialVersion.objects.filter(is_current=True).order_by("domain"))
+    versions = list(bridge.current_versions().order_by("domain"))
     now = timezone.now()
     windows = [
         (v, *services.window_state(services.domain_of(v), "candidacy", now)) for v in versions

@@ -281,6 +281,9 @@ class Finding(models.Model):
                 fields=["organisation", "fingerprint"], name="exposure_finding_unique"
             )
         ]
+        # the cockpits' recent findings (chart over 6 months, critical alerts of 30 days): a
+        # range on first_seen, not a scan of every finding of the country
+        indexes = [models.Index(fields=["first_seen"], name="exposure_finding_first_seen")]
         verbose_name = _("constat")
         verbose_name_plural = _("constats")
 

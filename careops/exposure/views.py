@@ -113,7 +113,10 @@ def organisation(request, pk):
             "can_manage": can_manage,
             "is_admin": services.is_administrator(request.user, org),
             "assets": scope.restrict(Asset.objects.filter(organisation=org), request.user),
-            "runs": scope.restrict(ScanRun.objects.filter(organisation=org), request.user)[:24],
+            "runs": scope.restrict(
+                ScanRun.objects.filter(organisation=org).select_related("organisation"),
+                request.user,
+            )[:24],
             "findings": findings,
             "history": services.history(org),
         },

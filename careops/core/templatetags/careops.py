@@ -5,13 +5,35 @@ from django import template
 from careops.compliance.choices import Status
 
 register = template.Library()
-_LABELS = dict(Status.choices)
+_TRANSLATED: dict[tuple, dict] = {}  # (what, language) → {code: label}, filled once per process
+
+
+def translated(what, choices) -> dict:
+    """``{code: label}`` of ``choices`` with the labels translated once per language: a lazy
+    label is translated each time it is rendered or hashed, which a long table pays per row."""
+    from django.utils.translation import get_language
+
+    key = (what, get_language())
+    labels = _TRANSLATED.get(key)
+    if labels is None:
+        labels = _TRANSLATED[key] = {code: str(label) for code, label in choices}
+    return labels
 
 
 @register.filter
 def status_label(code: str) -> str:
     """The French label of a status code ("not_met" → "Non atteint")."""
-    return _LABELS.get(code, code or "—")
+    return translated("status", Status.choices).get(code, code or "—")
+
+
+@register.filter
+def display(obj, field: str):
+    """``obj.get_FIELD_display()`` (the label of a choice field's value), its labels translated
+    once per language (Django rebuilds and hashes the lazy choices on every call)."""
+    model = type(obj)
+    labels = translated((model, field), model._meta.get_field(field).flatchoices)
+    value = getattr(obj, field)
+    return labels.get(value, value)
 
 
 @register.filter
@@ -98,7 +120,7 @@ def region_name(code: str) -> str:
     """The region's name from its INSEE code ("11" → "Île-de-France")."""
     from careops.tenancy.choices import REGIONS
 
-    return dict(REGIONS).get(code or "", code or "—")
+    return translated("regions", REGIONS).get(code or "", code or "—")
 
 
 @register.filter
@@ -116,3 +138,55 @@ def pct(value) -> str:
         return "—"
     text = f"{float(value) * 100:.1f}".replace(".", ",").removesuffix(",0")
     return f"{text}\u00a0%"
+
+
+def _url_maker(name: str):
+    """A function pk → URL of the view ``name`` (reversed once, not once per row)."""
+    from django.urls import reverse
+
+    sentinel = 987654321
+    before, after = reverse(name, args=[sentinel]).split(str(sentinel), 1)
+    return lambda pk: f"{before}{int(pk)}{after}"
+
+
+@register.simple_tag
+def assessment_cards(rows) -> str:
+    """The home page's candidate cards (up to 200) with their assessments' progress: the
+    markup of ``includes/progress.html`` per assessment, built here in one pass, since the
+    template engine's per-variable cost made this loop most of the instructor's home page."""
+    from django.utils.html import conditional_escape as esc
+    from django.utils.safestring import mark_safe
+    from django.utils.translation import gettext
+
+    candidate_url = _url_maker("tenancy:detail")
+    assessment_url = _url_maker("compliance:assessment")
+    progress_label = esc(gettext("Avancement"))
+    empty = f"\n      <p>{esc(gettext('Aucune évaluation ouverte.'))}</p>\n    "
+    out = []
+    for candidate, assessments in rows:
+        pk = int(candidate.pk)
+        finess = f" · FINESS {esc(candidate.finess)}" if candidate.finess else ""
+        out.append(
+            f'\n  <section class="card" aria-labelledby="cand-{pk}">\n'
+            f'    <h3 id="cand-{pk}" class="card__title"><a href="{esc(candidate_url(pk))}">'
+            f"{esc(candidate.name)}</a></h3>\n"
+            f'    <p class="meta">{esc(display(candidate, "kind"))}{finess}</p>\n    '
+        )
+        for a in assessments:
+            try:
+                pct = str(round(float(a.progress) * 100))
+            except (ValueError, TypeError, OverflowError):
+                pct = ""
+            version = a.referential_version
+            out.append(
+                f'\n      <p class="progress-label"><a href="{esc(assessment_url(a.pk))}">'
+                f"{esc(version.domain)} — {esc(version.title)}</a></p>\n      "
+                f'<div class="progress" role="progressbar" aria-valuemin="0" '
+                f'aria-valuemax="100" aria-valuenow="{pct}" aria-label="{progress_label}">'
+                f'<div class="progress__bar" style="width: {pct}%"></div></div>'
+                f'<span class="progress-label">{pct} %</span>\n\n    '
+            )
+        if not assessments:
+            out.append(empty)
+        out.append("\n  </section>\n")
+    return mark_safe("".join(out))  # noqa: S308 — every value above is escaped
