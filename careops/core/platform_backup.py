@@ -335,6 +335,7 @@ def check_archive(root: Path, progress: Progress = _quiet) -> dict[str, Any]:
         expected = manifests.read_manifest((root / MANIFEST).read_text("utf-8"))
     except ValueError as exc:
         raise PlatformBackupError(f"MANIFEST.sha256 illisible : {exc}") from exc
+    _check_layout(root, expected)
     progress(f"vérification de {len(expected)} fichier(s)…")
     bad = []
     for relative, digest in expected.items():
@@ -350,7 +351,42 @@ def check_archive(root: Path, progress: Progress = _quiet) -> dict[str, Any]:
     manifest = json.loads((root / "manifest.json").read_text("utf-8"))
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise PlatformBackupError("Format de sauvegarde inconnu de cette version de careops.")
+    database = (manifest.get("database") or {}).get("file", "")
+    if database not in expected or not database.startswith("database/"):
+        raise PlatformBackupError(
+            f"Sauvegarde altérée : la base de données « {database} » n'est pas un fichier "
+            "database/… du manifeste."
+        )
     return manifest
+
+
+def _check_layout(root: Path, expected: dict[str, str]) -> None:
+    """Refuse what a sha256sum check alone lets through: a listed path outside the folder, a
+    symbolic link (restore would copy the file it points to), a file the manifest omits."""
+    outside = [p for p in expected if p.startswith("/") or ".." in p.split("/") or "\\" in p]
+    if outside:
+        raise PlatformBackupError(
+            "Sauvegarde altérée : le manifeste nomme un chemin hors de la sauvegarde — "
+            + ", ".join(outside[:10])
+        )
+    links, extra = [], []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs + files:
+            path = Path(folder) / name
+            relative = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                links.append(relative)
+            elif name in files and relative != MANIFEST and relative not in expected:
+                extra.append(relative)
+    if links:
+        raise PlatformBackupError(
+            "Sauvegarde altérée : lien symbolique refusé — " + ", ".join(sorted(links)[:10])
+        )
+    if extra:
+        raise PlatformBackupError(
+            f"Sauvegarde altérée : {len(extra)} fichier(s) absent du manifeste — "
+            + ", ".join(sorted(extra)[:10])
+        )
 
 
 def _non_empty_reasons() -> list[str]:

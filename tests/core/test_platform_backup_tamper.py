@@ -1,0 +1,78 @@
+"""A platform backup tampered with after the fact is refused by ``careops platform check`` and
+``restore`` before anything is touched: a file added beside the listed ones, a symbolic link (which
+would copy a file of the host into the evidence store), a manifest naming a path outside the
+backup folder, a database file that the manifest does not list."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def archive(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    out = tmp_path / "sauvegarde"
+    call_command("careops_platform", "backup", str(out))
+    return out
+
+
+def _refused(out, match):
+    with pytest.raises(CommandError, match=match):
+        call_command("careops_platform", "check", str(out))
+    with pytest.raises(CommandError, match=match):
+        call_command("careops_platform", "restore", str(out), "--force")
+
+
+def _relist(out):
+    """What a tamperer who knows the format does: recompute MANIFEST.sha256."""
+    lines = []
+    for path in sorted(p for p in out.rglob("*") if p.is_file() and p.name != "MANIFEST.sha256"):
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        lines.append(f"{digest}  {path.relative_to(out).as_posix()}\n")
+    (out / "MANIFEST.sha256").write_text("".join(lines))
+
+
+def test_a_file_added_to_the_backup_is_refused(archive, settings):
+    (archive / "storage" / "zz").mkdir(parents=True)
+    (archive / "storage" / "zz" / "ajout.txt").write_text("injecté")
+    _refused(archive, "absent du manifeste.*storage/zz/ajout.txt")
+    assert not (settings.MEDIA_ROOT / "zz" / "ajout.txt").exists()
+
+
+def test_a_symbolic_link_in_the_backup_is_refused_and_never_followed(archive, settings, tmp_path):
+    secret = tmp_path / "secret-de-l-hote"
+    secret.write_text("ne doit pas entrer dans le stockage")
+    (archive / "storage" / "yy").mkdir(parents=True)
+    os.symlink(secret, archive / "storage" / "yy" / "lien")
+    _relist(archive)  # even listed with the right digest
+    _refused(archive, "lien symbolique.*storage/yy/lien")
+    assert not (settings.MEDIA_ROOT / "yy" / "lien").exists()
+
+
+def test_a_manifest_naming_a_path_outside_the_backup_is_refused(archive, tmp_path):
+    outside = tmp_path / "ailleurs.sqlite3"
+    outside.write_bytes((archive / "database" / "careops.sqlite3").read_bytes())
+    manifest = json.loads((archive / "manifest.json").read_text())
+    manifest["database"]["file"] = "../ailleurs.sqlite3"
+    (archive / "manifest.json").write_text(json.dumps(manifest))
+    _relist(archive)
+    with (archive / "MANIFEST.sha256").open("a") as handle:
+        digest = hashlib.sha256(outside.read_bytes()).hexdigest()
+        handle.write(f"{digest}  ../ailleurs.sqlite3\n")
+    _refused(archive, "chemin hors de la sauvegarde.*../ailleurs.sqlite3")
+
+
+def test_a_database_file_the_manifest_does_not_list_is_refused(archive):
+    manifest = json.loads((archive / "manifest.json").read_text())
+    manifest["database"]["file"] = "database/autre.sqlite3"
+    (archive / "manifest.json").write_text(json.dumps(manifest))
+    _relist(archive)
+    _refused(archive, "base de données.*database/autre.sqlite3")
