@@ -294,3 +294,29 @@ def test_cli_without_django():
     assert data["total"] == {"label": "Ensemble", "trained": 4, "headcount": 30, "share": 4 / 30}
     refused = run_cli("training", HEADCOUNT, "--effectifs", HEADCOUNT)
     assert refused.returncode == 2 and "Erreur" in refused.stderr
+
+
+def test_rows_of_separators_only_are_blank_lines(tmp_path):
+    """Excel's « CSV (séparateur : point-virgule) » writes ``;;;;;`` for formatted empty rows
+    (the bottom of a printed sign-in sheet): they are skipped like empty lines."""
+    sheet = tmp_path / "emargement-excel.csv"
+    sheet.write_bytes(
+        "Nom;Prénom;Fonction;Date;Émargement;\r\n"
+        "DUPONT;Marie;Infirmier;12/03/2026;X;\r\n"
+        ";;;;;\r\n"
+        "MARTIN;Paul;Aide-soignant;12/03/2026;présent;\r\n"
+        ";;;;;\r\n"
+        " ; ;;;;\r\n".encode("cp1252")
+    )
+    read = training.read_sheet(sheet, today=TODAY)
+    assert [r.last_name for r in read.rows] == ["DUPONT", "MARTIN"]
+
+
+def test_a_gophish_target_listed_twice_refuses_the_file(tmp_path):
+    """A results export has one row per target (its result id): a file where a target appears
+    twice (two exports pasted together) would count that person twice."""
+    path = gophish_csv(tmp_path / "Campagne - Results.csv", [("Clicked Link", False, "IDE")] * 3)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8")
+    with pytest.raises(TableError, match="ligne 5 : la cible « r000000 » figure déjà ligne 2"):
+        read_results(path)

@@ -102,6 +102,7 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
     by_position: dict[str, Rates] = defaultdict(Rates)
     unknown: dict[str, int] = defaultdict(int)
     starts: list[str] = []
+    seen: dict[str, int] = {}
     with path.open(encoding=encoding, newline="") as handle:
         reader = csv.DictReader(handle)
         found = set(reader.fieldnames or [])
@@ -118,6 +119,14 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
             )
         try:
             for row in reader:
+                target = (row.get("id") or "").strip()
+                if target and target in seen:
+                    raise TableError(
+                        f"{shown}, ligne {reader.line_num} : la cible « {target} » figure déjà "
+                        f"ligne {seen[target]} (deux exports collés ?) ; elle serait comptée "
+                        "deux fois : exportez de nouveau les résultats depuis GoPhish"
+                    )
+                seen[target] = reader.line_num
                 status = _unescape((row.get("status") or "").strip())
                 reported = (row.get("reported") or "").strip().lower() == "true"
                 if status in STEPS:

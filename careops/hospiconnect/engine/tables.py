@@ -209,7 +209,7 @@ def _read_csv(path, columns, mapping):
                             "(le reste du fichier serait lu comme une seule valeur) ; corrigez la "
                             "ligne ou exportez de nouveau le fichier"
                         )
-                    if cells:
+                    if any(value.strip() for value in cells):  # « ;;;; » is a blank line
                         yield line, cells
             except UnicodeDecodeError as exc:
                 raise TableError(
