@@ -58,9 +58,9 @@ def test_a_symbolic_link_in_the_backup_is_refused_and_never_followed(archive, se
 
 
 def test_a_manifest_naming_a_path_outside_the_backup_is_refused(archive, tmp_path):
-    outside = tmp_path / "ailleurs.sqlite3"
-    outside.write_bytes((archive / "database" / "careops.sqlite3").read_bytes())
     manifest = json.loads((archive / "manifest.json").read_text())
+    outside = tmp_path / "ailleurs.sqlite3"
+    outside.write_bytes((archive / manifest["database"]["file"]).read_bytes())
     manifest["database"]["file"] = "../ailleurs.sqlite3"
     (archive / "manifest.json").write_text(json.dumps(manifest))
     _relist(archive)
