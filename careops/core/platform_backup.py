@@ -344,14 +344,33 @@ def check_archive(root: Path, progress: Progress = _quiet) -> dict[str, Any]:
             bad.append(f"{relative} (absent)")
         elif _sha256_file(path) != digest:
             bad.append(f"{relative} (empreinte différente)")
+        elif relative.startswith("storage/") and store_module.expected_digest(relative) not in (
+            None,
+            digest,
+        ):
+            bad.append(f"{relative} (contenu différent de son nom)")
     if bad:
         raise PlatformBackupError(
             f"Sauvegarde altérée : {len(bad)} fichier(s) en défaut — " + ", ".join(bad[:10])
         )
-    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    try:
+        manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PlatformBackupError(f"manifest.json illisible : {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise PlatformBackupError("manifest.json illisible : un objet JSON est attendu.")
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise PlatformBackupError("Format de sauvegarde inconnu de cette version de careops.")
-    database = (manifest.get("database") or {}).get("file", "")
+    missing = [
+        key
+        for key in ("created_at", "counts", "encryption_key_fingerprint", "database")
+        if key not in manifest
+    ]
+    if missing or not isinstance(manifest["database"], dict):
+        raise PlatformBackupError(
+            "manifest.json incomplet (" + ", ".join(missing or ["database"]) + ")."
+        )
+    database = manifest["database"].get("file", "")
     if database not in expected or not database.startswith("database/"):
         raise PlatformBackupError(
             f"Sauvegarde altérée : la base de données « {database} » n'est pas un fichier "

@@ -76,3 +76,34 @@ def test_a_database_file_the_manifest_does_not_list_is_refused(archive):
     (archive / "manifest.json").write_text(json.dumps(manifest))
     _relist(archive)
     _refused(archive, "base de données.*database/autre.sqlite3")
+
+
+def test_a_stored_object_whose_content_no_longer_matches_its_name_is_refused_before_restoring(
+    settings, tmp_path
+):
+    """The store's names are the SHA-256 of their content: a relisted manifest cannot hide a
+    swapped object (restore would otherwise fail half-way, the database already replaced)."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    name = default_storage.save("preuves/rapport.pdf", ContentFile(b"%PDF-1.4 preuve"))
+    out = tmp_path / "sauvegarde"
+    call_command("careops_platform", "backup", str(out))
+    (out / "storage" / name).write_bytes(b"%PDF-1.4 autre contenu")
+    _relist(out)
+    _refused(out, f"storage/{name} \\(contenu différent de son nom\\)")
+
+
+def test_an_unreadable_manifest_json_is_a_french_refusal(archive):
+    (archive / "manifest.json").write_text("{ pas du json")
+    _relist(archive)
+    _refused(archive, "manifest.json illisible")
+
+
+def test_a_manifest_json_without_its_facts_is_a_french_refusal(archive):
+    manifest = json.loads((archive / "manifest.json").read_text())
+    del manifest["encryption_key_fingerprint"]
+    (archive / "manifest.json").write_text(json.dumps(manifest))
+    _relist(archive)
+    _refused(archive, "manifest.json incomplet \\(encryption_key_fingerprint\\)")
