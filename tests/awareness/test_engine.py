@@ -320,3 +320,57 @@ def test_a_gophish_target_listed_twice_refuses_the_file(tmp_path):
     path.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8")
     with pytest.raises(TableError, match="ligne 5 : la cible « r000000 » figure déjà ligne 2"):
         read_results(path)
+
+
+def test_a_workbook_whose_first_sheet_is_a_chart_is_refused_in_french(tmp_path):
+    """openpyxl cannot reopen a chart sheet it wrote: a French refusal, never a crash."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Nom", "Fonction", "Présence"])
+    book.active.append(["DUPONT", "Infirmier", "oui"])
+    book.create_chartsheet("Graphique", 0)
+    path = tmp_path / "emargement-avec-graphique.xlsx"
+    book.save(path)
+    with pytest.raises(
+        TableError, match="emargement-avec-graphique.xlsx : classeur Excel illisible"
+    ):
+        training.read_sheet(path, default_date=TODAY, today=TODAY)
+
+
+def test_a_cell_longer_than_the_csv_limit_is_a_french_message(tmp_path):
+    sheet = tmp_path / "emargement.csv"
+    sheet.write_text("Nom;Fonction\n" + "A" * 200_000 + ";IDE\n", encoding="utf-8")
+    with pytest.raises(TableError, match="ligne 2 : cellule de plus de 131072 caractères"):
+        training.read_sheet(sheet, default_date=TODAY, today=TODAY)
+    export = tmp_path / "Campagne - Results.csv"
+    export.write_text(
+        GOPHISH_HEADER
+        + "\nr1,Email Sent,,0,0,2026-01-01T00:00:00Z,false,,a@b.fr,A,B,"
+        + "P" * 200_000
+        + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(TableError, match="ligne 2 : cellule de plus de 131072 caractères"):
+        read_results(export)
+
+
+def test_a_damaged_sheet_inside_a_valid_zip_is_refused_in_french(tmp_path):
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in (["Nom", "Fonction", "Présence"], ["DUPONT", "IDE", "oui"], ["MARTIN", "AS", "oui"]):
+        book.active.append(row)
+    sound = tmp_path / "sain.xlsx"
+    book.save(sound)
+    damaged = tmp_path / "abime.xlsx"
+    with zipfile.ZipFile(sound) as src, zipfile.ZipFile(damaged, "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</row><row", b"</row><row <<<", 1)
+            out.writestr(item, data)
+    with pytest.raises(TableError, match="abime.xlsx, vers la ligne 2 : classeur Excel endommagé"):
+        training.read_sheet(damaged, default_date=TODAY, today=TODAY)

@@ -24,7 +24,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from careops.hospiconnect.engine.tables import TableError, detect_encoding
+from careops.hospiconnect.engine.tables import TableError, csv_problem, detect_encoding
 
 REQUIRED = ("status", "reported", "email")
 STEPS = ("Email Sent", "Email Opened", "Clicked Link", "Submitted Data")
@@ -143,7 +143,8 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
                 if delivered and sent and not sent.startswith("0001"):
                     starts.append(sent[:10])
         except csv.Error as exc:
-            raise TableError(f"{shown}, ligne {reader.line_num} : {exc}") from exc
+            line = max(reader.line_num, max(seen.values(), default=1)) + 1
+            raise TableError(f"{shown}, ligne {line} : {csv_problem(exc)}") from exc
     if not totals.targets:
         raise TableError(f"{shown} : aucune cible dans l'export")
     started = min(starts) if starts else None

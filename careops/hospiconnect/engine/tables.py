@@ -116,6 +116,16 @@ def detect_encoding(path: Path) -> str:
         return "latin-1"
 
 
+def csv_problem(exc: csv.Error) -> str:
+    """The French reason of a ``csv.Error`` (the module's own messages are in English)."""
+    if "field larger than field limit" in str(exc):
+        return (
+            f"cellule de plus de {csv.field_size_limit()} caractères (ce fichier est-il bien "
+            "l'export attendu ?)"
+        )
+    return f"ligne CSV illisible ({exc})"
+
+
 def detect_delimiter(header_line: str) -> str:
     counts = {delimiter: header_line.count(delimiter) for delimiter in DELIMITERS}
     best = max(counts, key=counts.get)
@@ -217,9 +227,13 @@ def _read_csv(path, columns, mapping):
                     "(le fichier mélange deux encodages ; enregistrez-le en UTF-8)"
                 ) from exc
             except csv.Error as exc:
-                raise TableError(f"{path.name}, ligne {line + 1} : {exc}") from exc
+                raise TableError(f"{path.name}, ligne {line + 1} : {csv_problem(exc)}") from exc
 
     return layout, rows()
+
+
+# What openpyxl raises on a workbook it cannot read (ElementTree's ParseError is a SyntaxError).
+UNREADABLE_XLSX = (KeyError, ValueError, AttributeError, TypeError, SyntaxError, OSError)
 
 
 def _read_xlsx(path, columns, mapping):
@@ -229,7 +243,8 @@ def _read_xlsx(path, columns, mapping):
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (BadZipFile, KeyError, OSError, ValueError, AttributeError, TypeError) as exc:
+        # openpyxl fails in many ways on what it cannot read (AttributeError on a chart sheet)
         raise TableError(
             f"{path.name} : classeur Excel illisible (ce n'est pas un fichier XLSX valide ; "
             "enregistrez-le de nouveau depuis le tableur, ou exportez-le en CSV)"
@@ -237,7 +252,11 @@ def _read_xlsx(path, columns, mapping):
     sheet = workbook.worksheets[0]
     sheet.reset_dimensions()  # never trust the file's stated size: some writers leave it stale
     iterator = sheet.iter_rows(values_only=True)
-    headers = [_cell(value) for value in next(iterator, ())]
+    try:
+        headers = [_cell(value) for value in next(iterator, ())]
+    except UNREADABLE_XLSX as exc:
+        workbook.close()
+        raise TableError(f"{path.name} : classeur Excel illisible dès la ligne d'en-tête") from exc
     if not any(headers):
         workbook.close()
         raise TableError(f"{path.name} : première feuille vide (aucune ligne d'en-tête)")
@@ -249,11 +268,17 @@ def _read_xlsx(path, columns, mapping):
     layout = Layout(path, headers, index, "xlsx", "")
 
     def rows():
+        line = 1
         try:
             for line, values in enumerate(iterator, start=2):
                 cells = [_cell(value) for value in values]
                 if any(cells):
                     yield line, cells
+        except UNREADABLE_XLSX as exc:  # a damaged sheet (XML not well-formed…)
+            raise TableError(
+                f"{path.name}, vers la ligne {line + 1} : classeur Excel endommagé ; "
+                "enregistrez-le de nouveau depuis le tableur, ou exportez-le en CSV"
+            ) from exc
         finally:
             workbook.close()
 
