@@ -322,8 +322,9 @@ def test_a_gophish_target_listed_twice_refuses_the_file(tmp_path):
         read_results(path)
 
 
-def test_a_workbook_whose_first_sheet_is_a_chart_is_refused_in_french(tmp_path):
-    """openpyxl cannot reopen a chart sheet it wrote: a French refusal, never a crash."""
+def test_a_workbook_with_an_empty_chart_sheet_is_refused_in_french(tmp_path):
+    """openpyxl cannot reopen an empty chart sheet (even one it wrote): a French refusal, never a
+    server error."""
     import openpyxl
 
     book = openpyxl.Workbook()
