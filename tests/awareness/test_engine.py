@@ -375,3 +375,29 @@ def test_a_damaged_sheet_inside_a_valid_zip_is_refused_in_french(tmp_path):
             out.writestr(item, data)
     with pytest.raises(TableError, match="abime.xlsx, vers la ligne 2 : classeur Excel endommagé"):
         training.read_sheet(damaged, default_date=TODAY, today=TODAY)
+
+
+def test_a_gophish_export_resaved_by_french_excel_reads_the_same(tmp_path):
+    """Opened in Excel and saved again (« CSV (séparateur : point-virgule) »): semicolons,
+    Windows-1252, VRAI/FAUX, dates as 10/03/2026 09:00. Same counts, same start date."""
+    import csv
+    import io
+
+    with MARCH.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(rows[0])
+    for row in rows[1:]:
+        row = list(row)
+        for index in (5, 7):  # send_date, modified_date
+            day, time = row[index][:10], row[index][11:16]
+            row[index] = f"{day[8:10]}/{day[5:7]}/{day[:4]} {time}"
+        row[6] = "VRAI" if row[6] == "true" else "FAUX"
+        writer.writerow(row)
+    resaved = tmp_path / "Campagne mars 2026 - Results.csv"
+    resaved.write_bytes(out.getvalue().encode("cp1252"))
+    original, again = read_results(MARCH), read_results(resaved)
+    assert again.totals == original.totals
+    assert again.started == original.started == "2026-03-10"
+    assert again.by_position == original.by_position
