@@ -401,3 +401,29 @@ def test_a_gophish_export_resaved_by_french_excel_reads_the_same(tmp_path):
     assert again.totals == original.totals
     assert again.started == original.started == "2026-03-10"
     assert again.by_position == original.by_position
+
+
+def test_a_structure_cell_merged_down_several_rows_applies_to_each_row(tmp_path):
+    """Hand-made sign-in sheets merge the « Établissement » or « Date » cell down the rows of a
+    group: Excel shows the value on every row, so every row gets it (not the default)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Nom", "Fonction", "Établissement", "Date", "Présence"])
+    sheet.append(["DUPONT", "Infirmier", "CH Bêta", "12/03/2026", "oui"])
+    sheet.append(["MARTIN", "Infirmier", None, None, "oui"])
+    sheet.append(["LEROY", "Médecin", None, None, "oui"])
+    sheet.append([None, None, None, None, None])  # a line left for a late signer
+    sheet.append(["BERNARD", "Médecin", "CH Alpha", "13/03/2026", "oui"])
+    sheet.merge_cells("C2:C5")
+    sheet.merge_cells("D2:D5")
+    path = tmp_path / "emargement-fusionne.xlsx"
+    book.save(path)
+    read = training.read_sheet(path, default_date=dt.date(2026, 3, 1), today=TODAY)
+    assert [(r.last_name, r.structure, r.date.isoformat()) for r in read.rows] == [
+        ("DUPONT", "CH Bêta", "2026-03-12"),
+        ("MARTIN", "CH Bêta", "2026-03-12"),
+        ("LEROY", "CH Bêta", "2026-03-12"),
+        ("BERNARD", "CH Alpha", "2026-03-13"),
+    ]

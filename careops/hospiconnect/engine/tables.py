@@ -232,6 +232,33 @@ def _read_csv(path, columns, mapping):
     return layout, rows()
 
 
+MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+
+
+def _vertical_merges(path: Path, member: str) -> dict[int, list[tuple[int, int]]]:
+    """Column (0-based) → [(first row, last row)] of the cells merged down one column in the
+    sheet's XML (read-only openpyxl does not expose them): Excel shows the first cell's value on
+    every row of such a range. The XML is scanned in chunks, never loaded whole."""
+    from zipfile import ZipFile
+
+    from openpyxl.utils.cell import column_index_from_string
+
+    found: dict[int, list[tuple[int, int]]] = {}
+    tail = b""
+    with ZipFile(path) as archive, archive.open(member) as handle:
+        while chunk := handle.read(1 << 20):
+            data = tail + chunk
+            for match in MERGE_CELL.finditer(data):
+                first_col, first_row, last_col, last_row = match.groups()
+                if first_col == last_col and int(last_row) > int(first_row):
+                    column = column_index_from_string(first_col.decode()) - 1
+                    found.setdefault(column, []).append((int(first_row), int(last_row)))
+            tail = data[-200:]
+    return {
+        column: sorted(set(ranges)) for column, ranges in found.items()
+    }  # a match seen twice across two chunks counts once
+
+
 # What openpyxl raises on a workbook it cannot read (ElementTree's ParseError is a SyntaxError).
 UNREADABLE_XLSX = (KeyError, ValueError, AttributeError, TypeError, SyntaxError, OSError)
 
@@ -266,14 +293,27 @@ def _read_xlsx(path, columns, mapping):
         workbook.close()
         raise
     layout = Layout(path, headers, index, "xlsx", "")
+    try:
+        merges = _vertical_merges(path, sheet._worksheet_path)
+    except (KeyError, OSError, ValueError, AttributeError):
+        merges = {}
 
     def rows():
         line = 1
+        carried: dict[int, str] = {}  # column → the value of the merged range it is in
         try:
             for line, values in enumerate(iterator, start=2):
                 cells = [_cell(value) for value in values]
-                if any(cells):
-                    yield line, cells
+                if not any(cells):
+                    continue  # a blank row stays blank, even inside a merged range
+                for column, ranges in merges.items():
+                    for first, last in ranges:
+                        if first == line and column < len(cells):
+                            carried[column] = cells[column]
+                        elif first < line <= last and column in carried:
+                            cells += [""] * (column + 1 - len(cells))
+                            cells[column] = cells[column] or carried[column]
+                yield line, cells
         except UNREADABLE_XLSX as exc:  # a damaged sheet (XML not well-formed…)
             raise TableError(
                 f"{path.name}, vers la ligne {line + 1} : classeur Excel endommagé ; "
