@@ -245,6 +245,13 @@ def backup(out: Path, progress: Progress = _quiet) -> dict[str, Any]:
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise PlatformBackupError(f"{out} existe et n'est pas un dossier vide : choisir un autre.")
+    store = store_module.current()
+    location = getattr(store, "location", None) if store.backend == "local" else None
+    if location and out.resolve().is_relative_to(Path(location).resolve()):
+        raise PlatformBackupError(
+            f"{out} est dans le stockage des preuves ({location}) : la sauvegarde s'y copierait "
+            "elle-même ; choisir un dossier hors du stockage."
+        )
     partial = out.with_name(f".{out.name}.partial")
     if partial.exists():
         shutil.rmtree(partial)  # left by an interrupted run

@@ -107,3 +107,17 @@ def test_a_manifest_json_without_its_facts_is_a_french_refusal(archive):
     (archive / "manifest.json").write_text(json.dumps(manifest))
     _relist(archive)
     _refused(archive, "manifest.json incomplet \\(encryption_key_fingerprint\\)")
+
+
+def test_a_backup_folder_inside_the_evidence_store_is_refused(settings, tmp_path):
+    """It would copy itself into itself (its partial dump became a « stored object ») and every
+    later backup would carry the earlier ones."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    default_storage.save("preuves/rapport.pdf", ContentFile(b"%PDF-1.4 preuve"))
+    inside = settings.MEDIA_ROOT / "sauvegardes" / "nuit"
+    with pytest.raises(CommandError, match="dans le stockage des preuves"):
+        call_command("careops_platform", "backup", str(inside))
+    assert not (settings.MEDIA_ROOT / "sauvegardes").exists()
