@@ -245,6 +245,13 @@ def backup(out: Path, progress: Progress = _quiet) -> dict[str, Any]:
     out = Path(out)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise PlatformBackupError(f"{out} existe et n'est pas un dossier vide : choisir un autre.")
+    store = store_module.current()
+    location = getattr(store, "location", None) if store.backend == "local" else None
+    if location and out.resolve().is_relative_to(Path(location).resolve()):
+        raise PlatformBackupError(
+            f"{out} est dans le stockage des preuves ({location}) : la sauvegarde s'y copierait "
+            "elle-même ; choisir un dossier hors du stockage."
+        )
     partial = out.with_name(f".{out.name}.partial")
     if partial.exists():
         shutil.rmtree(partial)  # left by an interrupted run
@@ -337,6 +344,7 @@ def check_archive(root: Path, progress: Progress = _quiet) -> dict[str, Any]:
         expected = manifests.read_manifest((root / MANIFEST).read_text("utf-8"))
     except ValueError as exc:
         raise PlatformBackupError(f"MANIFEST.sha256 illisible : {exc}") from exc
+    _check_layout(root, expected)
     progress(f"vérification de {len(expected)} fichier(s)…")
     bad = []
     for relative, digest in expected.items():
@@ -345,14 +353,68 @@ def check_archive(root: Path, progress: Progress = _quiet) -> dict[str, Any]:
             bad.append(f"{relative} (absent)")
         elif _sha256_file(path) != digest:
             bad.append(f"{relative} (empreinte différente)")
+        elif relative.startswith("storage/") and store_module.expected_digest(relative) not in (
+            None,
+            digest,
+        ):
+            bad.append(f"{relative} (contenu différent de son nom)")
     if bad:
         raise PlatformBackupError(
             f"Sauvegarde altérée : {len(bad)} fichier(s) en défaut — " + ", ".join(bad[:10])
         )
-    manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    try:
+        manifest = json.loads((root / "manifest.json").read_text("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PlatformBackupError(f"manifest.json illisible : {exc}") from exc
+    if not isinstance(manifest, dict):
+        raise PlatformBackupError("manifest.json illisible : un objet JSON est attendu.")
     if manifest.get("format") != FORMAT or manifest.get("format_version") != FORMAT_VERSION:
         raise PlatformBackupError("Format de sauvegarde inconnu de cette version de careops.")
+    missing = [
+        key
+        for key in ("created_at", "counts", "encryption_key_fingerprint", "database")
+        if key not in manifest
+    ]
+    if missing or not isinstance(manifest["database"], dict):
+        raise PlatformBackupError(
+            "manifest.json incomplet (" + ", ".join(missing or ["database"]) + ")."
+        )
+    database = manifest["database"].get("file", "")
+    if database not in expected or not database.startswith("database/"):
+        raise PlatformBackupError(
+            f"Sauvegarde altérée : la base de données « {database} » n'est pas un fichier "
+            "database/… du manifeste."
+        )
     return manifest
+
+
+def _check_layout(root: Path, expected: dict[str, str]) -> None:
+    """Refuse what a sha256sum check alone lets through: a listed path outside the folder, a
+    symbolic link (restore would copy the file it points to), a file the manifest omits."""
+    outside = [p for p in expected if p.startswith("/") or ".." in p.split("/") or "\\" in p]
+    if outside:
+        raise PlatformBackupError(
+            "Sauvegarde altérée : le manifeste nomme un chemin hors de la sauvegarde — "
+            + ", ".join(outside[:10])
+        )
+    links, extra = [], []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs + files:
+            path = Path(folder) / name
+            relative = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                links.append(relative)
+            elif name in files and relative != MANIFEST and relative not in expected:
+                extra.append(relative)
+    if links:
+        raise PlatformBackupError(
+            "Sauvegarde altérée : lien symbolique refusé — " + ", ".join(sorted(links)[:10])
+        )
+    if extra:
+        raise PlatformBackupError(
+            f"Sauvegarde altérée : {len(extra)} fichier(s) absent du manifeste — "
+            + ", ".join(sorted(extra)[:10])
+        )
 
 
 def _non_empty_reasons() -> list[str]:

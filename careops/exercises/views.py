@@ -397,8 +397,9 @@ def link(request, pk: int):
     exercise = _exercise(request, pk, "change")
     try:
         if request.POST.get("what") == "record":
+            campaign = request.POST.get("r-campaign") or ""
             services.record_in_continuity(
-                request.user, exercise, int(request.POST.get("r-campaign") or 0)
+                request.user, exercise, int(campaign) if campaign.isdigit() else 0
             )
             messages.success(
                 request,

@@ -34,7 +34,7 @@ from careops.maturity.models import (
     Pool,
 )
 from careops.tenancy import scope
-from careops.tenancy.choices import OrgKind, Role
+from careops.tenancy.choices import ACTION_ROLES, OrgKind, Role
 from careops.tenancy.models import Organisation
 
 EXPIRY_WARNING_DAYS = 60
@@ -135,6 +135,18 @@ def add_staff(user, pool: Pool, username_or_email: str):
     )
     if person is None or not ident:
         raise ValidationError({"user": [_("Aucun compte « %(ident)s ».") % {"ident": ident}]})
+    if any(g.role in ACTION_ROLES["instruct"] and g.pool_id is None for g in scope.grants(person)):
+        raise ValidationError(
+            {
+                "user": [
+                    _(
+                        "« %(ident)s » instruit les dossiers (ARS, ANS ou administrateur) : il ne "
+                        "peut pas être aussi RSSI mutualisé des structures qu'il contrôle."
+                    )
+                    % {"ident": ident}
+                ]
+            }
+        )
     with transaction.atomic():
         pool.staff.add(person)
         audit.record(user, "pool.staff", pool, pool.region, f"{person} ajouté à « {pool.name} »")

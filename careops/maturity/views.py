@@ -181,6 +181,11 @@ def close(request, pk: int):
 # --- AAP MS: structures, pathways, NIS 2 plan ------------------------------------------------
 
 
+def _pk(value: str | None) -> int:
+    """An id posted by a form (0, which matches nothing, when it is not a number)."""
+    return int(value) if value and value.isdigit() and len(value) < 19 else 0
+
+
 def _errors(request, exc: ValidationError) -> None:
     for message in exc.messages:
         messages.error(request, message)
@@ -263,7 +268,7 @@ def structure(request, pk: int):
                     Membership.objects.select_related("pool"),
                     request.user,
                     "manage",
-                    pk=request.POST.get("membership") or 0,
+                    pk=_pk(request.POST.get("membership")),
                     organisation=node,
                 )
                 if action == "leave":
@@ -423,7 +428,7 @@ def pool_detail(request, pk: int):
                 pools.add_staff(request.user, pool, staff_form.cleaned_data["user"])
                 return redirect("maturity:pool", pk=pool.pk)
             if action == "unstaff":
-                person = pool.staff.filter(pk=request.POST.get("user") or 0).first()
+                person = pool.staff.filter(pk=_pk(request.POST.get("user"))).first()
                 if person:
                     pools.remove_staff(request.user, pool, person)
                 return redirect("maturity:pool", pk=pool.pk)
@@ -441,7 +446,7 @@ def pool_detail(request, pk: int):
                 messages.success(request, _("Convention enregistrée."))
                 return redirect("maturity:pool", pk=pool.pk)
             if action == "remove":
-                membership = pool.memberships.filter(pk=request.POST.get("membership") or 0).first()
+                membership = pool.memberships.filter(pk=_pk(request.POST.get("membership"))).first()
                 if membership:
                     pools.leave(request.user, membership, request.POST.get("reason", ""))
                 return redirect("maturity:pool", pk=pool.pk)

@@ -294,3 +294,136 @@ def test_cli_without_django():
     assert data["total"] == {"label": "Ensemble", "trained": 4, "headcount": 30, "share": 4 / 30}
     refused = run_cli("training", HEADCOUNT, "--effectifs", HEADCOUNT)
     assert refused.returncode == 2 and "Erreur" in refused.stderr
+
+
+def test_rows_of_separators_only_are_blank_lines(tmp_path):
+    """Excel's « CSV (séparateur : point-virgule) » writes ``;;;;;`` for formatted empty rows
+    (the bottom of a printed sign-in sheet): they are skipped like empty lines."""
+    sheet = tmp_path / "emargement-excel.csv"
+    sheet.write_bytes(
+        "Nom;Prénom;Fonction;Date;Émargement;\r\n"
+        "DUPONT;Marie;Infirmier;12/03/2026;X;\r\n"
+        ";;;;;\r\n"
+        "MARTIN;Paul;Aide-soignant;12/03/2026;présent;\r\n"
+        ";;;;;\r\n"
+        " ; ;;;;\r\n".encode("cp1252")
+    )
+    read = training.read_sheet(sheet, today=TODAY)
+    assert [r.last_name for r in read.rows] == ["DUPONT", "MARTIN"]
+
+
+def test_a_gophish_target_listed_twice_refuses_the_file(tmp_path):
+    """A results export has one row per target (its result id): a file where a target appears
+    twice (two exports pasted together) would count that person twice."""
+    path = gophish_csv(tmp_path / "Campagne - Results.csv", [("Clicked Link", False, "IDE")] * 3)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*lines, lines[1]]) + "\n", encoding="utf-8")
+    with pytest.raises(TableError, match="ligne 5 : la cible « r000000 » figure déjà ligne 2"):
+        read_results(path)
+
+
+def test_a_workbook_with_an_empty_chart_sheet_is_refused_in_french(tmp_path):
+    """openpyxl cannot reopen an empty chart sheet (even one it wrote): a French refusal, never a
+    server error."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.append(["Nom", "Fonction", "Présence"])
+    book.active.append(["DUPONT", "Infirmier", "oui"])
+    book.create_chartsheet("Graphique", 0)
+    path = tmp_path / "emargement-avec-graphique.xlsx"
+    book.save(path)
+    with pytest.raises(
+        TableError, match="emargement-avec-graphique.xlsx : classeur Excel illisible"
+    ):
+        training.read_sheet(path, default_date=TODAY, today=TODAY)
+
+
+def test_a_cell_longer_than_the_csv_limit_is_a_french_message(tmp_path):
+    sheet = tmp_path / "emargement.csv"
+    sheet.write_text("Nom;Fonction\n" + "A" * 200_000 + ";IDE\n", encoding="utf-8")
+    with pytest.raises(TableError, match="ligne 2 : cellule de plus de 131072 caractères"):
+        training.read_sheet(sheet, default_date=TODAY, today=TODAY)
+    export = tmp_path / "Campagne - Results.csv"
+    export.write_text(
+        GOPHISH_HEADER
+        + "\nr1,Email Sent,,0,0,2026-01-01T00:00:00Z,false,,a@b.fr,A,B,"
+        + "P" * 200_000
+        + "\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(TableError, match="ligne 2 : cellule de plus de 131072 caractères"):
+        read_results(export)
+
+
+def test_a_damaged_sheet_inside_a_valid_zip_is_refused_in_french(tmp_path):
+    import zipfile
+
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in (["Nom", "Fonction", "Présence"], ["DUPONT", "IDE", "oui"], ["MARTIN", "AS", "oui"]):
+        book.active.append(row)
+    sound = tmp_path / "sain.xlsx"
+    book.save(sound)
+    damaged = tmp_path / "abime.xlsx"
+    with zipfile.ZipFile(sound) as src, zipfile.ZipFile(damaged, "w") as out:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</row><row", b"</row><row <<<", 1)
+            out.writestr(item, data)
+    with pytest.raises(TableError, match="abime.xlsx, vers la ligne 2 : classeur Excel endommagé"):
+        training.read_sheet(damaged, default_date=TODAY, today=TODAY)
+
+
+def test_a_gophish_export_resaved_by_french_excel_reads_the_same(tmp_path):
+    """Opened in Excel and saved again (« CSV (séparateur : point-virgule) »): semicolons,
+    Windows-1252, VRAI/FAUX, dates as 10/03/2026 09:00. Same counts, same start date."""
+    import csv
+    import io
+
+    with MARCH.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(rows[0])
+    for row in rows[1:]:
+        row = list(row)
+        for index in (5, 7):  # send_date, modified_date
+            day, time = row[index][:10], row[index][11:16]
+            row[index] = f"{day[8:10]}/{day[5:7]}/{day[:4]} {time}"
+        row[6] = "VRAI" if row[6] == "true" else "FAUX"
+        writer.writerow(row)
+    resaved = tmp_path / "Campagne mars 2026 - Results.csv"
+    resaved.write_bytes(out.getvalue().encode("cp1252"))
+    original, again = read_results(MARCH), read_results(resaved)
+    assert again.totals == original.totals
+    assert again.started == original.started == "2026-03-10"
+    assert again.by_position == original.by_position
+
+
+def test_a_structure_cell_merged_down_several_rows_applies_to_each_row(tmp_path):
+    """Hand-made sign-in sheets merge the « Établissement » or « Date » cell down the rows of a
+    group: Excel shows the value on every row, so every row gets it (not the default)."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Nom", "Fonction", "Établissement", "Date", "Présence"])
+    sheet.append(["DUPONT", "Infirmier", "CH Bêta", "12/03/2026", "oui"])
+    sheet.append(["MARTIN", "Infirmier", None, None, "oui"])
+    sheet.append(["LEROY", "Médecin", None, None, "oui"])
+    sheet.append([None, None, None, None, None])  # a line left for a late signer
+    sheet.append(["BERNARD", "Médecin", "CH Alpha", "13/03/2026", "oui"])
+    sheet.merge_cells("C2:C5")
+    sheet.merge_cells("D2:D5")
+    path = tmp_path / "emargement-fusionne.xlsx"
+    book.save(path)
+    read = training.read_sheet(path, default_date=dt.date(2026, 3, 1), today=TODAY)
+    assert [(r.last_name, r.structure, r.date.isoformat()) for r in read.rows] == [
+        ("DUPONT", "CH Bêta", "2026-03-12"),
+        ("MARTIN", "CH Bêta", "2026-03-12"),
+        ("LEROY", "CH Bêta", "2026-03-12"),
+        ("BERNARD", "CH Alpha", "2026-03-13"),
+    ]

@@ -85,6 +85,10 @@ def _broken(tmp_path, replace: tuple[str, str], name="rancongiciel-dpi-v1.yaml")
         (("offset: 140", "offset: 10"), "I8 (10 min) précède I7 (110 min) : rangez la chronologie"),
         (("- {value: 2, label: ", "- {value: 1, label: "), "grid.scale : au moins deux échelons"),
         (('title: "Rançongiciel', 'titre: "Rançongiciel'), "title : champ obligatoire manquant"),
+        (
+            ("level: intermediaire", "level: intermediaire\nlevel: debutant"),
+            "YAML illisible (« level » figure deux fois : la seconde valeur effacerait la première)",
+        ),
     ],
 )
 def test_a_broken_scenario_is_refused_with_a_french_message(tmp_path, replace, message):

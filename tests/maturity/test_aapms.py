@@ -270,3 +270,23 @@ def test_api_confirms_a_pathway_for_the_regional_ars_only(client, org_tree, rssi
     )
     assert done.status_code == 200
     assert (done.json()["pathway"], done.json()["status"]) == ("P1", "confirmed")
+
+
+def test_an_instructor_cannot_be_named_pool_staff_and_run_the_structures_he_instructs(
+    client, org_tree, rssi, ars, make_user
+):
+    """Separation of duties: the ARS instructor who confirms a structure's pathway must not
+    become its pooled RSSI (declaring the deliverables done that he then checks)."""
+    pool, _ = pool_with_members(ars, org_tree.ars_idf, [], [(org_tree.esms, rssi)])
+    colleague = make_user("ars_instructor", org_tree.ars_idf, username="collegue.ars")
+    admin = make_user("administrator", org_tree.ans, username="admin.programme")
+    for person in (ars, colleague, admin):
+        with pytest.raises(ValidationError, match="instruit"):
+            pools.add_staff(ars, pool, person.username)
+    assert not pool.staff.exists()
+    client.force_login(ars)
+    response = client.post(
+        reverse("maturity:pool", args=[pool.pk]), {"action": "staff", "user": ars.username}
+    )
+    assert response.status_code == 200 and "instruit" in response.content.decode()
+    assert not scope.can(fresh(ars), "change", org_tree.esms)

@@ -264,3 +264,29 @@ def test_cli_refuses_empty_answers_and_impossible_facts(tmp_path):
         done.returncode == 2
         and "« ad_level » vaut 99, attendu un niveau ANSSI de 1 à 5" in done.stderr
     )
+
+
+def _score(path):
+    return subprocess.run(
+        [sys.executable, "-m", "careops.cli", "maturity", "score", "diagnostic-ms", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_cli_refuses_an_answers_file_not_in_utf8_with_a_french_message(tmp_path):
+    latin = tmp_path / "réponses-excel.yaml"
+    latin.write_bytes("answers:\n  G1: oui\n  G2: « en partie »\n".encode("cp1252"))
+    done = _score(latin)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "n'est pas en UTF-8" in done.stderr
+
+
+def test_cli_refuses_a_question_answered_twice(tmp_path):
+    twice = tmp_path / "doublon.yaml"
+    twice.write_text("answers:\n  G1: oui\n  G2: non\n  G1: non\n", encoding="utf-8")
+    done = _score(twice)
+    assert done.returncode == 2, done.stderr
+    assert "« G1 » figure deux fois (ligne 4)" in done.stderr

@@ -20,11 +20,17 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from careops.hospiconnect.engine.tables import TableError, detect_encoding
+from careops.hospiconnect.engine.tables import (
+    TableError,
+    csv_problem,
+    detect_delimiter,
+    detect_encoding,
+)
 
 REQUIRED = ("status", "reported", "email")
 STEPS = ("Email Sent", "Email Opened", "Clicked Link", "Submitted Data")
@@ -82,6 +88,22 @@ def _unescape(value: str) -> str:
     return value[1:] if value.startswith("'") and value[1:2] in ("=", "+", "-", "@") else value
 
 
+TRUE = {"true", "vrai", "1", "oui", "yes"}  # GoPhish writes true/false; French Excel VRAI/FAUX
+FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def _sent_day(sent: str) -> str | None:
+    """The day of a send date, ISO: GoPhish's RFC 3339, or the dd/mm/yyyy hh:mm that Excel
+    writes when the export is saved again."""
+    if not sent or sent.startswith("0001"):
+        return None
+    found = FRENCH_DATE.match(sent)
+    if found:
+        day, month, year = found.groups()
+        return f"{year}-{int(month):02d}-{int(day):02d}"
+    return sent[:10]
+
+
 def campaign_name(file_name: str) -> str:
     """« Campagne mars - Results.csv » → « Campagne mars » (GoPhish names its exports so)."""
     stem = Path(file_name).name.rsplit(".", 1)[0]
@@ -102,8 +124,11 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
     by_position: dict[str, Rates] = defaultdict(Rates)
     unknown: dict[str, int] = defaultdict(int)
     starts: list[str] = []
+    seen: dict[str, int] = {}
     with path.open(encoding=encoding, newline="") as handle:
-        reader = csv.DictReader(handle)
+        delimiter = detect_delimiter(handle.readline())
+        handle.seek(0)
+        reader = csv.DictReader(handle, delimiter=delimiter)
         found = set(reader.fieldnames or [])
         if {"message", "details"} <= found and "status" not in found:
             raise TableError(
@@ -118,8 +143,16 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
             )
         try:
             for row in reader:
+                target = (row.get("id") or "").strip()
+                if target and target in seen:
+                    raise TableError(
+                        f"{shown}, ligne {reader.line_num} : la cible « {target} » figure déjà "
+                        f"ligne {seen[target]} (deux exports collés ?) ; elle serait comptée "
+                        "deux fois : exportez de nouveau les résultats depuis GoPhish"
+                    )
+                seen[target] = reader.line_num
                 status = _unescape((row.get("status") or "").strip())
-                reported = (row.get("reported") or "").strip().lower() == "true"
+                reported = (row.get("reported") or "").strip().lower() in TRUE
                 if status in STEPS:
                     step, delivered = STEPS.index(status), True
                 elif status in NOT_DELIVERED:
@@ -130,11 +163,12 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
                 position = _unescape((row.get("position") or "").strip()) or "non renseigné"
                 totals.add(step, reported, delivered)
                 by_position[position].add(step, reported, delivered)
-                sent = (row.get("send_date") or "").strip()
-                if delivered and sent and not sent.startswith("0001"):
-                    starts.append(sent[:10])
+                day = _sent_day((row.get("send_date") or "").strip())
+                if delivered and day:
+                    starts.append(day)
         except csv.Error as exc:
-            raise TableError(f"{shown}, ligne {reader.line_num} : {exc}") from exc
+            line = max(reader.line_num, max(seen.values(), default=1)) + 1
+            raise TableError(f"{shown}, ligne {line} : {csv_problem(exc)}") from exc
     if not totals.targets:
         raise TableError(f"{shown} : aucune cible dans l'export")
     started = min(starts) if starts else None

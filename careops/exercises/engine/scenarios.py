@@ -19,6 +19,27 @@ import yaml
 
 LIBRARY_DIR = Path(__file__).parents[2] / "catalogue" / "referential" / "exercises"
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeysLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
+    """The safe loader, refusing a key written twice in one mapping (YAML would keep the last
+    value silently: a pasted inject would lose its first ``content``)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"« {key} » figure deux fois : la seconde valeur effacerait la première",
+                    key_node.start_mark,
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 FILE_NAME = re.compile(r"^(?P<id>[a-z0-9][a-z0-9-]*)-v(?P<version>\d+(?:\.\d+)*)\.ya?ml$")
 
 CHANNELS = {
@@ -286,7 +307,7 @@ def read(path: Path) -> Scenario:
     except OSError as exc:
         raise ScenarioError(f"{where} : fichier illisible ({exc.strerror or exc})") from exc
     try:
-        document = yaml.load(raw.decode("utf-8"), Loader=SAFE_LOADER)  # noqa: S506 (safe loader)
+        document = yaml.load(raw.decode("utf-8"), Loader=_UniqueKeysLoader)  # noqa: S506 (safe loader)
     except UnicodeDecodeError as exc:
         raise ScenarioError(f"{where} : le fichier n'est pas en UTF-8") from exc
     except yaml.YAMLError as exc:

@@ -116,6 +116,16 @@ def detect_encoding(path: Path) -> str:
         return "latin-1"
 
 
+def csv_problem(exc: csv.Error) -> str:
+    """The French reason of a ``csv.Error`` (the module's own messages are in English)."""
+    if "field larger than field limit" in str(exc):
+        return (
+            f"cellule de plus de {csv.field_size_limit()} caractères (ce fichier est-il bien "
+            "l'export attendu ?)"
+        )
+    return f"ligne CSV illisible ({exc})"
+
+
 def detect_delimiter(header_line: str) -> str:
     counts = {delimiter: header_line.count(delimiter) for delimiter in DELIMITERS}
     best = max(counts, key=counts.get)
@@ -209,7 +219,7 @@ def _read_csv(path, columns, mapping):
                             "(le reste du fichier serait lu comme une seule valeur) ; corrigez la "
                             "ligne ou exportez de nouveau le fichier"
                         )
-                    if cells:
+                    if any(value.strip() for value in cells):  # « ;;;; » is a blank line
                         yield line, cells
             except UnicodeDecodeError as exc:
                 raise TableError(
@@ -217,9 +227,40 @@ def _read_csv(path, columns, mapping):
                     "(le fichier mélange deux encodages ; enregistrez-le en UTF-8)"
                 ) from exc
             except csv.Error as exc:
-                raise TableError(f"{path.name}, ligne {line + 1} : {exc}") from exc
+                raise TableError(f"{path.name}, ligne {line + 1} : {csv_problem(exc)}") from exc
 
     return layout, rows()
+
+
+MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d+):([A-Z]{1,3})(\d+)"')
+
+
+def _vertical_merges(path: Path, member: str) -> dict[int, list[tuple[int, int]]]:
+    """Column (0-based) → [(first row, last row)] of the cells merged down one column in the
+    sheet's XML (read-only openpyxl does not expose them): Excel shows the first cell's value on
+    every row of such a range. The XML is scanned in chunks, never loaded whole."""
+    from zipfile import ZipFile
+
+    from openpyxl.utils.cell import column_index_from_string
+
+    found: dict[int, list[tuple[int, int]]] = {}
+    tail = b""
+    with ZipFile(path) as archive, archive.open(member) as handle:
+        while chunk := handle.read(1 << 20):
+            data = tail + chunk
+            for match in MERGE_CELL.finditer(data):
+                first_col, first_row, last_col, last_row = match.groups()
+                if first_col == last_col and int(last_row) > int(first_row):
+                    column = column_index_from_string(first_col.decode()) - 1
+                    found.setdefault(column, []).append((int(first_row), int(last_row)))
+            tail = data[-200:]
+    return {
+        column: sorted(set(ranges)) for column, ranges in found.items()
+    }  # a match seen twice across two chunks counts once
+
+
+# What openpyxl raises on a workbook it cannot read (ElementTree's ParseError is a SyntaxError).
+UNREADABLE_XLSX = (KeyError, ValueError, AttributeError, TypeError, SyntaxError, OSError)
 
 
 def _read_xlsx(path, columns, mapping):
@@ -229,7 +270,8 @@ def _read_xlsx(path, columns, mapping):
 
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, KeyError, OSError, ValueError) as exc:
+    except (BadZipFile, KeyError, OSError, ValueError, AttributeError, TypeError) as exc:
+        # openpyxl fails in many ways on what it cannot read (AttributeError on a chart sheet)
         raise TableError(
             f"{path.name} : classeur Excel illisible (ce n'est pas un fichier XLSX valide ; "
             "enregistrez-le de nouveau depuis le tableur, ou exportez-le en CSV)"
@@ -237,7 +279,11 @@ def _read_xlsx(path, columns, mapping):
     sheet = workbook.worksheets[0]
     sheet.reset_dimensions()  # never trust the file's stated size: some writers leave it stale
     iterator = sheet.iter_rows(values_only=True)
-    headers = [_cell(value) for value in next(iterator, ())]
+    try:
+        headers = [_cell(value) for value in next(iterator, ())]
+    except UNREADABLE_XLSX as exc:
+        workbook.close()
+        raise TableError(f"{path.name} : classeur Excel illisible dès la ligne d'en-tête") from exc
     if not any(headers):
         workbook.close()
         raise TableError(f"{path.name} : première feuille vide (aucune ligne d'en-tête)")
@@ -247,13 +293,32 @@ def _read_xlsx(path, columns, mapping):
         workbook.close()
         raise
     layout = Layout(path, headers, index, "xlsx", "")
+    try:
+        merges = _vertical_merges(path, sheet._worksheet_path)
+    except (KeyError, OSError, ValueError, AttributeError):
+        merges = {}
 
     def rows():
+        line = 1
+        carried: dict[int, str] = {}  # column → the value of the merged range it is in
         try:
             for line, values in enumerate(iterator, start=2):
                 cells = [_cell(value) for value in values]
-                if any(cells):
-                    yield line, cells
+                if not any(cells):
+                    continue  # a blank row stays blank, even inside a merged range
+                for column, ranges in merges.items():
+                    for first, last in ranges:
+                        if first == line and column < len(cells):
+                            carried[column] = cells[column]
+                        elif first < line <= last and column in carried:
+                            cells += [""] * (column + 1 - len(cells))
+                            cells[column] = cells[column] or carried[column]
+                yield line, cells
+        except UNREADABLE_XLSX as exc:  # a damaged sheet (XML not well-formed…)
+            raise TableError(
+                f"{path.name}, vers la ligne {line + 1} : classeur Excel endommagé ; "
+                "enregistrez-le de nouveau depuis le tableur, ou exportez-le en CSV"
+            ) from exc
         finally:
             workbook.close()
 

@@ -428,12 +428,36 @@ def _level(questionnaire: Questionnaire, value: float | None) -> Level | None:
     return reached[-1]
 
 
+class _UniqueKeysLoader(SAFE_LOADER):  # type: ignore[misc, valid-type]
+    """The safe loader, refusing a key written twice in one mapping (YAML keeps the last one
+    silently: a question answered twice would lose an answer without a word)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise QuestionnaireError(
+                    f"« {key} » figure deux fois (ligne {key_node.start_mark.line + 1})"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_answers(path: Path) -> tuple[str | None, dict[str, str], dict[str, Any]]:
     """An answers file: ``questionnaire`` (optional), ``answers`` {id: value}, ``facts`` {…}."""
+    name = Path(path).name
     try:
-        document = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=SAFE_LOADER)  # noqa: S506 (safe loader)
+        document = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeysLoader)  # noqa: S506 (safe loader)
     except OSError as exc:
-        raise QuestionnaireError(f"{Path(path).name} : fichier illisible ({exc.strerror})") from exc
+        raise QuestionnaireError(f"{name} : fichier illisible ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise QuestionnaireError(
+            f"{name} : le fichier n'est pas en UTF-8 (octet illisible en position {exc.start}) ; "
+            "enregistrez-le en UTF-8"
+        ) from exc
+    except QuestionnaireError as exc:
+        raise QuestionnaireError(f"{name} : {exc}") from exc
     except yaml.YAMLError as exc:
         raise QuestionnaireError(f"{Path(path).name} : YAML invalide ({exc})") from exc
     if not isinstance(document, dict) or not isinstance(document.get("answers", {}), dict):
