@@ -84,7 +84,7 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-MASK = "[masqué]"
+MASK = "***"
 # Secrets that have a recognisable shape: bearer credentials, careops API tokens, AWS key ids,
 # "name=value" pairs whose name says secret, and passwords inside URLs.
 _SECRET_SHAPES = [
@@ -133,6 +133,30 @@ def redact(text: str) -> str:
     for pattern, replacement in _SECRET_SHAPES:
         text = pattern.sub(replacement, text)
     return text
+
+
+# Paths whose last part is a secret (allauth's password-reset and e-mail confirmation keys), and
+# query parameters that carry one (OpenID Connect's code and state, tokens): masked in access logs.
+_SECRET_PATH = re.compile(r"^(/accounts/(?:password/reset/key|confirm-email)/)[^/?#]+")
+_SECRET_PARAMETER = re.compile(
+    r"(^|[&;])((?:code|state|session_state|id_token|access_token|token|key|ticket|password"
+    r"|secret|otp|sig|signature)=)[^&;#]*",
+    re.IGNORECASE,
+)
+MASK = "***"
+
+
+def loggable_uri(uri: str) -> str:
+    """``uri`` (path and query) as an access log may keep it: secrets in the path or the query
+    string masked, the rest (which page, which filter) left for the operator."""
+    origin = re.match(r"^[a-z][a-z0-9+.-]*://[^/?#]*", uri, re.IGNORECASE)  # a Referer's
+    if origin:
+        return origin.group(0) + loggable_uri(uri[origin.end() :] or "/")
+    path, separator, query = uri.partition("?")
+    path = _SECRET_PATH.sub(lambda found: found.group(1) + MASK, path)
+    if separator:
+        query = _SECRET_PARAMETER.sub(lambda found: found.group(1) + found.group(2) + MASK, query)
+    return path + separator + query
 
 
 class ContextFilter(logging.Filter):

@@ -73,6 +73,16 @@ class Served:
     def text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def logged(self, expected: str, within: float = 15.0) -> bool:
+        """Whether ``expected`` reaches the log within ``within`` seconds (gunicorn writes an
+        access line after the answer, so a client may read the log before it is there)."""
+        deadline = time.monotonic() + within
+        while expected not in self.text():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)  # bounded wait for a condition, not a fixed delay
+        return True
+
 
 @contextlib.contextmanager
 def serve(env: dict[str, str], bind: str, *args: str, log: Path | None = None) -> Iterator[Served]:

@@ -106,9 +106,19 @@ def test_unix_socket_access_log_and_graceful_reload(tmp_path):
         else:
             pytest.fail(f"workers not replaced after SIGHUP: {before} → {after}")
         assert set(statuses) == {200}
+        # secrets carried by URLs (password-reset key, OpenID Connect code) stay out of the log
+        http.get("http://careops/accounts/password/reset/key/4-cle-de-reinitialisation/")
+        http.get("http://careops/accounts/oidc/psc/login/callback/?code=code-secret&state=etat")
+        http.get("http://careops/preuves/?page=2")
         http.close()
+        assert web.logged('"GET /preuves/?page=2 HTTP/1.1"')
         log = web.text()
     assert '"GET /healthz HTTP/1.1" 200' in log and "rid=probe-1" in log
+    assert "cle-de-reinitialisation" not in log and "code-secret" not in log
+    assert "etat" not in log
+    assert "/accounts/password/reset/key/***/" in log
+    assert "/login/callback/?code=***&state=***" in log
+    assert '"GET /preuves/?page=2 HTTP/1.1"' in log  # what the operator needs stays
     assert "Handling signal: hup" in log.lower() or "hang up" in log.lower()
 
 
