@@ -135,6 +135,7 @@ ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "careops.core.adapters.AccountAdapter"
+ACCOUNT_FORMS = {"add_email": "careops.core.account_forms.AddEmailForm"}
 # Password attempts are throttled by careops.core.throttle (per account and per client address,
 # delays rather than a lock-out); allauth's own limits still guard the TOTP step.
 ALLAUTH_TRUSTED_PROXY_COUNT = CONFIG["TRUSTED_PROXY_COUNT"]
