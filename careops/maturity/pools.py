@@ -73,9 +73,15 @@ def is_regional_authority(user, organisation: Organisation) -> bool:
 
 def visible_pools(user):
     """Pools a user reaches: through the region (``restrict``), as staff, or because one of
-    its memberships is in the user's scope (a member sees its own pool, never the others)."""
+    its memberships in the user's scope is invited or active (a member sees its own pool, never
+    the others; a structure that declined or left no longer sees the pool, its members or its
+    later conventions)."""
     by_region = scope.restrict(Pool.objects.all(), user).values("pk")
-    by_member = scope.restrict(Membership.objects.all(), user).values("pool_id")
+    by_member = (
+        scope.restrict(Membership.objects.all(), user)
+        .filter(status__in=(MembershipStatus.INVITED, MembershipStatus.ACTIVE))
+        .values("pool_id")
+    )
     return Pool.objects.filter(Q(pk__in=by_region) | Q(pk__in=by_member) | Q(staff=user)).distinct()
 
 

@@ -7,7 +7,8 @@ pathway and a piece of evidence), and the GHT has evidence too. Expected:
 - the pooled RSSI reaches the two members and nothing else (not the one that left, not the
   non-member, not the GHT, not another region);
 - a member's RSSI reaches its own structure only, never the other member;
-- the non-member's RSSI reaches only its structure and not the pool;
+- the non-member's RSSI and the RSSI of the structure that left reach only their structure, not
+  the pool (its page, its members, its conventions);
 - the ARS instructor of the region reaches all four.
 
 Checked on the maturity pages (campaign, result, structure, structures list, pool dashboard,
@@ -31,6 +32,7 @@ SEES = {
     "pooled": {"tilleuls", "roses"},
     "rssi_tilleuls": {"tilleuls"},
     "rssi_roses": {"roses"},
+    "rssi_lilas": {"lilas"},  # left the pool: its own structure only, no longer the pool
     "rssi_glycines": {"glycines"},
     "ars": set(ESMS),
 }
