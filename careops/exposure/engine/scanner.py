@@ -66,6 +66,10 @@ class ScanOptions:
     dns_timeout: float = 2.0
     probe_timeout: float = 3.0
     banner_timeout: float = 1.5
+    # internet profile: the banner wait and the probes of a mute port wait 0.5 s + 8 round
+    # trips (measured on the port's connection), never more than the fixed values above
+    # (probes.adaptive_wait); the internal profile keeps the fixed waits (slow devices)
+    adaptive_waits: bool = True
     service_deadline: float = 10.0  # identification of one port never takes longer
     identify_concurrency: int = 16
     tls_checks: bool = True  # sslyze analysis of each TLS endpoint (tls.py)
@@ -97,6 +101,7 @@ def internal_profile(options: ScanOptions) -> ScanOptions:
         options,
         portscan=dataclasses.replace(options.portscan, **GENTLE),
         identify_per_host=1,
+        adaptive_waits=False,
         identify_concurrency=min(options.identify_concurrency, 8),
         tls_connections=min(options.tls_connections, 2),
         tls_endpoints=min(options.tls_endpoints, 2),
@@ -199,18 +204,31 @@ async def identify(
     silent = 0  # probes that got no answer at all within their timeout (banner aside)
     refused = 0
     loop = asyncio.get_running_loop()
+    seen = probes.Exchanges()
+    probes.EXCHANGES.set(seen)  # this task's probes record connection times and answers
+
+    def rtt() -> float | None:
+        return min(seen.connects) if options.adaptive_waits and seen.connects else None
+
     # One connection at a time on this port (each probe closes its own before the next), first
     # identifying answer wins; a probe left unanswered or a refused connection slows the next
     # one down, and the port is left alone after FRAGILE_SILENT unanswered probes or two refused
     # connections: a device serving one association at a time is never queued up.
     for name in order:
         if silent and name not in (hint, "banner"):
-            timeout = min(options.probe_timeout, 1.0)  # a mute port gets shorter probes
+            # a mute port gets shorter probes (adaptive: 0.5 s + 8 round trips, 1 s at most)
+            timeout = probes.adaptive_wait(rtt(), min(options.probe_timeout, 1.0))
         started = loop.time()
+        limit = timeout
+        answers = len(seen.answers)
         result: Service | None = None
         try:
             if name == "banner":
-                found, raw = await probes.probe_banner(address, port, options.banner_timeout)
+                limit = options.banner_timeout
+                found, raw = await probes.probe_banner(
+                    address, port, options.banner_timeout, adaptive=options.adaptive_waits
+                )
+                limit = probes.adaptive_wait(rtt(), options.banner_timeout)
                 garbage = garbage or raw
                 result = found
             elif name == "tls":
@@ -247,10 +265,15 @@ async def identify(
             service.details.setdefault("probe_errors", []).append(
                 f"{name}: {exc.__class__.__name__}"
             )
+        if result is None and name != "banner":
+            # a greeting that came after the banner wait, in front of this probe's answer
+            late = next(filter(None, map(probes.classify_banner, seen.answers[answers:])), None)
+            if late is not None:
+                result = late
+                result.details["late_banner"] = True
         if result is not None:
             result.port = port
             return result
-        limit = options.banner_timeout if name == "banner" else timeout
         if loop.time() - started >= 0.9 * limit:  # no answer at all: the port held the line
             silent += 1
             if silent > FRAGILE_SILENT:
