@@ -232,16 +232,21 @@ def make_cpe(vendor_product: str, version: str) -> str:
     return f"cpe:2.3:a:{vendor}:{product}:{version or '*'}:{update}:*:*:*:*:*:*"
 
 
-# Adaptive waits (internet profile): a service that speaks first greets as soon as it accepts
-# the connection, so the wait for an answer is ANSWER_FLOOR plus RTT_FACTOR round trips measured
-# on the port's own connection set-up, never more than the fixed ceiling (banner 1.5 s, probes
-# of a mute port 1 s): a host 1 ms away gets 0.5 s, one 62 ms away or more the full ceiling.
+# Adaptive waits (internet profile): a wait for an answer is a floor plus RTT_FACTOR round
+# trips measured on the port's own connection set-up, never more than the fixed ceiling. The
+# floor is the service's own time, which the RTT does not show: a greeting (banner) comes after
+# a fork or a reverse DNS lookup, BANNER_FLOOR; the answer to a request we sent on a port that
+# stayed mute (TLS ServerHello, HTTP response) is computed at once, ANSWER_FLOOR. A host 1 ms
+# away: banner 1 s (instead of 1.5 s), probes of a mute port 0.5 s (instead of 1 s); a host
+# 62 ms away or more gets the full ceilings.
+BANNER_FLOOR = 1.0
 ANSWER_FLOOR = 0.5
 RTT_FACTOR = 8.0
 
 
 def adaptive_wait(rtt: float | None, ceiling: float, floor: float = ANSWER_FLOOR) -> float:
-    """How long to wait for an answer from a port whose connection took ``rtt`` seconds."""
+    """How long to wait for an answer from a port whose connection took ``rtt`` seconds
+    (``ceiling`` when the RTT is unknown)."""
     if rtt is None:
         return ceiling
     return min(ceiling, floor + RTT_FACTOR * rtt)
@@ -259,7 +264,7 @@ async def probe_banner(
     seen = EXCHANGES.get()
     if seen is not None:
         seen.connects.append(rtt)
-    wait = adaptive_wait(rtt, timeout) if adaptive else timeout
+    wait = adaptive_wait(rtt, timeout, BANNER_FLOOR) if adaptive else timeout
     try:
         try:
             data = await asyncio.wait_for(reader.read(READ_LIMIT), wait)

@@ -66,9 +66,9 @@ class ScanOptions:
     dns_timeout: float = 2.0
     probe_timeout: float = 3.0
     banner_timeout: float = 1.5
-    # internet profile: the banner wait and the probes of a mute port wait 0.5 s + 8 round
-    # trips (measured on the port's connection), never more than the fixed values above
-    # (probes.adaptive_wait); the internal profile keeps the fixed waits (slow devices)
+    # internet profile: the banner wait (1 s + 8 round trips) and the probes of a mute port
+    # (0.5 s + 8 round trips, round trips measured on the port's connection) never wait more
+    # than the fixed values (probes.adaptive_wait); the internal profile keeps the fixed waits
     adaptive_waits: bool = True
     service_deadline: float = 10.0  # identification of one port never takes longer
     identify_concurrency: int = 16
@@ -228,7 +228,7 @@ async def identify(
                 found, raw = await probes.probe_banner(
                     address, port, options.banner_timeout, adaptive=options.adaptive_waits
                 )
-                limit = probes.adaptive_wait(rtt(), options.banner_timeout)
+                limit = probes.adaptive_wait(rtt(), options.banner_timeout, probes.BANNER_FLOOR)
                 garbage = garbage or raw
                 result = found
             elif name == "tls":
@@ -412,8 +412,16 @@ async def scan(
         raise ValueError("now est obligatoire (le moteur ne lit pas l'horloge)")
     started = time.monotonic()
     result = ScanResult(started_at=now.isoformat())
+
+    def mark(phase: str) -> None:
+        """``phase`` ended now (the latest end when it runs for several hosts or ports)."""
+        result.phases[phase] = round(
+            max(result.phases.get(phase, 0.0), time.monotonic() - started), 3
+        )
+
     if addresses is None:
         addresses, result.errors = await expand_targets(raw_targets, options)
+    mark("targets")
     # sslyze in its own process, started now: its import and its analyses overlap the sweep
     tls_worker = (
         await tls.AnalysisWorker.start()
@@ -463,6 +471,7 @@ async def scan(
                 for address in group:
                     ports_done(found[address])
                 probes_by_host = await udp_task
+                mark("ports")
             except BaseException as exc:
                 udp_task.cancel()
                 for address in group:
@@ -485,6 +494,8 @@ async def scan(
             live = [a for a in block if a not in dead]
             if live:
                 jobs.append(asyncio.ensure_future(audit(live)))
+        if candidates:
+            mark("discovery")
         await asyncio.gather(*jobs)
 
     semaphore = asyncio.Semaphore(max(1, options.identify_concurrency))
@@ -504,11 +515,13 @@ async def scan(
                     identify(address, port, server_name, options, now), options.service_deadline
                 )
             except TimeoutError:
+                mark("identification")
                 return Service(
                     port,
                     service=probes.PORT_NAMES.get(port, "unknown"),
                     details={"identification": "délai dépassé"},
                 )
+        mark("identification")
         if service.tls is not None and options.tls_checks:
             # outside the identification deadline: sslyze has its own bounds (tls.analyse)
             async with tls_semaphore:
@@ -523,6 +536,7 @@ async def scan(
                     deadline=options.tls_deadline,
                     worker=tls_worker,
                 )
+            mark("tls")
         return service
 
     # identification of a port starts as soon as the sweep finds it open
@@ -611,6 +625,7 @@ async def scan(
     result.exposure_level, result.minimum_level_met = rules.result_level(
         result.hosts, result.findings, options.rules_path
     )
+    mark("findings")
     result.finished_at = (now + dt.timedelta(seconds=time.monotonic() - started)).isoformat()
     return result
 
