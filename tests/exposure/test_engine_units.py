@@ -801,3 +801,34 @@ def test_internal_profile_keeps_the_fixed_waits():
 
     assert ScanOptions().adaptive_waits is True
     assert internal_profile(ScanOptions()).adaptive_waits is False
+
+
+def test_the_sweep_socket_gets_only_the_answers_to_its_own_port():
+    import socket
+    import struct
+
+    from careops.exposure.engine import synscan
+
+    if not synscan.available():
+        pytest.skip("sockets brutes non permises (CAP_NET_RAW)")
+    listeners = [socket.create_server(("127.0.0.1", 0)) for _ in range(2)]
+    ours, other = (s.getsockname()[1] for s in listeners)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    try:
+        assert synscan.attach_port_filter(raw, ours)
+        raw.settimeout(0.5)
+        for port in (other, ours):
+            socket.create_connection(("127.0.0.1", port)).close()
+        seen = set()
+        try:
+            while True:
+                packet = raw.recv(128)
+                ihl = (packet[0] & 0x0F) * 4
+                seen.add(struct.unpack_from("!H", packet, ihl + 2)[0])
+        except TimeoutError:
+            pass
+        assert seen == {ours}  # the connection to the other port never reached Python
+    finally:
+        raw.close()
+        for listener in listeners:
+            listener.close()
