@@ -832,3 +832,31 @@ def test_the_sweep_socket_gets_only_the_answers_to_its_own_port():
         raw.close()
         for listener in listeners:
             listener.close()
+
+
+def test_range_blocks_are_discovered_two_at_a_time(monkeypatch):
+    """The next block's discovery probes go out while a block waits for its silent addresses
+    (two blocks of 256 at once: 512 neighbour entries at most), and every address is reported."""
+    from careops.exposure.engine import scanner
+
+    running, most, seen = set(), [0], []
+
+    async def discover_hosts(block, options, rtt_hint=None):
+        running.add(block[0])
+        most[0] = max(most[0], len(running))
+        seen.append(len(block))
+        await asyncio.sleep(0)  # let the other blocks start if they may
+        await asyncio.sleep(0)
+        running.discard(block[0])
+        return {a: "syn" for a in block}, rtt_hint
+
+    monkeypatch.setattr(scanner, "discover_hosts", discover_hosts)
+    addresses = {f"192.0.2.{i}" if i < 256 else f"198.51.100.{i - 256}": [] for i in range(512)}
+    addresses.update({f"203.0.113.{i}": [] for i in range(100)})
+    options = ScanOptions(tls_checks=False, allow_private=True)
+    result = asyncio.run(
+        scanner.scan([], options, NOW, addresses=addresses, discover=set(addresses))
+    )
+    assert sorted(seen) == [100, 256, 256] and most[0] == scanner.DISCOVERY_BLOCKS_AT_ONCE == 2
+    assert len(result.hosts) == 612
+    assert {h.coverage for h in result.hosts} == {"discovery"}

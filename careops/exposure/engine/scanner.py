@@ -358,6 +358,9 @@ async def expand_targets(
 # addresses discovered at once: on a LAN each address is a neighbour (ARP) entry, and a table
 # overflow (1,024 entries by default on Linux) would drop the probes of live hosts too
 DISCOVERY_BLOCK = 256
+# blocks discovered at once (512 neighbour entries at most): the next block's probes go out
+# while a block waits for its silent addresses, instead of after that wait
+DISCOVERY_BLOCKS_AT_ONCE = 2
 
 
 async def discover_hosts(
@@ -484,16 +487,27 @@ async def scan(
 
     async def discovery() -> None:
         jobs = []
-        rtt = None
-        for start in range(0, len(candidates), DISCOVERY_BLOCK):
-            block = candidates[start : start + DISCOVERY_BLOCK]
-            dead, rtt = await discover_hosts(block, options, rtt)
+        measured: dict[str, float | None] = {"rtt": None}  # the latest block's answer RTT
+        blocks_at_once = asyncio.Semaphore(DISCOVERY_BLOCKS_AT_ONCE)
+
+        async def discover_block(block: list[str]) -> None:
+            async with blocks_at_once:
+                dead, rtt = await discover_hosts(block, options, measured["rtt"])
+            if rtt is not None:
+                measured["rtt"] = rtt
             for address, method in dead.items():
                 port_results[address].set_result(method)
                 udp_results[address].set_result([])
             live = [a for a in block if a not in dead]
             if live:
                 jobs.append(asyncio.ensure_future(audit(live)))
+
+        await asyncio.gather(
+            *(
+                discover_block(candidates[start : start + DISCOVERY_BLOCK])
+                for start in range(0, len(candidates), DISCOVERY_BLOCK)
+            )
+        )
         if candidates:
             mark("discovery")
         await asyncio.gather(*jobs)
