@@ -54,6 +54,11 @@ def test_json_has_the_documented_shape(lab_scan):
     assert lab_scan["catalogues"]["kev_version"] == "2025.08.25"
     assert lab_scan["catalogues"]["nvd_version"].startswith("2025-08-25")
     assert lab_scan["errors"] == []
+    # when each phase ended (seconds from the start), in the order a user reads them
+    phases = lab_scan["phases"]
+    assert set(phases) == {"targets", "ports", "identification", "tls", "findings"}
+    assert phases["targets"] <= phases["ports"] <= phases["findings"]
+    assert max(phases.values()) == phases["findings"]
 
 
 def test_legacy_host_services(lab_scan, lab):

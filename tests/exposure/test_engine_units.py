@@ -696,25 +696,21 @@ def test_identification_never_jams_a_one_connection_device():
         device = _OneAtATime()
         server = await asyncio.start_server(device.handle, "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         service = await identify("127.0.0.1", port, None, ScanOptions(tls_checks=False), NOW)
-        elapsed = loop.time() - started
         # right after identification, a real client is served at once: nothing is queued
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         writer.write(b"PING\r\n")
         answer = await asyncio.wait_for(reader.read(16), 1.0)
         writer.close()
         server.close()
-        return device, service, elapsed, answer
+        return device, service, answer
 
-    device, service, elapsed, answer = asyncio.run(run())
+    device, service, answer = asyncio.run(run())
     assert device.max_open == 1  # one connection at a time, never a queue of probes
     assert answer == b"PONG\r\n"
     # it stopped after a few unanswered probes instead of trying all of them
     assert device.connections <= 4, device.connections
     assert "ne répond à aucune sonde" in service.details["identification"]
-    assert elapsed < 8, elapsed
 
 
 @given(
@@ -759,3 +755,108 @@ def test_text_summary_counts_silent_range_addresses_instead_of_listing_them():
     text = out.getvalue()
     assert "28 adresse(s) des plages sans réponse à la découverte d'hôtes" in text
     assert "192.0.2.1 : 1 service(s) ouvert(s)" in text and "192.0.2.2 " not in text
+
+
+def test_adaptive_waits_follow_the_measured_round_trip():
+    from careops.exposure.engine.probes import BANNER_FLOOR, adaptive_wait
+
+    # a near host: the service's own time only; a far one: the fixed ceilings
+    assert adaptive_wait(0.0005, 1.5, BANNER_FLOOR) == pytest.approx(1.004)
+    assert adaptive_wait(0.0005, 1.0) == pytest.approx(0.504)
+    assert adaptive_wait(0.2, 1.5, BANNER_FLOOR) == 1.5
+    assert adaptive_wait(0.1, 1.0) == 1.0
+    assert adaptive_wait(None, 1.5, BANNER_FLOOR) == 1.5  # nothing measured: the ceiling
+
+
+def test_a_greeting_that_follows_our_request_still_names_the_service():
+    """A server that greets only once the client has spoken: its greeting arrives in front of
+    a later probe's answer, and is recognised there."""
+    from careops.exposure.engine.scanner import identify
+
+    async def late_greeter(reader, writer):
+        try:
+            await asyncio.wait_for(reader.read(1), 5)
+            writer.write(b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n")
+            await writer.drain()
+        except (TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def run():
+        server = await asyncio.start_server(late_greeter, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            return await identify("127.0.0.1", port, None, ScanOptions(tls_checks=False), NOW)
+        finally:
+            server.close()
+
+    service = asyncio.run(run())
+    assert (service.service, service.product, service.version) == ("ssh", "OpenSSH", "9.2p1")
+    assert service.details["late_banner"] is True
+
+
+def test_internal_profile_keeps_the_fixed_waits():
+    from careops.exposure.engine.scanner import internal_profile
+
+    assert ScanOptions().adaptive_waits is True
+    assert internal_profile(ScanOptions()).adaptive_waits is False
+
+
+def test_the_sweep_socket_gets_only_the_answers_to_its_own_port():
+    import socket
+    import struct
+
+    from careops.exposure.engine import synscan
+
+    if not synscan.available():
+        pytest.skip("sockets brutes non permises (CAP_NET_RAW)")
+    listeners = [socket.create_server(("127.0.0.1", 0)) for _ in range(2)]
+    ours, other = (s.getsockname()[1] for s in listeners)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    try:
+        assert synscan.attach_port_filter(raw, ours)
+        raw.settimeout(0.5)
+        for port in (other, ours):
+            socket.create_connection(("127.0.0.1", port)).close()
+        seen = set()
+        try:
+            while True:
+                packet = raw.recv(128)
+                ihl = (packet[0] & 0x0F) * 4
+                seen.add(struct.unpack_from("!H", packet, ihl + 2)[0])
+        except TimeoutError:
+            pass
+        assert seen == {ours}  # the connection to the other port never reached Python
+    finally:
+        raw.close()
+        for listener in listeners:
+            listener.close()
+
+
+def test_range_blocks_are_discovered_two_at_a_time(monkeypatch):
+    """The next block's discovery probes go out while a block waits for its silent addresses
+    (two blocks of 256 at once: 512 neighbour entries at most), and every address is reported."""
+    from careops.exposure.engine import scanner
+
+    running, most, seen = set(), [0], []
+
+    async def discover_hosts(block, options, rtt_hint=None):
+        running.add(block[0])
+        most[0] = max(most[0], len(running))
+        seen.append(len(block))
+        await asyncio.sleep(0)  # let the other blocks start if they may
+        await asyncio.sleep(0)
+        running.discard(block[0])
+        return {a: "syn" for a in block}, rtt_hint
+
+    monkeypatch.setattr(scanner, "discover_hosts", discover_hosts)
+    addresses = {f"192.0.2.{i}" if i < 256 else f"198.51.100.{i - 256}": [] for i in range(512)}
+    addresses.update({f"203.0.113.{i}": [] for i in range(100)})
+    options = ScanOptions(tls_checks=False, allow_private=True)
+    result = asyncio.run(
+        scanner.scan([], options, NOW, addresses=addresses, discover=set(addresses))
+    )
+    assert sorted(seen) == [100, 256, 256] and most[0] == scanner.DISCOVERY_BLOCKS_AT_ONCE == 2
+    assert len(result.hosts) == 612
+    assert {h.coverage for h in result.hosts} == {"discovery"}

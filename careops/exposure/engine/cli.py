@@ -208,6 +208,22 @@ def write_summary(result, out: TextIO) -> None:
         f"Niveau d'exposition : {result.exposure_level} ({level_label(result.exposure_level)})"
         f" — niveau minimal {'atteint' if result.minimum_level_met else 'non atteint'}\n"
     )
+    if result.phases:
+        ended = ", ".join(
+            f"{PHASE_LABELS.get(name, name)} {seconds:.1f} s"
+            for name, seconds in sorted(result.phases.items(), key=lambda item: item[1])
+        )
+        out.write(f"Fin des phases (depuis le début de l'audit) : {ended}\n")
+
+
+PHASE_LABELS = {
+    "targets": "cibles",
+    "discovery": "découverte d'hôtes",
+    "ports": "ports",
+    "identification": "identification",
+    "tls": "analyse TLS",
+    "findings": "constats",
+}
 
 
 def main(

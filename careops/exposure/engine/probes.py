@@ -7,6 +7,7 @@ MLLP frame, a DICOM C-ECHO, a protocol negotiation) and returns a Service or Non
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import re
 import struct
 
@@ -15,19 +16,43 @@ from careops.exposure.engine.results import Service
 READ_LIMIT = 4096
 
 
+class Exchanges:
+    """What the probes of one port saw (set by the identification of that port): the
+    connection set-up times (a round-trip time measured on the port itself) and every answer,
+    so that a greeting that came too late for the banner wait is still recognised when it
+    arrives in front of a later probe's answer."""
+
+    def __init__(self) -> None:
+        self.connects: list[float] = []
+        self.answers: list[bytes] = []
+
+
+EXCHANGES: contextvars.ContextVar[Exchanges | None] = contextvars.ContextVar(
+    "careops_exchanges", default=None
+)
+
+
 async def _exchange(
     host: str, port: int, payload: bytes | None, timeout: float, read: int = READ_LIMIT
 ) -> bytes:
     """Connect, optionally send ``payload``, read what comes back within ``timeout``."""
+    seen = EXCHANGES.get()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    if seen is not None:
+        seen.connects.append(loop.time() - started)
     try:
         if payload:
             writer.write(payload)
             await writer.drain()
         try:
-            return await asyncio.wait_for(reader.read(read), timeout)
+            data = await asyncio.wait_for(reader.read(read), timeout)
         except (TimeoutError, ConnectionError):
-            return b""
+            data = b""
+        if seen is not None and data:
+            seen.answers.append(data)
+        return data
     finally:
         writer.close()
         try:
@@ -207,9 +232,50 @@ def make_cpe(vendor_product: str, version: str) -> str:
     return f"cpe:2.3:a:{vendor}:{product}:{version or '*'}:{update}:*:*:*:*:*:*"
 
 
-async def probe_banner(host: str, port: int, timeout: float) -> tuple[Service | None, bytes]:
-    """Wait for a greeting; classify it."""
-    data = await _exchange(host, port, None, timeout)
+# Adaptive waits (internet profile): a wait for an answer is a floor plus RTT_FACTOR round
+# trips measured on the port's own connection set-up, never more than the fixed ceiling. The
+# floor is the service's own time, which the RTT does not show: a greeting (banner) comes after
+# a fork or a reverse DNS lookup, BANNER_FLOOR; the answer to a request we sent on a port that
+# stayed mute (TLS ServerHello, HTTP response) is computed at once, ANSWER_FLOOR. A host 1 ms
+# away: banner 1 s (instead of 1.5 s), probes of a mute port 0.5 s (instead of 1 s); a host
+# 62 ms away or more gets the full ceilings.
+BANNER_FLOOR = 1.0
+ANSWER_FLOOR = 0.5
+RTT_FACTOR = 8.0
+
+
+def adaptive_wait(rtt: float | None, ceiling: float, floor: float = ANSWER_FLOOR) -> float:
+    """How long to wait for an answer from a port whose connection took ``rtt`` seconds
+    (``ceiling`` when the RTT is unknown)."""
+    if rtt is None:
+        return ceiling
+    return min(ceiling, floor + RTT_FACTOR * rtt)
+
+
+async def probe_banner(
+    host: str, port: int, timeout: float, adaptive: bool = False
+) -> tuple[Service | None, bytes]:
+    """Wait for a greeting (``timeout``, or with ``adaptive`` the wait ``adaptive_wait`` gives
+    for the measured connection time, ``timeout`` at most); classify it."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    rtt = loop.time() - started
+    seen = EXCHANGES.get()
+    if seen is not None:
+        seen.connects.append(rtt)
+    wait = adaptive_wait(rtt, timeout, BANNER_FLOOR) if adaptive else timeout
+    try:
+        try:
+            data = await asyncio.wait_for(reader.read(READ_LIMIT), wait)
+        except (TimeoutError, ConnectionError):
+            data = b""
+    finally:
+        writer.close()
+        try:
+            await asyncio.wait_for(writer.wait_closed(), 0.5)
+        except (TimeoutError, OSError):
+            pass
     return classify_banner(data), data
 
 

@@ -128,6 +128,10 @@ class ScanResult:
     finished_at: str = ""
     catalogues: dict[str, Any] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    # when each phase of the run ended, in seconds from its start: targets (DNS and scope),
+    # discovery (host discovery of the ranges), ports (every sweep, IKE included),
+    # identification (the last port identified), tls (the last sslyze analysis), findings
+    phases: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """Plain dict in the documented shape (``careops exposure scan --json``)."""

@@ -66,6 +66,10 @@ class ScanOptions:
     dns_timeout: float = 2.0
     probe_timeout: float = 3.0
     banner_timeout: float = 1.5
+    # internet profile: the banner wait (1 s + 8 round trips) and the probes of a mute port
+    # (0.5 s + 8 round trips, round trips measured on the port's connection) never wait more
+    # than the fixed values (probes.adaptive_wait); the internal profile keeps the fixed waits
+    adaptive_waits: bool = True
     service_deadline: float = 10.0  # identification of one port never takes longer
     identify_concurrency: int = 16
     tls_checks: bool = True  # sslyze analysis of each TLS endpoint (tls.py)
@@ -97,6 +101,7 @@ def internal_profile(options: ScanOptions) -> ScanOptions:
         options,
         portscan=dataclasses.replace(options.portscan, **GENTLE),
         identify_per_host=1,
+        adaptive_waits=False,
         identify_concurrency=min(options.identify_concurrency, 8),
         tls_connections=min(options.tls_connections, 2),
         tls_endpoints=min(options.tls_endpoints, 2),
@@ -199,18 +204,31 @@ async def identify(
     silent = 0  # probes that got no answer at all within their timeout (banner aside)
     refused = 0
     loop = asyncio.get_running_loop()
+    seen = probes.Exchanges()
+    probes.EXCHANGES.set(seen)  # this task's probes record connection times and answers
+
+    def rtt() -> float | None:
+        return min(seen.connects) if options.adaptive_waits and seen.connects else None
+
     # One connection at a time on this port (each probe closes its own before the next), first
     # identifying answer wins; a probe left unanswered or a refused connection slows the next
     # one down, and the port is left alone after FRAGILE_SILENT unanswered probes or two refused
     # connections: a device serving one association at a time is never queued up.
     for name in order:
         if silent and name not in (hint, "banner"):
-            timeout = min(options.probe_timeout, 1.0)  # a mute port gets shorter probes
+            # a mute port gets shorter probes (adaptive: 0.5 s + 8 round trips, 1 s at most)
+            timeout = probes.adaptive_wait(rtt(), min(options.probe_timeout, 1.0))
         started = loop.time()
+        limit = timeout
+        answers = len(seen.answers)
         result: Service | None = None
         try:
             if name == "banner":
-                found, raw = await probes.probe_banner(address, port, options.banner_timeout)
+                limit = options.banner_timeout
+                found, raw = await probes.probe_banner(
+                    address, port, options.banner_timeout, adaptive=options.adaptive_waits
+                )
+                limit = probes.adaptive_wait(rtt(), options.banner_timeout, probes.BANNER_FLOOR)
                 garbage = garbage or raw
                 result = found
             elif name == "tls":
@@ -247,10 +265,15 @@ async def identify(
             service.details.setdefault("probe_errors", []).append(
                 f"{name}: {exc.__class__.__name__}"
             )
+        if result is None and name != "banner":
+            # a greeting that came after the banner wait, in front of this probe's answer
+            late = next(filter(None, map(probes.classify_banner, seen.answers[answers:])), None)
+            if late is not None:
+                result = late
+                result.details["late_banner"] = True
         if result is not None:
             result.port = port
             return result
-        limit = options.banner_timeout if name == "banner" else timeout
         if loop.time() - started >= 0.9 * limit:  # no answer at all: the port held the line
             silent += 1
             if silent > FRAGILE_SILENT:
@@ -335,6 +358,9 @@ async def expand_targets(
 # addresses discovered at once: on a LAN each address is a neighbour (ARP) entry, and a table
 # overflow (1,024 entries by default on Linux) would drop the probes of live hosts too
 DISCOVERY_BLOCK = 256
+# blocks discovered at once (512 neighbour entries at most): the next block's probes go out
+# while a block waits for its silent addresses, instead of after that wait
+DISCOVERY_BLOCKS_AT_ONCE = 2
 
 
 async def discover_hosts(
@@ -389,8 +415,16 @@ async def scan(
         raise ValueError("now est obligatoire (le moteur ne lit pas l'horloge)")
     started = time.monotonic()
     result = ScanResult(started_at=now.isoformat())
+
+    def mark(phase: str) -> None:
+        """``phase`` ended now (the latest end when it runs for several hosts or ports)."""
+        result.phases[phase] = round(
+            max(result.phases.get(phase, 0.0), time.monotonic() - started), 3
+        )
+
     if addresses is None:
         addresses, result.errors = await expand_targets(raw_targets, options)
+    mark("targets")
     # sslyze in its own process, started now: its import and its analyses overlap the sweep
     tls_worker = (
         await tls.AnalysisWorker.start()
@@ -440,6 +474,7 @@ async def scan(
                 for address in group:
                     ports_done(found[address])
                 probes_by_host = await udp_task
+                mark("ports")
             except BaseException as exc:
                 udp_task.cancel()
                 for address in group:
@@ -452,16 +487,29 @@ async def scan(
 
     async def discovery() -> None:
         jobs = []
-        rtt = None
-        for start in range(0, len(candidates), DISCOVERY_BLOCK):
-            block = candidates[start : start + DISCOVERY_BLOCK]
-            dead, rtt = await discover_hosts(block, options, rtt)
+        measured: dict[str, float | None] = {"rtt": None}  # the latest block's answer RTT
+        blocks_at_once = asyncio.Semaphore(DISCOVERY_BLOCKS_AT_ONCE)
+
+        async def discover_block(block: list[str]) -> None:
+            async with blocks_at_once:
+                dead, rtt = await discover_hosts(block, options, measured["rtt"])
+            if rtt is not None:
+                measured["rtt"] = rtt
             for address, method in dead.items():
                 port_results[address].set_result(method)
                 udp_results[address].set_result([])
             live = [a for a in block if a not in dead]
             if live:
                 jobs.append(asyncio.ensure_future(audit(live)))
+
+        await asyncio.gather(
+            *(
+                discover_block(candidates[start : start + DISCOVERY_BLOCK])
+                for start in range(0, len(candidates), DISCOVERY_BLOCK)
+            )
+        )
+        if candidates:
+            mark("discovery")
         await asyncio.gather(*jobs)
 
     semaphore = asyncio.Semaphore(max(1, options.identify_concurrency))
@@ -481,11 +529,13 @@ async def scan(
                     identify(address, port, server_name, options, now), options.service_deadline
                 )
             except TimeoutError:
+                mark("identification")
                 return Service(
                     port,
                     service=probes.PORT_NAMES.get(port, "unknown"),
                     details={"identification": "délai dépassé"},
                 )
+        mark("identification")
         if service.tls is not None and options.tls_checks:
             # outside the identification deadline: sslyze has its own bounds (tls.analyse)
             async with tls_semaphore:
@@ -500,6 +550,7 @@ async def scan(
                     deadline=options.tls_deadline,
                     worker=tls_worker,
                 )
+            mark("tls")
         return service
 
     # identification of a port starts as soon as the sweep finds it open
@@ -588,6 +639,7 @@ async def scan(
     result.exposure_level, result.minimum_level_met = rules.result_level(
         result.hosts, result.findings, options.rules_path
     )
+    mark("findings")
     result.finished_at = (now + dt.timedelta(seconds=time.monotonic() - started)).isoformat()
     return result
 

@@ -46,6 +46,39 @@ def available() -> bool:
     return True
 
 
+SO_ATTACH_FILTER = getattr(socket, "SO_ATTACH_FILTER", 26)
+
+
+def port_filter(port: int, keep: int = 128) -> list[tuple[int, int, int, int]]:
+    """A classic BPF program for a raw IPv4 TCP socket: keep the first ``keep`` bytes of the
+    packets whose TCP destination port is ``port``, drop the others in the kernel."""
+    return [
+        (0xB1, 0, 0, 0),  # X = 4 × (IP header length)        ldxb 4*([0]&0xf)
+        (0x48, 0, 0, 2),  # A = TCP destination port           ldh [x+2]
+        (0x15, 0, 1, port),  # A == port ?                     jeq #port
+        (0x06, 0, 0, keep),  # keep the packet (its head)     ret #keep
+        (0x06, 0, 0, 0),  # drop it                            ret #0
+    ]
+
+
+def attach_port_filter(sock: socket.socket, port: int) -> bool:
+    """Attach ``port_filter`` to ``sock``; False (and every packet kept, the Python side still
+    checks each one) where the kernel refuses it."""
+    import ctypes
+
+    program = port_filter(port)
+    code = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i) for i in program))
+    try:
+        sock.setsockopt(
+            socket.SOL_SOCKET,
+            SO_ATTACH_FILTER,
+            struct.pack("HL", len(program), ctypes.addressof(code)),
+        )
+    except OSError:
+        return False
+    return True
+
+
 def _checksum(data: bytes) -> int:
     if len(data) % 2:
         data += b"\x00"
@@ -142,6 +175,9 @@ class SynSweep:
         self.reserve = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.reserve.bind(("0.0.0.0", 0))  # noqa: S104 — reserves a local port, never listens
         self.sport = self.reserve.getsockname()[1]
+        # the kernel keeps only the answers to this sweep (the raw socket would otherwise get a
+        # copy of every TCP packet: identification, TLS analysis, another sweep running beside)
+        attach_port_filter(self.sock, self.sport)
         self.isn = random.getrandbits(32)
         self.ack = (self.isn + 1) & 0xFFFFFFFF
         self.hosts: dict[bytes, _Host] = {}
