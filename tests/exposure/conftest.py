@@ -13,10 +13,11 @@ import pytest
 from tests.exposure import lab as lab_module
 
 REPO = Path(__file__).resolve().parents[2]
+# CISA's KEV catalogue of 2025-08-25 (public), shipped compressed with the tests
 KEV_FILE = Path(
     os.environ.get(
         "CAREOPS_KEV_FILE",
-        REPO.parent / "shared/data/kev/known_exploited_vulnerabilities-2025-08-25.json",
+        Path(__file__).with_name("data") / "known_exploited_vulnerabilities-2025-08-25.json.xz",
     )
 )
 NVD_SAMPLE = Path(__file__).with_name("data") / "nvd-sample.json"
