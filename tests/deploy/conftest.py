@@ -85,3 +85,14 @@ def redis_db():
     except redis.ConnectionError as exc:
         pytest.fail(f"Redis needed by the deployment tests is unreachable ({REDIS}): {exc}")
     return REDIS
+
+
+@pytest.fixture(scope="session")
+def careops_image() -> str:
+    """careops' image built once per session by deploy/container/build.sh (slow tests)."""
+    from tests.deploy.containers import build, require_tools
+
+    require_tools("podman", "mmdebstrap", "runc", "buildah")
+    image = "localhost/careops:test"
+    build("build.sh", image)
+    return image
