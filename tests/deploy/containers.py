@@ -132,7 +132,9 @@ class HealthChecks(threading.Thread):
             result = self.api.podman(
                 "inspect", "--format", "{{json .Config.Healthcheck}}", container
             )
-            check = json.loads(result.stdout or "null") if result.returncode == 0 else None
+            if result.returncode != 0:  # gone, or not yet there: asked again next time
+                return None
+            check = json.loads(result.stdout or "null")
             if not check or not check.get("Test") or check["Test"][0] == "NONE":
                 self.interval[container] = None
             else:
@@ -142,17 +144,23 @@ class HealthChecks(threading.Thread):
     def run(self) -> None:
         label = f"label=com.docker.compose.project={self.project}"
         while not self.done.wait(1):
-            listed = self.api.podman("ps", "-q", "--no-trunc", "--filter", label, timeout=120)
-            for container in listed.stdout.split():
-                interval = self._interval(container)
-                if interval is None:
-                    continue
-                now = time.monotonic()
-                due = self.due.setdefault(container, now + 2)
-                if now >= due:
-                    self.api.podman("healthcheck", "run", container, timeout=120)
-                    self.runs += 1
-                    self.due[container] = time.monotonic() + interval
+            try:
+                self._check(label)
+            except subprocess.TimeoutExpired:  # a loaded machine: try again at the next turn
+                continue
+
+    def _check(self, label: str) -> None:
+        listed = self.api.podman("ps", "-q", "--no-trunc", "--filter", label, timeout=120)
+        for container in listed.stdout.split():
+            interval = self._interval(container)
+            if interval is None:
+                continue
+            now = time.monotonic()
+            due = self.due.setdefault(container, now + 2)
+            if now >= due:
+                self.api.podman("healthcheck", "run", container, timeout=120)
+                self.runs += 1
+                self.due[container] = time.monotonic() + interval
 
     def stop(self) -> None:
         self.done.set()
