@@ -182,4 +182,4 @@ def test_the_image_builds_without_a_registry_and_answers_healthz(careops_image):
         answer = wait_for("http://127.0.0.1:18105/healthz", timeout=300)
         assert answer.status_code == 200 and answer.json() == {"status": "ok"}
     finally:
-        podman("rm", "-f", name, timeout=300)
+        podman("rm", "-f", "-v", name, timeout=300)  # -v: the image's VOLUME too
