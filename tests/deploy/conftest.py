@@ -85,3 +85,18 @@ def redis_db():
     except redis.ConnectionError as exc:
         pytest.fail(f"Redis needed by the deployment tests is unreachable ({REDIS}): {exc}")
     return REDIS
+
+
+@pytest.fixture(scope="session")
+def careops_image() -> str:
+    """careops' image built once per session by deploy/container/build.sh (slow tests)."""
+    from tests.deploy.containers import build, podman, require_tools
+
+    require_tools("podman", "mmdebstrap", "runc", "buildah")
+    image = "localhost/careops:test"
+    previous = podman("image", "inspect", "--format", "{{.Id}}", image).stdout.strip()
+    build("build.sh", image)
+    current = podman("image", "inspect", "--format", "{{.Id}}", image).stdout.strip()
+    if previous and previous != current:  # the last session's build, untagged: 600 MB each
+        podman("rmi", previous)
+    return image
