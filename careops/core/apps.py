@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,3 +14,6 @@ class CoreConfig(AppConfig):
 
         logs.install_task_propagation(HUEY)
         metrics.install(HUEY)
+        # Every app's tasks (and periodic tasks) registered in every process: a separate
+        # `careops worker` or `careops scheduler` loads no view, so nothing else imports them.
+        autodiscover_modules("tasks")
