@@ -20,7 +20,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,10 +43,15 @@ REGIONAL_ROLES = {Role.ARS_INSTRUCTOR, Role.ADMINISTRATOR}
 
 def pooled_grants(user) -> list[scope.Grant]:
     """The ES RSSI grants a pool's staff member holds on its active members (a grant source of
-    ``scope.grants``): one query."""
+    ``scope.grants``): one query. None for someone who also instructs (ARS, ANS, administrator),
+    whenever that role came: nobody confirms a pathway they also carry out."""
+    from careops.tenancy.models import RoleAssignment
+
     today = today_in_paris()
+    instructs = RoleAssignment.objects.filter(user_id=user.pk, role__in=ACTION_ROLES["instruct"])
     found = (
         Membership.objects.filter(
+            ~Exists(instructs),
             status=MembershipStatus.ACTIVE,
             pool__staff=user,
             pool__conventions__starts_on__lte=today,

@@ -290,3 +290,18 @@ def test_an_instructor_cannot_be_named_pool_staff_and_run_the_structures_he_inst
     )
     assert response.status_code == 200 and "instruit" in response.content.decode()
     assert not scope.can(fresh(ars), "change", org_tree.esms)
+
+
+def test_pool_staff_who_later_becomes_an_instructor_loses_the_pooled_role(
+    org_tree, rssi, ars, make_user
+):
+    from careops.tenancy.models import RoleAssignment
+
+    pooled = make_user(username="rssi.mutualise")
+    pool_with_members(ars, org_tree.ars_idf, [pooled], [(org_tree.esms, rssi)])
+    assert scope.can(fresh(pooled), "change", org_tree.esms)
+    RoleAssignment.objects.create(
+        user=pooled, organisation=org_tree.ars_idf, role="ars_instructor", include_subtree=True
+    )
+    assert all(g.pool_id is None for g in scope.grants(fresh(pooled)))
+    assert not scope.can(fresh(pooled), "change", org_tree.esms)  # instructs, never runs it
