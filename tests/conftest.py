@@ -44,6 +44,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         )
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache: figures cached by signature (the awareness card)
+    or counters (login throttling) never leak from one test's rolled-back rows to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @dataclass
 class Tree:
     """The test organisation tree (see ``org_tree``)."""

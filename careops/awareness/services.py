@@ -308,25 +308,32 @@ def import_headcounts(user, node: Organisation, upload) -> int:
 # --- shares --------------------------------------------------------------------------------------
 
 
-def _people(attendances) -> list[engine.Person]:
-    rows = [
-        engine.Attendance(
-            a.pk,
-            a.last_name,
-            a.first_name,
-            a.email,
-            a.profession,
-            str(a.structure_id),
-            a.date,
-            a.present,
-        )
-        for a in attendances
-    ]
-    people, _merged = engine.dedupe(rows)
+ATTENDANCE_COLUMNS = (
+    "pk",
+    "last_name",
+    "first_name",
+    "email",
+    "profession",
+    "structure_id",
+    "date",
+    "present",
+)
+
+
+def _people(rows) -> list[engine.Person]:
+    """People after deduplication, from attendance rows (``ATTENDANCE_COLUMNS`` tuples)."""
+    people, _merged = engine.dedupe(
+        [
+            engine.Attendance(pk, last, first, email, profession, str(structure), date, present)
+            for pk, last, first, email, profession, structure, date, present in rows
+        ]
+    )
     return people
 
 
 def _report(attendances, headcounts, start, end, professions: list[str] | None = None):
+    """Shares from a queryset of attendances: tuples of the needed columns, not model objects
+    (tens of thousands of sign-in lines feed a cockpit card)."""
     labels = {}
     counts = []
     wanted = {engine.fold(p) for p in professions or [] if p.strip()}
@@ -335,10 +342,14 @@ def _report(attendances, headcounts, start, end, professions: list[str] | None =
             continue
         labels[str(h.organisation_id)] = h.organisation.name
         counts.append(engine.Headcount(str(h.organisation_id), h.profession, h.headcount))
-    attendances = list(attendances.select_related("structure"))
-    for a in attendances:
-        labels.setdefault(str(a.structure_id), a.structure.name)
-    people = _people(attendances)
+    rows = list(attendances.values_list(*ATTENDANCE_COLUMNS))
+    unnamed = {row[5] for row in rows} - {int(key) for key in labels}
+    if unnamed:
+        labels.update(
+            (str(pk), name)
+            for pk, name in Organisation.objects.filter(pk__in=unnamed).values_list("pk", "name")
+        )
+    people = _people(rows)
     if wanted:
         people = [p for p in people if engine.fold(p.profession) in wanted]
     return engine.shares(people, counts, start, end, labels)
@@ -624,6 +635,26 @@ def cockpit_figures(user) -> dict | None:
         return None
     figures: dict = {"phishing": last}
     if headcounts.exists():
-        figures["training"] = _report(attendances, headcounts, start, today).total
+        figures["training"] = _cached_total(user, attendances, headcounts, start, today)
         figures["start"], figures["end"] = start, today
     return figures
+
+
+def _cached_total(user, attendances, headcounts, start, end):
+    """The roll-up share of the cockpit card, kept in the cache while nothing it counts changes:
+    the key holds the user's grants, the period and a signature of the rows (count and last id
+    of attendances and headcounts, last headcount change), so an import, an edit or a deletion
+    gives a new key. Tens of thousands of sign-in lines cost one computation, not one per page."""
+    from django.core.cache import cache
+    from django.db.models import Count, Max
+
+    rows = attendances.order_by().aggregate(n=Count("pk"), last=Max("pk"))
+    counts = headcounts.order_by().aggregate(n=Count("pk"), last=Max("pk"), at=Max("updated_at"))
+    grants = sorted((g.role, g.path, g.include_subtree) for g in scope.grants(user))
+    signature = repr((grants, start, end, rows, counts))
+    key = "awareness-total:" + hashlib.sha256(signature.encode()).hexdigest()
+    total = cache.get(key)
+    if total is None:
+        total = _report(attendances, headcounts, start, end).total
+        cache.set(key, total, 6 * 3600)
+    return total
