@@ -265,3 +265,23 @@ def test_run_starts_quietly_each_log_line_once(tmp_path):
     assert "No directory at" not in output
     logged = [line.split(" ", 2)[2] for line in lines if line[:2] == "20"]  # without the time
     assert logged and len(logged) == len(set(logged)), output
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly():
+    """``careops … | head``: no BrokenPipeError traceback, the exit status of a pipe writer."""
+    import subprocess
+    import sys
+
+    script = (
+        "import careops.cli as cli\n"
+        "cli._main = lambda argv: [print('ligne ' * 200) for _ in range(20000)]\n"
+        "cli.main([])\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout.readline().startswith(b"ligne")
+    process.stdout.close()  # the reader goes away, as head does after its lines
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
