@@ -277,6 +277,8 @@ def test_pages_reports_api_and_isolation(
     hl7 = Finding.objects.get(rule="EXP-HL7-001")
     assert f'href="/exposition/constats/{hl7.pk}/"' in html  # each finding opens its follow-up
     assert "Afficher le résultat" not in html  # the page already shows it
+    # no vulnerability base on this worker: said, since no CVE could be matched
+    assert "Aucune base de vulnérabilités sur le worker" in html
     progress = client.get(f"/exposition/audits/{run.pk}/progression/").content.decode()
     assert "1 hôte(s) analysé(s) sur 1" in progress and "Afficher le résultat" in progress
     report = client.get(f"/exposition/audits/{run.pk}/rapport.json").json()
@@ -290,10 +292,9 @@ def test_pages_reports_api_and_isolation(
     csv_text = client.get(f"/exposition/audits/{run.pk}/rapport.csv").content.decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("priorite;criticite;type;systeme_concerne")
     assert len(csv_text.splitlines()) == 3
-    assert (
-        "Plan de remédiation priorisé"
-        in client.get(f"/exposition/audits/{run.pk}/rapport.html").content.decode()
-    )
+    printable = client.get(f"/exposition/audits/{run.pk}/rapport.html").content.decode()
+    assert "Plan de remédiation priorisé" in printable
+    assert "Aucune base de vulnérabilités sur le worker" in printable
     pdf = client.get(f"/exposition/audits/{run.pk}/rapport.pdf")
     if pdf.status_code == 404:
         pytest.skip("!!! WeasyPrint absent : rapport PDF non testé !!!")

@@ -159,6 +159,11 @@ def run_scan(options: dict, out: TextIO, err: TextIO, default_vulndb: str | None
     result = scan_sync(options["targets"], scan_options, now=dt.datetime.now(dt.UTC))
     for error in result.errors:
         err.write(f"careops exposure : {error}\n")
+    if vulndb is None and result.hosts:
+        err.write(
+            "careops exposure : aucune base de vulnérabilités (--vulndb, ou careops vulndb import) :"
+            " aucun CVE rattaché aux versions trouvées\n"
+        )
     if options["json"]:
         out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
