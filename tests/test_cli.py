@@ -265,3 +265,29 @@ def test_run_starts_quietly_each_log_line_once(tmp_path):
     assert "No directory at" not in output
     logged = [line.split(" ", 2)[2] for line in lines if line[:2] == "20"]  # without the time
     assert logged and len(logged) == len(set(logged)), output
+
+
+def test_unknown_commands_and_bare_groups_are_answered_in_french():
+    """A newcomer typing a group without its subcommand, or a wrong word, gets French help."""
+    bare = careops("remote-access", env_extra=NO_DB)
+    assert bare.returncode == 2
+    assert "usage : careops remote-access check INVENTAIRE.xlsx" in bare.stderr
+    asked = careops("remote-access", "--help", env_extra=NO_DB)
+    assert asked.returncode == 0 and "careops remote-access check" in asked.stdout
+    typo = careops("remote-access", "chek", env_extra=NO_DB)
+    assert typo.returncode == 2 and "sous-commande inconnue « chek »" in typo.stderr
+    unknown = careops("frobnicate", env_extra=NO_DB)
+    assert unknown.returncode == 1
+    assert "commande inconnue « frobnicate »" in unknown.stderr
+    assert "Unknown command" not in bare.stderr + typo.stderr + unknown.stderr
+
+
+def test_django_commands_describe_their_common_options_in_french():
+    run = careops("run", "--help", env_extra=NO_DB)
+    assert run.returncode == 0
+    for french in ("port d'écoute", "niveau de détail", "affiche la pile d'appels complète"):
+        assert french in run.stdout, french
+    for english in ("Verbosity level", "Show program's version", "Display a full stack trace"):
+        assert english not in run.stdout, english
+    token = careops("token", "--help", env_extra=NO_DB)
+    assert token.returncode == 0 and "Verbosity level" not in token.stdout
