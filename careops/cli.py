@@ -166,7 +166,7 @@ COMMANDS: list[Command] = [
     Command(
         ("bia",),
         ENGINES,
-        "template CLASSEUR.xlsx [--exemple] | analyze CLASSEUR.xlsx [--json]",
+        "template CLASSEUR.xlsx [--exemple] [--force] | analyze CLASSEUR.xlsx [--json]",
         "BIA : classeur documenté ; DMIA, priorités, vagues de reprise, erreurs",
         "careops.continuity.commands:BiaCommand",
     ),
