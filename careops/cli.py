@@ -384,13 +384,24 @@ def _django_help(name: str, words: str, rest: list[str]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Run a careops command (see ``careops --help``)."""
+    try:
+        _main(argv)
+    except BrokenPipeError:
+        # the reader went away (``careops … | head``): stop quietly, as other tools do, instead
+        # of a traceback; stdout is pointed at /dev/null so the final flush cannot fail again
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a command killed by SIGPIPE
+
+
+def _main(argv: list[str] | None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     from careops.commandkit import french_argparse
 
     french_argparse()
     if not args or args[0] in ("-h", "--help", "help"):
         if len(args) > 1 and args[0] == "help":  # careops help COMMAND
-            return main([*args[1:], "--help"])
+            return _main([*args[1:], "--help"])
         sys.stdout.write(help_text())
         sys.exit(0)
     command = _find(args)

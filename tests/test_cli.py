@@ -291,3 +291,18 @@ def test_django_commands_describe_their_common_options_in_french():
         assert english not in run.stdout, english
     token = careops("token", "--help", env_extra=NO_DB)
     assert token.returncode == 0 and "Verbosity level" not in token.stdout
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback():
+    """``careops evaluate … | head`` : the reader closes the pipe; no Python traceback follows."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "careops.cli", "evaluate", str(EXAMPLE), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, **NO_DB},
+    )
+    process.stdout.close()  # the reader is gone before the first line is written
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
