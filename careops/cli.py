@@ -313,6 +313,9 @@ def _french_django_options() -> None:
     create_parser = BaseCommand.create_parser
 
     def french_create_parser(self, prog_name, subcommand, **kwargs):
+        # usage lines and argument errors name the command as users type it (token, not
+        # careops_token)
+        subcommand = " ".join(_public_words(subcommand))
         parser = create_parser(self, prog_name, subcommand, **kwargs)
         for action in parser._actions:
             for option in action.option_strings:
@@ -322,6 +325,36 @@ def _french_django_options() -> None:
 
     french_create_parser.careops_french = True
     BaseCommand.create_parser = french_create_parser
+    run_from_argv = BaseCommand.run_from_argv
+
+    def french_run_from_argv(self, argv):
+        """A refused command says ``careops COMMANDE : erreur : …``, not ``CommandError: …``."""
+        from django.core.management.base import CommandError, SystemCheckError
+
+        execute = self.execute
+        words = " ".join(_public_words(argv[1]))
+
+        def french_execute(*args, **options):
+            try:
+                return execute(*args, **options)
+            except CommandError as exc:
+                if options.get("traceback") or isinstance(exc, SystemCheckError):
+                    raise
+                sys.stderr.write(f"careops {words} : erreur : {exc}\n")
+                sys.exit(exc.returncode)
+
+        self.execute = french_execute
+        return run_from_argv(self, argv)
+
+    BaseCommand.run_from_argv = french_run_from_argv
+
+
+def _public_words(name: str) -> tuple[str, ...]:
+    """The words users type for a management command (``careops_run`` → ``run``)."""
+    for command in COMMANDS:
+        if command.target == f"django:{name}":
+            return command.words
+    return (name,)
 
 
 def _unknown_command(args: list[str]) -> int | None:

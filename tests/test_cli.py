@@ -306,3 +306,17 @@ def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback():
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) == 141
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+
+
+def test_refused_django_commands_speak_french_under_the_name_users_type(tmp_path):
+    env = {**NO_DB, "CAREOPS_DATA_DIR": str(tmp_path / "data")}
+    shown = careops("catalogue", "show", "D9", env_extra=env)
+    assert shown.returncode == 1
+    assert "careops catalogue : erreur : domaine inconnu : « D9 »" in shown.stderr
+    missing = careops("platform", "check", str(tmp_path / "absent"), env_extra=env)
+    assert missing.returncode == 1 and "careops platform : erreur :" in missing.stderr
+    usage = careops("token", "create", env_extra=env)
+    assert usage.returncode == 2
+    assert "careops token create : erreur : arguments obligatoires manquants" in usage.stderr
+    for internal in ("CommandError", "careops_token", "careops_platform"):
+        assert internal not in shown.stderr + missing.stderr + usage.stderr, internal
