@@ -320,3 +320,13 @@ def test_refused_django_commands_speak_french_under_the_name_users_type(tmp_path
     assert "careops token create : erreur : arguments obligatoires manquants" in usage.stderr
     for internal in ("CommandError", "careops_token", "careops_platform"):
         assert internal not in shown.stderr + missing.stderr + usage.stderr, internal
+
+
+def test_evaluate_says_in_french_why_a_dossier_cannot_be_read(tmp_path):
+    missing = careops("evaluate", str(tmp_path / "absent.yaml"), env_extra=NO_DB)
+    assert missing.returncode == 1 and "absent.yaml: fichier introuvable" in missing.stderr
+    binary = tmp_path / "binaire.yaml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    unreadable = careops("evaluate", str(binary), env_extra=NO_DB)
+    assert unreadable.returncode == 1 and "texte UTF-8 attendu" in unreadable.stderr
+    assert "Errno" not in missing.stderr + unreadable.stderr
