@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/careops
+PORT ?= 8000
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: run test test-slow test-sqlite test-postgres install lint format migrations-check messages clean
@@ -25,7 +26,7 @@ messages: install
 	cd careops && ../$(BIN)/careops compilemessages -l en
 
 run: install
-	$(BIN)/careops run
+	$(BIN)/careops run --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check careops tests $(wildcard benchmarks/*.py)

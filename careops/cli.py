@@ -166,7 +166,7 @@ COMMANDS: list[Command] = [
     Command(
         ("bia",),
         ENGINES,
-        "template CLASSEUR.xlsx [--exemple] | analyze CLASSEUR.xlsx [--json]",
+        "template CLASSEUR.xlsx [--exemple] [--force] | analyze CLASSEUR.xlsx [--json]",
         "BIA : classeur documenté ; DMIA, priorités, vagues de reprise, erreurs",
         "careops.continuity.commands:BiaCommand",
     ),
@@ -201,7 +201,7 @@ COMMANDS: list[Command] = [
     Command(
         ("remote-access", "check"),
         ENGINES,
-        "INVENTAIRE.xlsx [--exposure SCAN.json] [--ad DUMP] [--vpn-config F…] [--bastion-log F…]",
+        "INVENTAIRE.xlsx [--exposure SCAN.json] [--ad DUMP] [--vpn-config F…] [--bastion-log F…] [--json]",
         "accès distants (D3) : contrôles A1–A14, notes, accès non déclarés",
         "careops.cli:_remote_access",
     ),
@@ -290,13 +290,112 @@ def _find(args: list[str]) -> Command | None:
     return None
 
 
+# Django adds these options to every management command, with English help: said in French here
+# (keyed by option, so a new Django wording still gets the French one).
+_DJANGO_OPTIONS_FRENCH = {
+    "--version": "affiche la version de Django et quitte",
+    "--verbosity": "niveau de détail : 0 minimal, 1 normal, 2 détaillé, 3 très détaillé",
+    "--settings": "module Python des réglages (défaut : DJANGO_SETTINGS_MODULE)",
+    "--pythonpath": "dossier à ajouter au chemin de recherche de Python",
+    "--traceback": "affiche la pile d'appels complète en cas d'erreur",
+    "--no-color": "sortie sans couleurs",
+    "--force-color": "force les couleurs de la sortie",
+    "--skip-checks": "ne lance pas les contrôles du système",
+}
+
+
+def _french_django_options() -> None:
+    """Make the help of Django's common options French in every management command's parser."""
+    from django.core.management.base import BaseCommand
+
+    if getattr(BaseCommand.create_parser, "careops_french", False):
+        return
+    create_parser = BaseCommand.create_parser
+
+    def french_create_parser(self, prog_name, subcommand, **kwargs):
+        # usage lines and argument errors name the command as users type it (token, not
+        # careops_token)
+        subcommand = " ".join(_public_words(subcommand))
+        parser = create_parser(self, prog_name, subcommand, **kwargs)
+        for action in parser._actions:
+            for option in action.option_strings:
+                if option in _DJANGO_OPTIONS_FRENCH:
+                    action.help = _DJANGO_OPTIONS_FRENCH[option]
+        return parser
+
+    french_create_parser.careops_french = True
+    BaseCommand.create_parser = french_create_parser
+    run_from_argv = BaseCommand.run_from_argv
+
+    def french_run_from_argv(self, argv):
+        """A refused command says ``careops COMMANDE : erreur : …``, not ``CommandError: …``."""
+        from django.core.management.base import CommandError, SystemCheckError
+
+        execute = self.execute
+        words = " ".join(_public_words(argv[1]))
+
+        def french_execute(*args, **options):
+            try:
+                return execute(*args, **options)
+            except CommandError as exc:
+                if options.get("traceback") or isinstance(exc, SystemCheckError):
+                    raise
+                sys.stderr.write(f"careops {words} : erreur : {exc}\n")
+                sys.exit(exc.returncode)
+
+        self.execute = french_execute
+        return run_from_argv(self, argv)
+
+    BaseCommand.run_from_argv = french_run_from_argv
+
+
+def _public_words(name: str) -> tuple[str, ...]:
+    """The words users type for a management command (``careops_run`` → ``run``)."""
+    for command in COMMANDS:
+        if command.target == f"django:{name}":
+            return command.words
+    return (name,)
+
+
+def _unknown_command(args: list[str]) -> int | None:
+    """A first word that is neither a careops command nor a Django one: French help, exit code.
+
+    ``careops remote-access`` (a group typed without its subcommand) lists the group's commands;
+    any other unknown word says so. ``None`` when Django knows the command."""
+    import django
+    from django.core.management import get_commands
+
+    django.setup()  # get_commands() lists the installed apps' commands
+    word = args[0]
+    if word in get_commands():
+        return None
+    group = [command for command in COMMANDS if command.words[0] == word]
+    if group:
+        lines = [f"usage : careops {' '.join(c.words)} {c.usage}".rstrip() for c in group]
+        asked_help = len(args) == 1 or args[1] in ("-h", "--help")
+        if not asked_help:
+            lines.append(f"careops {word} : sous-commande inconnue « {args[1]} ».")
+        stream = sys.stdout if asked_help and len(args) > 1 else sys.stderr
+        stream.write("\n".join(lines) + "\n")
+        return 0 if stream is sys.stdout else 2
+    sys.stderr.write(
+        f"careops : commande inconnue « {word} ». « careops --help » liste les commandes.\n"
+    )
+    return 1
+
+
 def _run_django(args: list[str]) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "careops.settings")
     from django.core.management import execute_from_command_line
 
     from careops.config import ConfigError
 
+    _french_django_options()
     try:
+        if args and not args[0].startswith("-"):
+            code = _unknown_command(args)
+            if code is not None:
+                sys.exit(code)
         execute_from_command_line(["careops", *args])
     except ConfigError as exc:  # a configuration refused while loading the settings
         sys.stderr.write(f"careops : configuration refusée : {exc}\n")
@@ -311,6 +410,7 @@ def _django_help(name: str, words: str, rest: list[str]) -> None:
     from django.core.management import get_commands, load_command_class
 
     django.setup()
+    _french_django_options()
     command = load_command_class(get_commands()[name], name)
     command.create_parser("careops", words).parse_args(rest)
 
@@ -320,14 +420,14 @@ def main(argv: list[str] | None = None) -> None:
     try:
         _main(argv)
     except BrokenPipeError:
-        # the reader went away (``careops … | head``): stop quietly, as a Unix tool does, and
-        # keep Python from complaining again while it flushes stdout at exit
+        # the reader went away (``careops … | head``): stop quietly, as other tools do, instead
+        # of a traceback; stdout is pointed at /dev/null so the final flush cannot fail again
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-        sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a killed pipe writer
+        sys.exit(141)  # 128 + SIGPIPE, what a shell reports for a command killed by SIGPIPE
 
 
-def _main(argv: list[str] | None = None) -> None:
+def _main(argv: list[str] | None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     from careops.commandkit import french_argparse
 

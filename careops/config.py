@@ -122,8 +122,15 @@ def _read_secret(reference: str) -> str:
     path = Path(reference.removeprefix("file://"))
     try:
         return path.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"Impossible de lire le secret {path} : {exc.strerror}") from exc
+    except FileNotFoundError as exc:
+        raise ConfigError(f"Impossible de lire le secret {path} : fichier introuvable") from exc
+    except PermissionError as exc:
+        raise ConfigError(
+            f"Impossible de lire le secret {path} : lecture refusée au compte de careops"
+        ) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "texte UTF-8 attendu"
+        raise ConfigError(f"Impossible de lire le secret {path} : {reason}") from exc
 
 
 def _coerce(raw: str, default: Any) -> Any:

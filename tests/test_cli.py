@@ -267,21 +267,66 @@ def test_run_starts_quietly_each_log_line_once(tmp_path):
     assert logged and len(logged) == len(set(logged)), output
 
 
-def test_a_reader_that_goes_away_stops_the_command_quietly():
-    """``careops … | head``: no BrokenPipeError traceback, the exit status of a pipe writer."""
-    import subprocess
-    import sys
+def test_unknown_commands_and_bare_groups_are_answered_in_french():
+    """A newcomer typing a group without its subcommand, or a wrong word, gets French help."""
+    bare = careops("remote-access", env_extra=NO_DB)
+    assert bare.returncode == 2
+    assert "usage : careops remote-access check INVENTAIRE.xlsx" in bare.stderr
+    asked = careops("remote-access", "--help", env_extra=NO_DB)
+    assert asked.returncode == 0 and "careops remote-access check" in asked.stdout
+    typo = careops("remote-access", "chek", env_extra=NO_DB)
+    assert typo.returncode == 2 and "sous-commande inconnue « chek »" in typo.stderr
+    unknown = careops("frobnicate", env_extra=NO_DB)
+    assert unknown.returncode == 1
+    assert "commande inconnue « frobnicate »" in unknown.stderr
+    assert "Unknown command" not in bare.stderr + typo.stderr + unknown.stderr
 
-    script = (
-        "import careops.cli as cli\n"
-        "cli._main = lambda argv: [print('ligne ' * 200) for _ in range(20000)]\n"
-        "cli.main([])\n"
-    )
+
+def test_django_commands_describe_their_common_options_in_french():
+    run = careops("run", "--help", env_extra=NO_DB)
+    assert run.returncode == 0
+    for french in ("port d'écoute", "niveau de détail", "affiche la pile d'appels complète"):
+        assert french in run.stdout, french
+    for english in ("Verbosity level", "Show program's version", "Display a full stack trace"):
+        assert english not in run.stdout, english
+    token = careops("token", "--help", env_extra=NO_DB)
+    assert token.returncode == 0 and "Verbosity level" not in token.stdout
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_without_a_traceback():
+    """``careops evaluate … | head`` : the reader closes the pipe; no Python traceback follows."""
     process = subprocess.Popen(
-        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-m", "careops.cli", "evaluate", str(EXAMPLE), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env={**os.environ, **NO_DB},
     )
-    assert process.stdout.readline().startswith(b"ligne")
-    process.stdout.close()  # the reader goes away, as head does after its lines
+    process.stdout.close()  # the reader is gone before the first line is written
     stderr = process.stderr.read().decode()
-    assert process.wait(timeout=60) == 141
+    assert process.wait(timeout=120) == 141
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+
+
+def test_refused_django_commands_speak_french_under_the_name_users_type(tmp_path):
+    env = {**NO_DB, "CAREOPS_DATA_DIR": str(tmp_path / "data")}
+    shown = careops("catalogue", "show", "D9", env_extra=env)
+    assert shown.returncode == 1
+    assert "careops catalogue : erreur : domaine inconnu : « D9 »" in shown.stderr
+    missing = careops("platform", "check", str(tmp_path / "absent"), env_extra=env)
+    assert missing.returncode == 1 and "careops platform : erreur :" in missing.stderr
+    usage = careops("token", "create", env_extra=env)
+    assert usage.returncode == 2
+    assert "careops token create : erreur : arguments obligatoires manquants" in usage.stderr
+    for internal in ("CommandError", "careops_token", "careops_platform"):
+        assert internal not in shown.stderr + missing.stderr + usage.stderr, internal
+
+
+def test_evaluate_says_in_french_why_a_dossier_cannot_be_read(tmp_path):
+    missing = careops("evaluate", str(tmp_path / "absent.yaml"), env_extra=NO_DB)
+    assert missing.returncode == 1 and "absent.yaml: fichier introuvable" in missing.stderr
+    binary = tmp_path / "binaire.yaml"
+    binary.write_bytes(b"\xff\xfe\x00")
+    unreadable = careops("evaluate", str(binary), env_extra=NO_DB)
+    assert unreadable.returncode == 1 and "texte UTF-8 attendu" in unreadable.stderr
+    assert "Errno" not in missing.stderr + unreadable.stderr

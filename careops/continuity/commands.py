@@ -22,6 +22,9 @@ class BiaCommand(BaseCommand):
         template.add_argument(
             "--exemple", "--example", action="store_true", help="pré-remplit un exemple complet"
         )
+        template.add_argument(
+            "--force", action="store_true", help="remplace un classeur existant à cet endroit"
+        )
         analyze = sub.add_parser("analyze", help="analyse un classeur BIA, sans base de données")
         analyze.add_argument("path")
         analyze.add_argument("--json", action="store_true")
@@ -29,6 +32,11 @@ class BiaCommand(BaseCommand):
     def handle(self, *args, **options):
         path = Path(options["path"])
         if options["action"] == "template":
+            if path.exists() and not options["force"]:
+                raise CommandError(
+                    f"{path} existe déjà : il n'est pas remplacé (un BIA rempli serait perdu). "
+                    "Choisissez un autre nom, ou ajoutez --force pour le remplacer."
+                )
             write_workbook(example_bia() if options["exemple"] else None, path)
             self.stdout.write(self.style.SUCCESS(f"Classeur BIA écrit : {path}"))
             return

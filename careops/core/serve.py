@@ -215,6 +215,13 @@ def options(args: list[str], environ: dict[str, str] | None = None) -> dict:
     parsed = _parser().parse_args(args)
     conf = config.load(environ)
     config.check_production(conf, environ)
+    # what careops.settings refuses when a worker imports it, refused here first: a French
+    # message and exit code 2 instead of workers failing to boot behind a gunicorn traceback
+    config.check_encryption_key(conf)
+    config.cache_url(conf)
+    config.log_format(conf)
+    config.oidc_providers(environ)
+    config.metrics_settings({**conf, "METRICS_DIR": ""})  # no folder created by a check
     for name in ("workers", "threads"):
         value = getattr(parsed, name)
         if value is not None and value < 1:

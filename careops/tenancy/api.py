@@ -3,7 +3,8 @@
 from decimal import Decimal
 from typing import Annotated
 
-from django.core.exceptions import PermissionDenied
+from django.core import validators
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from ninja import FilterLookup, FilterSchema, Query, Router, Schema, Status
 from ninja.pagination import paginate
@@ -17,7 +18,7 @@ from careops.core.api import (
     service_errors,
     visible_or_404,
 )
-from careops.tenancy import finess, roles, scope
+from careops.tenancy import finess, invitations, roles, scope
 from careops.tenancy.models import Organisation, RoleAssignment
 
 router = Router(tags=["organisations"])
@@ -161,13 +162,23 @@ def grant_role(request, organisation_id: int, payload: RoleGrantIn):
     """Grant a role on a node, as the organisation page does: never a role above the granter's
     own, never over a subtree the granter does not hold (403 otherwise)."""
     organisation = visible_or_404(Organisation.objects.all(), request, organisation_id)
+    ident = payload.user.strip()
+    try:  # an address with no account behind it: invite that colleague, as the page does
+        validators.validate_email(ident)
+        invite_email = ident.lower()
+    except ValidationError:
+        invite_email = ""
+    actor = current_user(request)
     assignment = roles.grant(
-        current_user(request),
+        actor,
         organisation,
-        payload.user,
+        ident,
         payload.role,
         include_subtree=payload.include_subtree,
+        invite_email=invite_email,
     )
+    if not assignment.user.has_usable_password():
+        invitations.send_invitation(request, actor, assignment)
     return Status(201, assignment)
 
 

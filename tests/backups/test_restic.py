@@ -86,6 +86,21 @@ def test_restore_detects_a_file_differing_from_the_manifest(world):
     assert "1 fichier(s) différent(s)" in restored.message
 
 
+def test_restore_from_a_corrupted_repository_says_the_data_is_damaged(world):
+    """A damaged pack is a failed restore whose message names the damage, not just a code."""
+    _corrupt_one_pack(world)
+    config = restic_config(
+        world, structure=False, restore={"system": "dpi", "manifest": "manifest.sha256"}
+    )
+    report = run_verification(config)
+    restored = check(report.repositories[0], "restore")
+    assert restored.status == "failed"
+    assert "données du dépôt altérées" in restored.message
+    assert "restic check --read-data" in restored.message
+    dpi = next(s for s in report.systems if s.name == "dpi")
+    assert check(dpi, "restore").status == "failed"
+
+
 def test_restore_to_a_failing_target_is_a_failure_not_a_success(world):
     (world / "not-a-folder").write_text("un fichier bloque la cible")
     config = restic_config(

@@ -228,7 +228,25 @@ def test_cli_template_and_analyze(tmp_path, capsys):
     blank = tmp_path / "vierge.xlsx"
     call_command("bia", "template", str(blank))
     call_command("bia", "analyze", str(blank))
-    assert "aucune activité analysée" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "aucune activité analysée" in text
+    # the missing D2.O1.C perimeters are named in words, not by their referential keys
+    assert "manque service de soins à impact majeur" in text
+    assert "care_service_major_impact" not in text
+
+
+def test_cli_template_never_overwrites_a_workbook_unless_forced(tmp_path, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "bia.xlsx"
+    call_command("bia", "template", str(path), "--exemple")
+    filled = path.read_bytes()
+    with pytest.raises(CommandError, match="existe déjà"):
+        call_command("bia", "template", str(path))
+    assert path.read_bytes() == filled
+    call_command("bia", "template", str(path), "--force")
+    assert path.read_bytes() != filled
 
 
 def test_cli_needs_no_database(tmp_path):

@@ -31,6 +31,8 @@ def test_missing_secret_file_is_a_clear_error(tmp_path):
     with pytest.raises(config.ConfigError) as caught:
         config.load({"CAREOPS_SECRET_KEY_FILE": str(tmp_path / "absent")})
     assert "Impossible de lire le secret" in str(caught.value)
+    assert "fichier introuvable" in str(caught.value)
+    assert "No such file" not in str(caught.value)
 
 
 def test_bad_integer_is_a_clear_error():

@@ -73,6 +73,20 @@ def test_a_bad_production_configuration_is_refused_before_serving(tmp_path):
     assert "configuration refusée" in result.stderr and "CAREOPS_SECRET_KEY" in result.stderr
 
 
+def test_a_setting_the_workers_would_refuse_is_refused_by_serve_itself(tmp_path):
+    """A too-short metrics token or an unknown log format: a French message and exit 2 from
+    ``careops serve``, not workers that fail to boot behind a gunicorn traceback."""
+    short_token = careops(
+        ["serve", "--bind", "127.0.0.1:0"],
+        base_env(tmp_path, CAREOPS_METRICS_TOKEN="trop-court"),
+    )
+    assert short_token.returncode == 2
+    assert "configuration refusée : CAREOPS_METRICS_TOKEN" in short_token.stderr
+    assert "Traceback" not in short_token.stderr and "Worker failed" not in short_token.stderr
+    bad_format = careops(["serve", "--print-config"], base_env(tmp_path, CAREOPS_LOG_FORMAT="xml"))
+    assert bad_format.returncode == 2 and "CAREOPS_LOG_FORMAT" in bad_format.stderr
+
+
 def test_zero_workers_is_refused(tmp_path):
     result = careops(["serve", "--workers", "0", "--print-config"], base_env(tmp_path))
     assert result.returncode == 2 and "--workers doit être au moins 1" in result.stderr

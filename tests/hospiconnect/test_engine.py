@@ -388,3 +388,20 @@ def test_xlsx_with_a_stale_stated_size_is_read_whole(tmp_path):
     broken.write_bytes(b"PK\x03\x04 pas un classeur")
     with pytest.raises(TableError, match="ce n'est pas un fichier XLSX valide"):
         compute(broken, as_of=AS_OF)
+
+
+def test_cli_refuses_an_impossible_measure_date_in_french(tmp_path, capsys):
+    from careops.commandkit import french_argparse
+    from careops.hospiconnect.engine.cli import main
+
+    french_argparse()
+    dpi = tmp_path / "dpi.csv"
+    dpi.write_text(
+        "Identifiant;Profession;N° RPPS\njdupont;Médecin;10001234565\n", encoding="utf-8"
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        main(["indicators", "--dpi", str(dpi), "--as-of", "2027-13-01"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    assert "date invalide « 2027-13-01 » (AAAA-MM-JJ attendu" in error
+    assert "fromisoformat" not in error

@@ -249,3 +249,17 @@ def test_oidc_configuration_from_the_environment(tmp_path):
                 "CAREOPS_OIDC_PSC_SECRET": "y",
             }
         )
+
+
+def test_linking_to_an_unconfigured_federation_says_how_to_configure_it(
+    db, org_tree, make_user, settings
+):
+    from django.core.management.base import CommandError
+
+    settings.SOCIALACCOUNT_PROVIDERS = {}  # no federation configured
+    user = make_user("establishment_rssi", org_tree.ej_a)
+    with pytest.raises(CommandError) as error:
+        call_command("identity", "link", user.username, "psc", "psc-camille")
+    assert "Fédération inconnue : psc (configurées : aucune)" in str(error.value)
+    assert "CAREOPS_OIDC_PROVIDERS" in str(error.value)
+    assert not SocialAccount.objects.filter(user=user).exists()

@@ -380,6 +380,27 @@ def test_check_cli_runs_without_django_and_reports_bad_input(tmp_path):
         timeout=60,
     )
     assert done.returncode == 2 and "illisible comme classeur Excel" in done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "careops.cli", "remote-access", "check", str(tmp_path / "absent")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "inventaire introuvable" in done.stderr
+    assert "No such file" not in done.stderr
+
+
+def test_check_cli_text_names_the_establishment_band_in_french(tmp_path):
+    from careops.remote_access.engine.cli import build_parser, render_text, run
+    from tests.remote_access.helpers import inventory_bytes
+
+    inventory_file = tmp_path / "inventaire.xlsx"
+    inventory_file.write_bytes(inventory_bytes([vendor_path()]))
+    args = build_parser("careops remote-access").parse_args(["check", str(inventory_file)])
+    first_line = render_text(run(args)).splitlines()[0]
+    assert "note de l'établissement 100/100 (" in first_line
+    band = first_line.rsplit("(", 1)[1].rstrip(")")
+    assert band in {b["label"] for b in RULES.bands}, first_line
 
 
 def test_edge_device_with_a_kev_fails_the_vpn_path_it_belongs_to():

@@ -150,3 +150,23 @@ def test_api_revoke_follows_the_same_rule(org_tree, make_user):
     boss = make_user("ght_rssi", org_tree.ght)
     assert api_client(boss).delete(f"/api/organisations/roles/{assignment.pk}").status_code == 204
     assert not RoleAssignment.objects.filter(pk=assignment.pk).exists()
+
+
+def test_api_invites_a_colleague_by_address_as_the_page_does(org_tree, make_user, mailoutbox):
+    """README: the API grants roles with the same rules as the page, which invites an address."""
+    rssi = make_user("es_rssi", org_tree.ej_a)
+    url = f"/api/organisations/{org_tree.ej_a.pk}/roles"
+    invited = api_client(rssi).post(
+        url,
+        {"user": "Nouvelle.Collegue@CH-Exemple.fr", "role": "reader"},
+        content_type="application/json",
+    )
+    assert invited.status_code == 201, invited.content
+    assignment = RoleAssignment.objects.get(pk=invited.json()["id"])
+    assert assignment.user.email == "nouvelle.collegue@ch-exemple.fr"
+    assert not assignment.user.has_usable_password()
+    assert [m.to for m in mailoutbox] == [["nouvelle.collegue@ch-exemple.fr"]]
+    unknown = api_client(rssi).post(
+        url, {"user": "inconnu", "role": "reader"}, content_type="application/json"
+    )
+    assert unknown.status_code == 422 and "inconnu" in unknown.json()["detail"]

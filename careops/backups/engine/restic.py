@@ -16,6 +16,14 @@ from careops.backups.engine.timeparse import parse_time
 EXIT_NO_REPOSITORY = 10
 EXIT_LOCKED = 11
 EXIT_WRONG_PASSWORD = 12
+# What restic says when the bytes it reads back do not match their hash or their MAC.
+_CORRUPTION = (
+    "ciphertext verification failed",
+    "pack id does not match",
+    "checksum mismatch",
+    "invalid data returned",
+    "repository contains errors",
+)
 _VERSION = re.compile(r"restic (\d+)\.(\d+)\.(\d+)")
 
 
@@ -32,6 +40,13 @@ def classify(returncode: int, stderr: str) -> tuple[str, str]:
         return errors.MISSING, "restic : aucun dépôt à cet emplacement."
     if returncode == EXIT_LOCKED or "repository is already locked" in text:
         return errors.LOCKED, "restic : dépôt verrouillé par un autre processus."
+    if any(marker in text for marker in _CORRUPTION):
+        # still a failure (not an access error): the data was reached and found damaged
+        return errors.FAILED, (
+            f"restic : données du dépôt altérées (code {returncode}) : un fichier du dépôt ne "
+            "correspond plus à son empreinte ; « restic check --read-data » localise les "
+            "fichiers touchés."
+        )
     return errors.FAILED, f"restic : la commande a échoué (code {returncode})."
 
 

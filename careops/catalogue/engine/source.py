@@ -92,8 +92,20 @@ def read_file(path: str | Path) -> SourceDoc:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            reason = "fichier introuvable"
+        elif isinstance(exc, IsADirectoryError):
+            reason = "c'est un dossier, pas un fichier"
+        elif isinstance(exc, PermissionError):
+            reason = "lecture refusée (droits du fichier)"
+        elif isinstance(exc, UnicodeDecodeError):
+            reason = (
+                f"fichier illisible : texte UTF-8 attendu (octet invalide en position {exc.start})"
+            )
+        else:
+            reason = f"fichier illisible : {exc.strerror or exc}"
         doc = SourceDoc(file=str(path), data=None)
-        doc.problems.append(Problem(str(path), None, f"fichier illisible : {exc}"))
+        doc.problems.append(Problem(str(path), None, reason))
         return doc
     doc = read_text(text, str(path))
     if doc.problems and path.suffix.lower() == ".json":

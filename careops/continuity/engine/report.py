@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import IO
 
 from careops.continuity.engine.compute import Analysis, analyse
-from careops.continuity.engine.model import Bia, Problem, format_duration
+from careops.continuity.engine.model import PERIMETERS, Bia, Problem, format_duration
 from careops.continuity.engine.workbook import read_workbook
 
 RTO_LABELS = {
@@ -91,7 +91,8 @@ def as_text(bia: Bia, analysis: Analysis, problems: list[Problem]) -> str:
         f"{'atteint' if cov.met else 'non atteint'}"
     )
     for finess, gaps in cov.missing.items():
-        lines.append(f"  {finess} : manque {', '.join(gaps)}")
+        named = ", ".join(PERIMETERS.get(gap, gap) for gap in gaps)
+        lines.append(f"  {finess} : manque {named}")
     for problem in cov.problems:
         lines.append(f"  {problem}")
     lines.append("")

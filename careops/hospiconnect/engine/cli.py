@@ -25,6 +25,16 @@ def _mapping(values: list[str]) -> dict[str, dict]:
     return mappings
 
 
+def _date(text: str) -> dt.date:
+    """``--as-of``: an ISO date, or a French argparse error."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"date invalide « {text} » (AAAA-MM-JJ attendu, ex. 2027-11-30)"
+        ) from None
+
+
 def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f} %".replace(".", ",").replace(",0 %", " %")
 
@@ -102,7 +112,7 @@ def main(argv: list[str] | None = None, prog: str = "careops hospiconnect") -> i
     )
     indicators.add_argument(
         "--as-of",
-        type=dt.date.fromisoformat,
+        type=_date,
         default=None,
         help="date de la mesure (AAAA-MM-JJ ; défaut : aujourd'hui)",
     )

@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> dict:
         sources.vpn += vpn.parse_file(name)
     for name in args.bastion_log:
         sources.bastion.append(bastion.parse_file(name))
-    report = checks.evaluate(paths, sources, rules.load(args.rules))
+    loaded_rules = rules.load(args.rules)
+    report = checks.evaluate(paths, sources, loaded_rules)
     report.problems = [str(p) for p in problems]
     report.sources = {
         "inventory": args.inventory,
@@ -68,7 +69,9 @@ def run(args: argparse.Namespace) -> dict:
         "bastion_sessions": sum(len(b.sessions) for b in sources.bastion),
         "as_of": sources.as_of.isoformat(),
     }
-    return report.to_json()
+    data = report.to_json()
+    data["band_label"] = loaded_rules.band_label(report.band) if report.band else ""
+    return data
 
 
 def render_text(data: dict) -> str:
@@ -76,7 +79,7 @@ def render_text(data: dict) -> str:
     score = data["score"]
     lines.append(
         f"Accès distants : {len(data['paths'])} chemin(s), note de l'établissement "
-        f"{'—' if score is None else score}/100 ({data['band'] or '—'})"
+        f"{'—' if score is None else score}/100 ({data.get('band_label') or data['band'] or '—'})"
     )
     for path in data["paths"]:
         flag = " BLOQUANT" if path["blocked"] else ""

@@ -226,6 +226,12 @@ def read_inventory(
     elif isinstance(source, str | Path):
         try:
             data = Path(source).read_bytes()
+        except FileNotFoundError as exc:
+            raise InventoryError(f"inventaire introuvable : {source}") from exc
+        except IsADirectoryError as exc:
+            raise InventoryError(f"inventaire illisible : {source} est un dossier") from exc
+        except PermissionError as exc:
+            raise InventoryError(f"inventaire illisible : lecture refusée ({source})") from exc
         except OSError as exc:
             raise InventoryError(f"inventaire illisible : {exc.strerror or exc}") from exc
     else:

@@ -31,8 +31,10 @@ class Command(BaseCommand):
         validate.add_argument("paths", nargs="*", help="fichiers ou dossiers (défaut : livré)")
         show = sub.add_parser("show", help="affiche un domaine (sans base de données)")
         show.add_argument("domain", nargs="?", help="D1, D1BIS, D2, D3, HOSPICONNECT, AAPMS")
-        show.add_argument("--version", dest="domain_version")
-        show.add_argument("--json", action="store_true")
+        show.add_argument(
+            "--version", dest="domain_version", help="version du domaine (défaut : la dernière)"
+        )
+        show.add_argument("--json", action="store_true", help="sortie JSON")
         show.add_argument("--dir", help="dossier du référentiel (défaut : livré)")
         load = sub.add_parser("load", help="charge en base (nouvelles versions uniquement)")
         load.add_argument("paths", nargs="*", help="fichiers ou dossiers (défaut : livré)")

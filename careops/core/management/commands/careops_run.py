@@ -33,10 +33,14 @@ class Command(BaseCommand):
     help = "Démarre la plateforme (web + worker intégré) sur http://127.0.0.1:8000."
 
     def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument(
+            "--host", default="127.0.0.1", help="adresse d'écoute (défaut : 127.0.0.1)"
+        )
+        parser.add_argument("--port", type=int, default=8000, help="port d'écoute (défaut : 8000)")
         parser.add_argument("--no-demo", action="store_true", help="ne pas créer la démo")
-        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument(
+            "--threads", type=int, default=8, help="fils du serveur web (défaut : 8)"
+        )
         parser.add_argument(
             "--no-worker", action="store_true", help="pas de worker intégré (workers séparés)"
         )

@@ -15,9 +15,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("-w", "--workers", type=int, default=2, help="fils d'exécution")
         parser.add_argument(
-            "-k", "--worker-type", choices=["thread", "process", "greenlet"], default="thread"
+            "-k",
+            "--worker-type",
+            choices=["thread", "process", "greenlet"],
+            default="thread",
+            help="nature des exécutants : fils, processus ou greenlets (défaut : thread)",
         )
-        parser.add_argument("--no-periodic", action="store_true")
+        parser.add_argument(
+            "--no-periodic",
+            action="store_true",
+            help="ne planifie pas les tâches périodiques (quand « careops scheduler » tourne)",
+        )
 
     def handle(self, *args, **options):
         logging.getLogger("huey").setLevel(logging.INFO)

@@ -47,8 +47,11 @@ class Command(BaseCommand):
             return
         providers = _providers()
         if options["provider"] not in providers:
+            configured = ", ".join(providers) or "aucune"
             raise CommandError(
-                f"Fédération inconnue : {options['provider']} (configurées : {', '.join(providers) or 'aucune'})"
+                f"Fédération inconnue : {options['provider']} (configurées : {configured}). "
+                "Une fédération se déclare dans CAREOPS_OIDC_PROVIDERS (ex. psc,proconnect) avec "
+                "ses réglages CAREOPS_OIDC_<ID>_… : voir docs/identity.md."
             )
         if options["action"] == "link":
             existing = SocialAccount.objects.filter(
