@@ -84,7 +84,7 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
-MASK = "***"
+MASK = "[masqué]"
 # Secrets that have a recognisable shape: bearer credentials, careops API tokens, AWS key ids,
 # "name=value" pairs whose name says secret, and passwords inside URLs.
 _SECRET_SHAPES = [
@@ -143,7 +143,7 @@ _SECRET_PARAMETER = re.compile(
     r"|secret|otp|sig|signature)=)[^&;#]*",
     re.IGNORECASE,
 )
-MASK = "***"
+URL_MASK = "***"  # ASCII: nginx escapes other bytes in its access log
 
 
 def loggable_uri(uri: str) -> str:
@@ -153,9 +153,11 @@ def loggable_uri(uri: str) -> str:
     if origin:
         return origin.group(0) + loggable_uri(uri[origin.end() :] or "/")
     path, separator, query = uri.partition("?")
-    path = _SECRET_PATH.sub(lambda found: found.group(1) + MASK, path)
+    path = _SECRET_PATH.sub(lambda found: found.group(1) + URL_MASK, path)
     if separator:
-        query = _SECRET_PARAMETER.sub(lambda found: found.group(1) + found.group(2) + MASK, query)
+        query = _SECRET_PARAMETER.sub(
+            lambda found: found.group(1) + found.group(2) + URL_MASK, query
+        )
     return path + separator + query
 
 
