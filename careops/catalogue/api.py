@@ -38,10 +38,18 @@ class ItemOut(Schema):
 
 class VersionDetailOut(VersionOut):
     items: list[ItemOut]
+    # the evidence kinds this version knows, key → label (what POST /api/evidence accepts)
+    evidence_kinds: dict[str, str]
 
     @staticmethod
     def resolve_items(obj: ReferentialVersion):
         return obj.items.order_by("position", "pk")
+
+    @staticmethod
+    def resolve_evidence_kinds(obj: ReferentialVersion):
+        from careops.catalogue import bridge
+
+        return bridge.kind_label_map(obj)
 
 
 class VersionFilter(Schema):

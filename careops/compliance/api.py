@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Max, Prefetch
 from django.http import FileResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import FilterLookup, FilterSchema, Form, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import HttpError
 from ninja.pagination import paginate
@@ -22,7 +23,7 @@ from pydantic import field_validator
 from careops.catalogue.engine.dossier import DossierError
 from careops.catalogue.engine.schema import normalize_item_id
 from careops.catalogue.models import ReferentialVersion
-from careops.compliance import services
+from careops.compliance import library, services
 from careops.compliance.choices import Validator
 from careops.compliance.models import (
     Assessment,
@@ -391,11 +392,25 @@ def create_evidence(
 ):
     """Deposit a piece of evidence (multipart): its first revision and files, checked first."""
     organisation = visible_or_404(Organisation.objects.all(), request, form.organisation)
+    kind = form.kind.strip()
+    known = dict(library.kind_choices())
+    if kind and known and kind not in known:  # the page offers only these; so does the API
+        raise ValidationError(
+            {
+                "kind": [
+                    _(
+                        "Type de preuve inconnu « %(kind)s » : les types acceptés sont ceux des "
+                        "référentiels en vigueur (GET /api/referential/versions/N, evidence_kinds)."
+                    )
+                    % {"kind": kind}
+                ]
+            }
+        )
     with _evaluable():
         evidence = services.create_evidence(
             current_user(request),
             organisation,
-            kind=form.kind.strip(),
+            kind=kind,
             title=form.title.strip(),
             data=_revision_input(request, form, files),
             item_codes=_item_codes(form.item_codes),

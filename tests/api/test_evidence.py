@@ -236,3 +236,15 @@ def test_list_filters(world, org_tree, role_users, api, params, expected):
 
 def test_unknown_file_is_404(org_tree, role_users, api):
     assert api(role_users["administrator"]).get("/api/files/987654").status_code == 404
+
+
+def test_an_evidence_kind_no_current_referential_knows_is_refused(
+    org_tree, role_users, api, referential
+):
+    """The page offers only the referentials' kinds; the API refuses the others, in French."""
+    response = api(role_users["es_rssi"]).post_form(
+        "/api/evidence", evidence_form(org_tree.ej_b, kind="n_importe_quoi")
+    )
+    assert response.status_code == 422, response.content
+    assert "Type de preuve inconnu « n_importe_quoi »" in response.json()["errors"]["kind"][0]
+    assert not Evidence.objects.exists()

@@ -27,6 +27,7 @@ def test_any_authenticated_user_reads_the_referential(org_tree, referential, mak
         {"code": "D2.O1.B", "kind": "objective", "title": "Exercice de crise",
          "to_confirm": True, "parent_code": "D2.O1"},
     ]  # fmt: skip
+    assert body["evidence_kinds"] == {"pssi": "PSSI", "pca": "Plan de continuité"}
 
 
 def test_versions_filter_by_domain_and_current(org_tree, referential, role_users, api, tmp_path):
