@@ -29,8 +29,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["action"] == "list":
-            for org in Organisation.objects.filter(internal_targets=True).order_by("path"):
+            allowed = Organisation.objects.filter(internal_targets=True).order_by("path")
+            for org in allowed:
                 self.stdout.write(f"{org.pk}\t{org}")
+            if not allowed:
+                self.stdout.write(
+                    "Aucune organisation n'est autorisée à viser des cibles internes "
+                    "(adresses privées, de bouclage ou de lien local)."
+                )
             return
         key = options["organisation"]
         query = Q(finess=key) | Q(name=key)
