@@ -318,6 +318,7 @@ def test_refused_django_commands_speak_french_under_the_name_users_type(tmp_path
     usage = careops("token", "create", env_extra=env)
     assert usage.returncode == 2
     assert "careops token create : erreur : arguments obligatoires manquants" in usage.stderr
+    assert "IDENTIFIANT, --name" in usage.stderr and "username" not in usage.stderr
     for internal in ("CommandError", "careops_token", "careops_platform"):
         assert internal not in shown.stderr + missing.stderr + usage.stderr, internal
 

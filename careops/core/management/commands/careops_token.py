@@ -22,7 +22,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         create = actions.add_parser("create", help="crée un jeton et l'affiche une seule fois")
-        create.add_argument("username", help="identifiant de l'utilisateur")
+        create.add_argument("username", metavar="IDENTIFIANT", help="identifiant de l'utilisateur")
         create.add_argument("--name", required=True, help="nom du jeton (usage, machine…)")
         create.add_argument(
             "--days",
@@ -37,9 +37,11 @@ class Command(BaseCommand):
             help="jeton en lecture seule (refusé sur toute modification)",
         )
         listing = actions.add_parser("list", help="liste les jetons d'un utilisateur")
-        listing.add_argument("username", help="identifiant de l'utilisateur")
+        listing.add_argument("username", metavar="IDENTIFIANT", help="identifiant de l'utilisateur")
         revoke = actions.add_parser("revoke", help="révoque (supprime) un jeton")
-        revoke.add_argument("prefix", help="préfixe du jeton, tel que « list » l'affiche")
+        revoke.add_argument(
+            "prefix", metavar="PRÉFIXE", help="préfixe du jeton, tel que « list » l'affiche"
+        )
         revoke.add_argument("--user", dest="revoke_user", help="utilisateur, si ambigu")
 
     def handle(self, *args, **options):
