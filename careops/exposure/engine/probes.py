@@ -33,21 +33,29 @@ EXCHANGES: contextvars.ContextVar[Exchanges | None] = contextvars.ContextVar(
 
 
 async def _exchange(
-    host: str, port: int, payload: bytes | None, timeout: float, read: int = READ_LIMIT
+    host: str,
+    port: int,
+    payload: bytes | None,
+    timeout: float,
+    read: int = READ_LIMIT,
+    floor: float | None = None,
 ) -> bytes:
-    """Connect, optionally send ``payload``, read what comes back within ``timeout``."""
+    """Connect, optionally send ``payload``, read what comes back within ``timeout`` (with a
+    ``floor``, within ``adaptive_wait`` of the connection time, ``timeout`` at most)."""
     seen = EXCHANGES.get()
     loop = asyncio.get_running_loop()
     started = loop.time()
     reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+    rtt = loop.time() - started
     if seen is not None:
-        seen.connects.append(loop.time() - started)
+        seen.connects.append(rtt)
+    wait = adaptive_wait(rtt, timeout, floor) if floor is not None else timeout
     try:
         if payload:
             writer.write(payload)
             await writer.drain()
         try:
-            data = await asyncio.wait_for(reader.read(read), timeout)
+            data = await asyncio.wait_for(reader.read(read), wait)
         except (TimeoutError, ConnectionError):
             data = b""
         if seen is not None and data:
@@ -257,25 +265,7 @@ async def probe_banner(
 ) -> tuple[Service | None, bytes]:
     """Wait for a greeting (``timeout``, or with ``adaptive`` the wait ``adaptive_wait`` gives
     for the measured connection time, ``timeout`` at most); classify it."""
-    loop = asyncio.get_running_loop()
-    started = loop.time()
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    rtt = loop.time() - started
-    seen = EXCHANGES.get()
-    if seen is not None:
-        seen.connects.append(rtt)
-    wait = adaptive_wait(rtt, timeout, BANNER_FLOOR) if adaptive else timeout
-    try:
-        try:
-            data = await asyncio.wait_for(reader.read(READ_LIMIT), wait)
-        except (TimeoutError, ConnectionError):
-            data = b""
-    finally:
-        writer.close()
-        try:
-            await asyncio.wait_for(writer.wait_closed(), 0.5)
-        except (TimeoutError, OSError):
-            pass
+    data = await _exchange(host, port, None, timeout, floor=BANNER_FLOOR if adaptive else None)
     return classify_banner(data), data
 
 
