@@ -46,12 +46,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Every test starts with an empty cache: figures cached by signature (the awareness card)
-    or counters (login throttling) never leak from one test's rolled-back rows to the next."""
+    """Every test starts and ends with an empty cache: figures cached by signature (the
+    awareness card) or counters (login throttling, rate limits) never leak from one test's
+    rolled-back rows to the next."""
     from django.core.cache import cache
 
     cache.clear()
     yield
+    cache.clear()
 
 
 @dataclass

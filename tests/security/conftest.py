@@ -1,12 +1,2 @@
-"""Security tests: every test starts with empty rate-limit and throttling counters."""
-
-import pytest
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()
+"""Security tests: every test starts with empty rate-limit and throttling counters (the
+suite-wide ``_empty_cache`` fixture of tests/conftest.py)."""

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
 
 from tests.web.helpers import enable_totp, evidence_title, load_d2, pdf_bytes, pdf_upload
 
@@ -20,14 +19,6 @@ CANDIDACY = dt.date(2024, 6, 1)
 # Candidates with an assessment, and nodes with a piece of evidence, by ``org_tree`` attribute.
 CANDIDATES = ("ght", "ej_a", "ej_b", "esms", "ej_other")
 EVIDENCE_NODES = ("ght", "ej_a", "eg_a1", "ej_b", "eg_b1", "esms", "ej_other", "eg_other")
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    """Rate-limit counters live in the cache: every test starts from zero."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
