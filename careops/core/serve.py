@@ -34,33 +34,6 @@ ACCESS_LOG_FORMAT = (
 )
 
 
-def _access_logger_class():
-    from gunicorn.glogging import Logger
-
-    from careops.core.logs import loggable_uri
-
-    class AccessLogger(Logger):
-        """gunicorn's logger, with secrets in request lines masked (password-reset keys,
-        e-mail confirmation keys, OpenID Connect codes: careops.core.logs.loggable_uri)."""
-
-        def atoms(self, resp, req, environ, request_time):
-            atoms = super().atoms(resp, req, environ, request_time)
-            uri = loggable_uri(environ.get("RAW_URI") or "")
-            atoms["r"] = f"{environ['REQUEST_METHOD']} {uri} {environ['SERVER_PROTOCOL']}"
-            atoms["U"] = loggable_uri(environ.get("PATH_INFO") or "")
-            atoms["q"] = loggable_uri("?" + (environ.get("QUERY_STRING") or ""))[1:]
-            atoms["f"] = loggable_uri(environ.get("HTTP_REFERER") or "-")
-            return atoms
-
-    return AccessLogger
-
-
-def __getattr__(name: str):
-    if name == "AccessLogger":  # imported by gunicorn's master, which has gunicorn loaded
-        return _access_logger_class()
-    raise AttributeError(name)
-
-
 def _read(path: str) -> str:
     try:
         return Path(path).read_text(encoding="ascii").strip()
@@ -253,7 +226,7 @@ def options(args: list[str], environ: dict[str, str] | None = None) -> dict:
         "max_requests_jitter": parsed.max_requests // 10,
         "accesslog": None if parsed.no_access_log else parsed.access_log,
         "access_log_format": ACCESS_LOG_FORMAT,
-        "logger_class": "careops.core.serve.AccessLogger",
+        "logger_class": "careops.core.accesslog.AccessLogger",
         "errorlog": "-",
         "forwarded_allow_ips": ",".join(trusted) or "127.0.0.1",
         "proc_name": "careops-web",
