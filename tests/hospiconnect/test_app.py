@@ -301,6 +301,22 @@ def test_future_dates_impossible_counts_and_duplicate_means_are_refused(
     assert "déjà révoqué" in again.content.decode()
 
 
+def _queue_import(client, organisation, monkeypatch, django_capture_on_commit_callbacks) -> int:
+    """Upload a DPI export through the page with the queue held: the task runs later (on
+    another machine); returns the id of the import it would compute."""
+    from careops.hospiconnect import tasks
+
+    queued = []
+    monkeypatch.setattr(tasks, "run_import_task", queued.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("hospiconnect:import_new", args=[organisation.pk]),
+            {"as_of": "2026-11-30", "dpi": dpi_upload()},
+        )
+    (run_id,) = queued
+    return run_id
+
+
 def test_a_worker_on_another_machine_reads_the_export_from_the_shared_store(
     client,
     org_tree,
@@ -318,14 +334,7 @@ def test_a_worker_on_another_machine_reads_the_export_from_the_shared_store(
     use_s3(settings)
     login(client, role_users["es_rssi"])
     settings.DATA_DIR = tmp_path / "web-node"
-    upload = {"as_of": "2026-11-30", "dpi": dpi_upload()}
-    from careops.hospiconnect import tasks
-
-    queued = []
-    monkeypatch.setattr(tasks, "run_import_task", queued.append)  # runs later, elsewhere
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("hospiconnect:import_new", args=[org_tree.ej_b.pk]), upload)
-    (run_id,) = queued
+    run_id = _queue_import(client, org_tree.ej_b, monkeypatch, django_capture_on_commit_callbacks)
     waiting = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert len(waiting) == 1 and waiting[0].startswith("careops/transient/hospiconnect/")
     assert not (tmp_path / "web-node" / "hospiconnect").exists()  # nothing on the web node
@@ -342,18 +351,11 @@ def test_an_export_lost_before_the_task_ran_is_named_in_french(
     client, org_tree, role_users, monkeypatch, django_capture_on_commit_callbacks
 ):
     from careops.core import storage
-    from careops.hospiconnect import tasks
 
     login(client, role_users["es_rssi"])
-    queued = []
-    monkeypatch.setattr(tasks, "run_import_task", queued.append)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            reverse("hospiconnect:import_new", args=[org_tree.ej_b.pk]),
-            {"as_of": "2026-11-30", "dpi": dpi_upload()},
-        )
+    run_id = _queue_import(client, org_tree.ej_b, monkeypatch, django_capture_on_commit_callbacks)
     (waiting,) = services.pending_objects()
     storage.current().delete(waiting)
-    run = services.run_import(queued[0])
+    run = services.run_import(run_id)
     assert run.status == "failed"
     assert "export(s) introuvable(s) sur le serveur : export-dpi.csv" in run.error
