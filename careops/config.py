@@ -56,7 +56,9 @@ DEFAULTS: dict[str, Any] = {
     "EXPOSURE_RATE": 0.0,  # connection attempts per second; 0: unlimited
     "EXPOSURE_CONCURRENCY": 1000,  # connections in flight
     "EXPOSURE_PER_HOST": 500,  # connections in flight towards one host
-    "EXPOSURE_HOST_RATE": 40000.0,  # new probes (SYNs) per second towards one host, ceiling
+    # new probes (SYNs) per second towards one host: ceiling of the SYN scan's slow start (each
+    # host starts at 40,000/s and grows only while it answers every probe)
+    "EXPOSURE_HOST_RATE": 250000.0,
     "EXPOSURE_TLS_CONNECTIONS": 5,  # TLS analysis connections at once towards one endpoint
     # Directory audits queued or running with no sign of life for this long are failed.
     "DIRECTORY_AUDIT_TIMEOUT_MINUTES": 60,

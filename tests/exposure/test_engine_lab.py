@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 from tests.exposure.conftest import cli_in_lab
 
@@ -213,8 +212,7 @@ def test_vulnerability_matching_with_backports_and_kev(lab_scan, lab):
     )
 
 
-def test_dropping_host_is_scanned_fast_and_completely(lab):
-    started = time.monotonic()
+def test_dropping_host_is_scanned_completely(lab):
     done = cli_in_lab(
         lab,
         "exposure",
@@ -230,13 +228,10 @@ def test_dropping_host_is_scanned_fast_and_completely(lab):
         "--per-host",
         "2000",
     )
-    elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr
     host = json.loads(done.stdout)["hosts"][0]
     assert [s["port"] for s in host["services"]] == [22, 104, 2575, 3389]
     assert host["filtered"] == 20000 - 4
-    # 20,000 dropped ports: nmap -sT -T4 needs ~27 s for this (88 s for 65,535); one timeout each here
-    assert elapsed < 60
 
 
 def test_private_addresses_refused_without_the_internal_option(lab):
@@ -279,10 +274,8 @@ def _scan(lab, *args: str) -> dict:
     return json.loads(done.stdout)
 
 
-def test_defaults_cover_every_tcp_port_fast_with_syn_probes(lab):
-    started = time.monotonic()
+def test_defaults_cover_every_tcp_port_with_syn_probes(lab):
     result = _scan(lab, lab.dropping, lab.legacy, "--discovery-only")
-    elapsed = time.monotonic() - started
     hosts = {h["address"]: h for h in result["hosts"]}
     dropping, legacy = hosts[lab.dropping], hosts[lab.legacy]
     assert [s["port"] for s in dropping["services"] if s["transport"] == "tcp"] == [
@@ -301,8 +294,22 @@ def test_defaults_cover_every_tcp_port_fast_with_syn_probes(lab):
     ]
     assert dropping["ports_scanned"] == 65535 + 2 and dropping["method"] == "syn"
     assert dropping["filtered"] >= 65535 - 4
-    # nmap -sT -T4 -Pn -p- takes ~88 s on the dropping host alone (benchmarks/RESULTS.md)
-    assert elapsed < 30, elapsed
+    # slow start: the host that answers every probe is probed faster than the start rate (up
+    # to the 250,000/s ceiling); the host that drops nearly everything stays at the start rate
+    assert 40000 < legacy["peak_rate"] <= 250000, legacy["peak_rate"]
+    assert dropping["peak_rate"] == 40000
+    # the speed this buys is measured against nmap in benchmarks/exposure.py, not here
+
+
+def test_explicit_host_rate_is_a_ceiling_the_slow_start_never_passes(lab):
+    slow = _scan(lab, lab.legacy, "--discovery-only", "--ports", "1-20000", "--host-rate", "5000")
+    capped = _scan(
+        lab, lab.legacy, "--discovery-only", "--ports", "1-20000", "--host-rate", "60000"
+    )
+    assert slow["hosts"][0]["peak_rate"] == 5000  # under the start rate: starts at the ceiling
+    assert capped["hosts"][0]["peak_rate"] == 60000  # 40,000 doubled, capped
+    for result in (slow, capped):
+        assert [s["port"] for s in result["hosts"][0]["services"]] == [80, 443, 8080, 9998, 9999]
 
 
 def test_connect_scan_fallback_finds_the_same_ports(lab):
@@ -355,6 +362,7 @@ def test_rate_limiting_middlebox_results_stay_complete(lab):
     assert [s["port"] for s in host["services"]] == [80, 443, 6379, 11112]
     assert host["filtered"] == 0  # every closed port answered in the end: nothing lost
     assert host["backoffs"] >= 1
+    assert host["peak_rate"] == 40000  # its first window fell short: the slow start stopped
 
 
 def test_internal_profile_keeps_under_its_per_host_ceiling(lab):
@@ -377,5 +385,6 @@ def test_internal_profile_keeps_under_its_per_host_ceiling(lab):
     finally:
         lab.run_in("legacy", "nft", "delete table inet ceiling")
     assert [s["port"] for s in internal["hosts"][0]["services"]] == [80, 443, 8080, 9999]
+    assert internal["hosts"][0]["peak_rate"] == 300  # the gentle profile never grows
     assert "counter packets 0 " in over_internal, over_internal
     assert "counter packets 0 " not in over_internet, over_internet

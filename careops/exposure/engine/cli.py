@@ -74,7 +74,10 @@ def add_scan_arguments(scan: argparse.ArgumentParser) -> None:
         "--host-rate",
         type=float,
         default=None,
-        help="plafond de sondes nouvelles par seconde vers un hôte (40000 ; internal : 300)",
+        help=(
+            "plafond de sondes nouvelles par seconde vers un hôte (250000, atteint seulement par"
+            " un hôte qui répond à chaque sonde ; départ à 40000 ; internal : 300)"
+        ),
     )
     scan.add_argument("--timeout", type=float, default=1.0, help="délai de connexion (s)")
     scan.add_argument("--min-timeout", type=float, default=0.25, help="délai adaptatif minimal (s)")

@@ -27,7 +27,12 @@ class PortScanOptions:
     concurrency: int = 1000  # connections in flight, all hosts together (connect scan)
     per_host: int = 500  # connections in flight towards one host (connect scan)
     rate: float | None = None  # probes per second, all hosts (None: unlimited)
-    host_rate: float = 40000.0  # new probes (SYNs) per second towards one host, ceiling
+    # new probes (SYNs) per second towards one host: every host starts at ``start_host_rate``;
+    # the SYN scan doubles a host's rate each window in which it answered every probe sent
+    # before that window, up to ``host_rate``, and stops growing at its first silence (the
+    # connect scan keeps ``start_host_rate``)
+    host_rate: float = 250000.0
+    start_host_rate: float = 40000.0
     min_host_rate: float = 50.0  # the adaptive back-off never goes below this
     max_passes: int = 6  # SYN scan: passes over a host's silent ports while they recover answers
     timeout: float = 1.0  # connect timeout before a host has answered
@@ -60,6 +65,7 @@ class PortScanHost:
     max_rtt: float = 0.0
     method: str = "connect"
     backoffs: int = 0
+    peak_rate: float = 0.0  # SYN scan: highest probe rate reached towards this host (probes/s)
     # called with (address, port) as soon as a port is found open (identification starts then)
     on_open: Callable[[str, int], None] | None = field(default=None, repr=False, compare=False)
 
@@ -95,7 +101,8 @@ class _Sweep:
         self.inflight = 0
         self.next_slot = 0.0
         self.host_slot = dict.fromkeys(hosts, 0.0)
-        self.host_gap = 1.0 / options.host_rate if options.host_rate else 0.0
+        rate = min(options.host_rate or 0.0, options.start_host_rate) or options.host_rate
+        self.host_gap = 1.0 / rate if rate else 0.0
         self.wakeup = None
         self.epoll = select.epoll()
         self.probes: dict[int, list] = {}  # fd → [sock, address, port, attempt, started, deadline]

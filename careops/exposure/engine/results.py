@@ -91,6 +91,8 @@ class HostResult:
     coverage: str = "full"
     method: str = ""  # TCP probes: "syn" (raw SYN, CAP_NET_RAW) or "connect"
     backoffs: int = 0  # times the probe rate towards this host was lowered (loss, rate limit)
+    # highest rate of new SYN probes reached towards this host (probes/s; 0: connect scan)
+    peak_rate: float = 0.0
 
 
 @dataclass

@@ -588,6 +588,7 @@ async def scan(
             filtered=scanned.filtered,
             method=scanned.method,
             backoffs=scanned.backoffs,
+            peak_rate=round(scanned.peak_rate),
         )
         tcp_services, udp_probes = await asyncio.gather(
             asyncio.gather(*(identification(address, port) for port in scanned.open)),

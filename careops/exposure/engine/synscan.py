@@ -12,12 +12,21 @@ the kernel answers every SYN-ACK with a RST, so no connection stays half open on
 The same raw socket receives the answers: SYN-ACK → open, RST → closed; anything whose
 acknowledgement is not our sequence number + 1, or from an address we did not probe, is ignored.
 
-Politeness: per-host pacing (``host_rate`` new probes per second, round-robin across hosts under
-the global ``rate``), and an adaptive back-off: silent ports of a host that answered are probed
-again in a second pass; if that pass recovers answers (loss or a rate-limiting middlebox, not a
-filtering firewall, which stays silent the second time too) the host's rate drops to the answer
-rate measured in that pass (at least halved) and the remaining silent ports get another pass, up
-to ``max_passes``.
+Politeness: per-host pacing (round-robin across hosts under the global ``rate``), starting at
+``start_host_rate`` new probes per second. A host that answers its probes (a SYN-ACK or a RST
+each) is probed faster, as TCP's slow start grows a window: each window (at least 20 ms and 4
+smoothed RTTs) by whose end the host has answered as many probes as were sent before the window
+began doubles the host's rate, up to the ceiling ``host_rate``; the first window that falls short
+ends the growth for the rest of the sweep. A host that filters, or drops under load, never grows past the start rate.
+Then an adaptive back-off: silent ports of a host that answered are probed again in a second
+pass; if that pass recovers answers (loss or a rate-limiting middlebox, not a filtering
+firewall, which stays silent the second time too) the host's rate drops to the answer rate
+measured in that pass (at least halved) and the remaining silent ports get another pass, up to
+``max_passes``.
+
+Sending: each sender thread hands its share of a turn's SYNs to the kernel in one
+``sendmmsg`` call per 1,024 packets (through ctypes, which releases the GIL for the call), or
+one ``sendto`` per packet where the C library has no ``sendmmsg``.
 """
 
 from __future__ import annotations
@@ -28,12 +37,15 @@ import os
 import random
 import socket
 import struct
+import threading
 from collections.abc import Callable
 
 TICK = 0.002  # pacing granularity (s)
 BATCH = 2048  # SYNs handed to one sender thread per turn
 SENDERS = int(os.environ.get("CAREOPS_SYN_SENDERS", "2"))  # sender threads
 SAMPLE = 256  # silent ports probed again to tell loss (they answer now) from filtering
+GROWTH_WINDOW = 0.02  # shortest rate-growth window (s); at least 4 smoothed RTTs
+GROWTH_MIN_PROBES = 64  # a window proves nothing with fewer probes sent before it
 
 
 def available() -> bool:
@@ -154,6 +166,10 @@ class _Host:
         "done",
         "full_pass",
         "template",
+        "growing",
+        "window_end",
+        "window_sent",
+        "pass_sent",
     )
 
 
@@ -191,7 +207,13 @@ class SynSweep:
             host.pending = set(ports)
             host.queue = list(reversed(ports))
             host.sent_at = {}
-            host.rate = float(options.host_rate)
+            ceiling = float(options.host_rate or 0.0) or 1e9  # 0: no ceiling
+            host.rate = min(ceiling, float(options.start_host_rate or ceiling))
+            host.growing = host.rate < ceiling
+            host.window_end = None
+            host.window_sent = 0
+            host.pass_sent = 0
+            result.peak_rate = host.rate
             host.tokens = 0.0
             host.passes = 0
             host.pass_answers = 0
@@ -236,23 +258,22 @@ class SynSweep:
         return min(options.timeout, max(options.min_timeout, options.rtt_factor * srtt))
 
     def _send_batch(self, batch: list) -> list:
-        """Worker thread: send chunks of SYNs, (host, ports) each (the GIL is released in
-        sendto, and on a near network the kernel processes the target's answer inside that
-        call); return the failures."""
+        """Worker thread: send chunks of SYNs, (host, ports) each (the GIL is released in the
+        system call, and on a near network the kernel processes the target's answer inside
+        it); return the failures."""
+        failed: list = []
+        sender = _multi_sender()
+        if sender is not None:
+            sender.send(self.sock.fileno(), batch, failed)
+            return failed
         send = self.sock.sendto
-        failed = []
         for host, ports in batch:
             address = (host.address, 0)
             for port, packet in zip(ports, host.template.packets(ports), strict=True):
                 try:
                     send(packet, address)
                 except OSError as exc:
-                    if exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
-                        failed.append((host, port, True))
-                    elif exc.errno in (errno.EAGAIN, errno.ENOBUFS):
-                        pass  # lost, as on the wire (full queue, unresolved neighbour): retried
-                    else:
-                        failed.append((host, port, False))
+                    _failure(failed, host, port, exc.errno)
         return failed
 
     async def run(self) -> None:
@@ -273,6 +294,8 @@ class SynSweep:
                 batch = []
                 sending = [h for h in self.active if h.queue]
                 for host in sending:
+                    if host.growing:
+                        self._grow(host, now)
                     # per-host token bucket, burst 20 ms worth
                     host.tokens = min(max(host.rate * 0.02, 1.0), host.tokens + host.rate * elapsed)
                     if host.pass_started is None:
@@ -293,6 +316,7 @@ class SynSweep:
                         batch.append((host, ports))
                         host.sent_at.update(dict.fromkeys(ports, now))
                         host.last_sent = now
+                        host.pass_sent += take
                         host.tokens -= take
                         count += take
                         if host.tokens >= 1 and host.queue:
@@ -336,6 +360,29 @@ class SynSweep:
                 except TimeoutError:
                     pass
 
+    def _grow(self, host: _Host, now: float) -> None:
+        """Slow start: double the host's rate when every probe sent before the current window
+        has been answered by its end; stop growing at the first window that shows a silence."""
+        if host.window_end is None:
+            host.window_end, host.window_sent = now + GROWTH_WINDOW, host.pass_sent
+            return
+        if now < host.window_end:
+            return
+        if host.passes or not host.full_pass:
+            host.growing = False  # later passes only re-probe silent ports
+            return
+        self._receive()  # count the answers already queued
+        if host.window_sent >= GROWTH_MIN_PROBES:
+            if host.pass_answers < host.window_sent:
+                host.growing = False
+                return
+            ceiling = self.options.host_rate or 1e9
+            host.rate = min(ceiling, host.rate * 2)
+            host.result.peak_rate = max(host.result.peak_rate, host.rate)
+            host.growing = host.rate < ceiling
+        srtt = host.srtt or 0.0
+        host.window_end, host.window_sent = now + max(GROWTH_WINDOW, 4 * srtt), host.pass_sent
+
     def _end_passes(self, now: float) -> None:
         for host in list(self.active):
             if host.queue or (host.pending and now < host.last_sent + self._timeout(host)):
@@ -371,6 +418,7 @@ class SynSweep:
                     host.queue = sorted(host.pending, reverse=True)
                 host.full_pass = len(host.queue) == len(host.pending)
                 host.pass_answers = 0
+                host.pass_sent = 0
                 host.pass_started = None
                 continue
             host.result.filtered += len(host.pending)
@@ -434,6 +482,122 @@ class SynSweep:
 
 
 _ANSWER = struct.Struct("!HHII")  # source and destination ports, sequence, acknowledgement
+
+
+def _failure(failed: list, host: _Host, port: int, code: int | None) -> None:
+    if code in (errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES):
+        failed.append((host, port, True))
+    elif code in (errno.EAGAIN, errno.ENOBUFS):
+        pass  # lost, as on the wire (full queue, unresolved neighbour): retried
+    else:
+        failed.append((host, port, False))
+
+
+class _MultiSender:
+    """``sendmmsg`` through ctypes: one system call for up to ``SLOTS`` packets. Each thread
+    has its own instance (its buffers are reused from one call to the next)."""
+
+    SLOTS = 1024
+    SIZE = 24  # a SYN with its MSS option
+
+    def __init__(self, function):
+        import ctypes
+
+        class IoVec(ctypes.Structure):
+            _fields_ = [("base", ctypes.c_void_p), ("len", ctypes.c_size_t)]
+
+        class MsgHdr(ctypes.Structure):
+            _fields_ = [
+                ("name", ctypes.c_void_p),
+                ("namelen", ctypes.c_uint32),
+                ("iov", ctypes.c_void_p),
+                ("iovlen", ctypes.c_size_t),
+                ("control", ctypes.c_void_p),
+                ("controllen", ctypes.c_size_t),
+                ("flags", ctypes.c_int),
+            ]
+
+        class MMsgHdr(ctypes.Structure):
+            _fields_ = [("hdr", MsgHdr), ("len", ctypes.c_uint)]
+
+        self.ctypes = ctypes
+        self.function = function
+        self.buffer = ctypes.create_string_buffer(self.SLOTS * self.SIZE)
+        self.iovecs = (IoVec * self.SLOTS)()
+        self.messages = (MMsgHdr * self.SLOTS)()
+        self.stride = ctypes.sizeof(MMsgHdr)
+        self.first = ctypes.addressof(self.messages)
+        self.names: dict[bytes, object] = {}  # packed address → its sockaddr_in, kept alive
+        base = ctypes.addressof(self.buffer)
+        for index in range(self.SLOTS):
+            self.iovecs[index].base = base + index * self.SIZE
+            self.iovecs[index].len = self.SIZE
+            header = self.messages[index].hdr
+            header.iov = ctypes.addressof(self.iovecs[index])
+            header.iovlen = 1
+            header.namelen = 16
+
+    def _name(self, host: _Host) -> int:
+        name = self.names.get(host.packed)
+        if name is None:
+            raw = struct.pack("=H2s4s8x", socket.AF_INET, b"\x00\x00", host.packed)
+            name = self.names[host.packed] = self.ctypes.create_string_buffer(raw, 16)
+        return self.ctypes.addressof(name)
+
+    def send(self, fd: int, batch: list, failed: list) -> None:
+        slots, messages = self.SLOTS, self.messages
+        pending: list[tuple[_Host, int]] = []  # (host, port) of each filled slot
+        data: list[bytes] = []
+        for host, ports in batch:
+            name, part = self._name(host), ports
+            while part:
+                head, part = part[: slots - len(pending)], part[slots - len(pending) :]
+                for index in range(len(pending), len(pending) + len(head)):
+                    messages[index].hdr.name = name
+                pending.extend((host, port) for port in head)
+                data.extend(host.template.packets(head))
+                if len(pending) == slots:
+                    self._flush(fd, pending, data, failed)
+                    pending, data = [], []
+        if pending:
+            self._flush(fd, pending, data, failed)
+
+    def _flush(self, fd: int, pending: list, data: list, failed: list) -> None:
+        ctypes = self.ctypes
+        payload = b"".join(data)
+        ctypes.memmove(self.buffer, payload, len(payload))
+        count, offset = len(pending), 0
+        while offset < count:
+            sent = self.function(fd, self.first + offset * self.stride, count - offset, 0)
+            if sent < 0:
+                # the message at ``offset`` failed; the next call goes on after it
+                host, port = pending[offset]
+                _failure(failed, host, port, ctypes.get_errno())
+                offset += 1
+            else:
+                offset += sent
+
+
+_SENDERS = threading.local()
+
+
+def _multi_sender() -> _MultiSender | None:
+    """This thread's ``sendmmsg`` sender, or None where the C library has none."""
+    sender = getattr(_SENDERS, "sender", False)
+    if sender is False:
+        sender = None
+        if os.environ.get("CAREOPS_SYN_SENDMMSG", "1") != "0":
+            try:
+                import ctypes
+
+                function = ctypes.CDLL(None, use_errno=True).sendmmsg
+                function.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_uint, ctypes.c_int]
+                function.restype = ctypes.c_int
+                sender = _MultiSender(function)
+            except (OSError, AttributeError):
+                sender = None
+        _SENDERS.sender = sender
+    return sender
 
 
 def _split(batch: list, count: int, parts: int) -> list[list]:
