@@ -14,6 +14,7 @@ import socket
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Case, IntegerField, Value, When
 from django.utils import timezone
 
 from careops.core import audit
@@ -32,6 +33,7 @@ from careops.exposure.models import (
     RunStatus,
     ScanRun,
     ScanShard,
+    Severity,
 )
 from careops.tenancy import scope
 from careops.tenancy.choices import OrgKind, Role
@@ -46,6 +48,37 @@ LEASE = dt.timedelta(minutes=30)
 # 1 024 addresses), an administrator up to the engine's limit.
 APPROVAL_MAX_ADDRESSES = 1024
 ESTABLISHMENT_ROLES = {Role.GHT_RSSI, Role.ES_RSSI, Role.CONTRIBUTOR, Role.READER}
+
+_STATUS_RANK = {
+    FindingStatus.OPEN: 0,
+    FindingStatus.IN_PROGRESS: 0,
+    FindingStatus.ACCEPTED: 1,
+    FindingStatus.FALSE_POSITIVE: 2,
+    FindingStatus.FIXED: 3,
+}
+_SEVERITY_RANK = {
+    s: i
+    for i, s in enumerate(
+        [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
+    )
+}
+
+
+def by_priority(findings):
+    """Findings in the order a security team works them: the ones still to fix (open or in
+    progress) first, then accepted risks, false positives and fixed ones; within each, the
+    most severe (and KEV) first."""
+
+    def rank(field, values):
+        return Case(
+            *(When(**{field: v}, then=Value(i)) for v, i in values.items()),
+            default=Value(len(values)),
+            output_field=IntegerField(),
+        )
+
+    return findings.order_by(
+        rank("status", _STATUS_RANK), rank("severity", _SEVERITY_RANK), "-kev", "host", "port", "pk"
+    )
 
 
 def profile_for(organisation) -> ExposureProfile:

@@ -7,6 +7,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -24,6 +25,8 @@ from careops.exposure.models import Asset, AssetStatus, Finding, FindingStatus, 
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation
 from careops.tenancy.shortcuts import get_in_scope
+
+FINDINGS_PER_PAGE = 50  # an organisation's findings page: the open and most severe first
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -102,7 +105,10 @@ def organisation(request, pk):
             else:
                 messages.success(request, _("Profil enregistré."))
                 return redirect("exposure:organisation", pk=org.pk)
-    findings = scope.restrict(Finding.objects.filter(organisation=org), request.user)
+    findings = services.by_priority(
+        scope.restrict(Finding.objects.filter(organisation=org), request.user)
+    )
+    page = Paginator(findings, FINDINGS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "exposure/organisation.html",
@@ -117,7 +123,8 @@ def organisation(request, pk):
                 ScanRun.objects.filter(organisation=org).select_related("organisation"),
                 request.user,
             )[:24],
-            "findings": findings,
+            "findings": page,
+            "page": page,
             "history": services.history(org),
         },
     )

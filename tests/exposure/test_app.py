@@ -366,3 +366,43 @@ def test_platform_audits_use_the_configured_politeness(settings):
         10,
     )
     assert options.tls_connections == 2 and list(options.ports) == [22, 443]
+
+
+def test_findings_page_lists_open_and_severe_first_fifty_at_a_time(org_tree, role_users, client):
+    """An organisation with many findings: those still to fix (open or in progress), most
+    severe first, in pages of 50; accepted and fixed ones after (they used to come first:
+    alphabetical order)."""
+    org = org_tree.ej_b
+    run = ScanRun.objects.create(organisation=org, scope={"ports": "1-100"}, status=RunStatus.DONE)
+    now = timezone.now()
+    rows = [("fixed", "critical", 1), ("accepted", "high", 2), ("open", "low", 3)]
+    rows += [("open", "medium", 10 + i) for i in range(60)]
+    rows += [("open", "critical", 99), ("in_progress", "high", 98)]
+    for status, severity, port in rows:
+        Finding.objects.create(
+            organisation=org,
+            fingerprint=f"EXP-T|192.0.2.1|{port}",
+            rule="EXP-T",
+            severity=severity,
+            host="192.0.2.1",
+            port=port,
+            title=f"constat {status} {severity} {port}",
+            status=status,
+            first_run=run,
+            last_run=run,
+            first_seen=now,
+            last_seen=now,
+        )
+    client.force_login(role_users["es_rssi"])
+    first = client.get(f"/exposition/organisations/{org.pk}/").content.decode()
+    assert first.index("constat open critical 99") < first.index("constat open medium 10")
+    assert "constat open low 3" not in first and "constat fixed" not in first  # page 2
+    assert "65 constats :" in first and "Page 1 sur 2" in first
+    assert first.count('href="/exposition/constats/') == 50
+    assert first.index("constat in_progress high 98") < first.index("constat open medium 10")
+    second = client.get(f"/exposition/organisations/{org.pk}/?page=2").content.decode()
+    assert second.index("constat open low 3") < second.index("constat accepted high 2")
+    assert second.index("constat accepted high 2") < second.index("constat fixed critical 1")
+    # another organisation's user sees none of it
+    client.force_login(role_users["reader"])
+    assert client.get(f"/exposition/organisations/{org.pk}/").status_code == 404
