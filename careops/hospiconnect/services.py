@@ -314,13 +314,31 @@ def _open_review(run: IndicatorImport, report) -> AccountReview:
     return review
 
 
-def import_rpps_directory(path: Path, progress=None) -> RppsDirectoryImport:
-    """Replace the platform's RPPS directory with an Annuaire Santé extraction (streamed)."""
+# An extraction with fewer than this share of the people already in the directory is taken for
+# a truncated or wrong file (an interrupted download, a regional extract) and refused unless forced.
+RPPS_SHRINK_GUARD = 0.5
+
+
+def import_rpps_directory(path: Path, progress=None, force: bool = False) -> RppsDirectoryImport:
+    """Replace the platform's RPPS directory with an Annuaire Santé extraction (streamed).
+
+    An extraction that would shrink the directory below half of its size (or empty it) is
+    refused, the directory untouched, unless ``force``."""
     seen: dict[str, tuple[str, str]] = {}
     lines = 0
     for rpps, code, label in engine.iter_extract(path, progress=progress):
         lines += 1
         seen.setdefault(rpps, (code, label[:120]))
+    current = RppsEntry.objects.count()
+    if not force and (not seen or len(seen) < current * RPPS_SHRINK_GUARD):
+        message = _(
+            "L'extraction %(file)s compte %(new)s professionnels contre %(old)s dans l'annuaire"
+            " actuel : elle semble tronquée ou incomplète. L'annuaire n'a pas été modifié"
+            " (--force pour la charger quand même)."
+        ) % {"file": Path(path).name, "new": len(seen), "old": current}
+        logger.warning("rpps import refused: %s people in %s, %s in the directory",
+                       len(seen), Path(path).name, current)  # fmt: skip
+        raise ValidationError(message)
     with transaction.atomic():
         RppsEntry.objects.all().delete()
         batch = []

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 
 from careops.catalogue import services as catalogue_services
@@ -243,6 +244,21 @@ def test_rpps_directory_import_checks_the_exports_numbers(
     }
     assert failing["n1"] == f"RPPS {rpps(4)} absent de l'extraction RPPS fournie"
     assert "d1" not in failing
+
+
+def test_a_truncated_rpps_extraction_does_not_replace_the_directory(db, tmp_path):
+    full, truncated = tmp_path / "complete.txt", tmp_path / "tronquee.txt"
+    write_rpps_extract(full, 300, [(1, "10", "Médecin")])
+    write_rpps_extract(truncated, 100, [(1, "10", "Médecin")])
+    call_command("hospiconnect", "rpps-import", str(full))
+    before = RppsEntry.objects.count()
+    assert before == 300
+    with pytest.raises(CommandError, match="compte 100 professionnels contre 300") as refused:
+        call_command("hospiconnect", "rpps-import", str(truncated))
+    assert "L'annuaire n'a pas été modifié" in str(refused.value)
+    assert RppsEntry.objects.count() == before  # nothing lost
+    call_command("hospiconnect", "rpps-import", str(truncated), "--force")
+    assert RppsEntry.objects.count() == 100
 
 
 def test_uploads_other_than_csv_or_xlsx_are_refused(client, org_tree, role_users):
