@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -73,6 +74,10 @@ class Campaign:
     totals: Rates
     by_position: dict[str, Rates] = field(default_factory=dict)
     unknown_statuses: dict[str, int] = field(default_factory=dict)
+    # sha256 of the sorted result ids (GoPhish's ``id``: one random id per target, fixed when
+    # the campaign is launched): the same campaign exported again has the same one; "" when a
+    # row has no id (a file edited by hand), so the campaign cannot be recognised by it.
+    targets_fingerprint: str = ""
 
     def as_json(self) -> dict:
         return {
@@ -104,10 +109,22 @@ def _sent_day(sent: str) -> str | None:
     return sent[:10]
 
 
+DOWNLOAD_COPY = re.compile(r"\s*\(\d{1,3}\)$")  # « … - Results (1).csv » saved twice
+
+
 def campaign_name(file_name: str) -> str:
-    """« Campagne mars - Results.csv » → « Campagne mars » (GoPhish names its exports so)."""
+    """« Campagne mars - Results.csv » → « Campagne mars » (GoPhish names its exports so; a
+    browser saving the same name again adds « (1) », which is not part of the name)."""
     stem = Path(file_name).name.rsplit(".", 1)[0]
+    stem = DOWNLOAD_COPY.sub("", stem)
     return stem.removesuffix(" - Results").strip() or stem
+
+
+def fingerprint(ids: list[str]) -> str:
+    """The campaign's identity as its export carries it: its targets' result ids (or "")."""
+    if not ids or any(not ident for ident in ids):
+        return ""
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
 
 
 def read_results(path: Path, file_name: str | None = None) -> Campaign:
@@ -125,6 +142,7 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
     unknown: dict[str, int] = defaultdict(int)
     starts: list[str] = []
     seen: dict[str, int] = {}
+    ids: list[str] = []
     with path.open(encoding=encoding, newline="") as handle:
         delimiter = detect_delimiter(handle.readline())
         handle.seek(0)
@@ -151,6 +169,7 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
                         "deux fois : exportez de nouveau les résultats depuis GoPhish"
                     )
                 seen[target] = reader.line_num
+                ids.append(target)
                 status = _unescape((row.get("status") or "").strip())
                 reported = (row.get("reported") or "").strip().lower() in TRUE
                 if status in STEPS:
@@ -177,7 +196,14 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
             dt.date.fromisoformat(started)
         except ValueError:
             started = None
-    return Campaign(name, started, totals, dict(by_position), dict(unknown))
+    return Campaign(
+        name,
+        started,
+        totals,
+        dict(by_position),
+        dict(unknown),
+        fingerprint(ids) if "id" in found else "",
+    )
 
 
 def read_campaigns(paths: list[Path]) -> list[Campaign]:
