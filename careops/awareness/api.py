@@ -132,6 +132,14 @@ class TrainingCampaignDetailOut(TrainingCampaignOut):
     sessions: list[SessionOut]
     report: ReportOut
 
+    @staticmethod
+    def resolve_sessions(obj: TrainingCampaign) -> list[dict]:
+        return obj.api_sessions
+
+    @staticmethod
+    def resolve_report(obj: TrainingCampaign) -> dict:
+        return obj.api_report
+
 
 class CampaignIn(Schema):
     organisation: int
@@ -287,15 +295,15 @@ def _campaigns(request):
     )
 
 
-def _campaign_detail(request, campaign: TrainingCampaign) -> dict:
+def _campaign_detail(request, campaign: TrainingCampaign) -> TrainingCampaign:
+    """The campaign with its sessions and live share attached (``TrainingCampaignDetailOut``)."""
     user = current_user(request)
     sessions = scope.restrict(TrainingSession.objects.filter(campaign=campaign), user)
     attendances = scope.restrict(Attendance.objects.filter(session__campaign=campaign), user)
     counts: dict[int, int] = {}
     for session_id in attendances.values_list("session_id", flat=True):
         counts[session_id] = counts.get(session_id, 0) + 1
-    data = TrainingCampaignOut.from_orm(campaign).dict()
-    data["sessions"] = [
+    campaign.api_sessions = [
         {
             "id": s.pk,
             "date": s.date,
@@ -308,8 +316,8 @@ def _campaign_detail(request, campaign: TrainingCampaign) -> dict:
         }
         for s in sessions.order_by("date", "pk")
     ]
-    data["report"] = _report(services.campaign_report(user, campaign))
-    return data
+    campaign.api_report = _report(services.campaign_report(user, campaign))
+    return campaign
 
 
 def _phishing(campaign: PhishingCampaign, detail: bool = False) -> dict:

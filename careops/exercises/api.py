@@ -178,6 +178,38 @@ class ExerciseDetailOut(ExerciseOut):
     actions: list[ActionOut]
     retex_problems: list[str]
 
+    @staticmethod
+    def resolve_participants(obj: Exercise) -> list:
+        return obj.api_detail["participants"]
+
+    @staticmethod
+    def resolve_injects(obj: Exercise) -> list:
+        return obj.api_detail["injects"]
+
+    @staticmethod
+    def resolve_log(obj: Exercise) -> list:
+        return obj.api_detail["log"]
+
+    @staticmethod
+    def resolve_grid(obj: Exercise) -> list:
+        return obj.api_detail["grid"]
+
+    @staticmethod
+    def resolve_grid_score(obj: Exercise) -> float | None:
+        return obj.api_detail["grid_score"]
+
+    @staticmethod
+    def resolve_findings(obj: Exercise) -> list:
+        return obj.api_detail["findings"]
+
+    @staticmethod
+    def resolve_actions(obj: Exercise) -> list:
+        return obj.api_detail["actions"]
+
+    @staticmethod
+    def resolve_retex_problems(obj: Exercise) -> list[str]:
+        return obj.api_detail["retex_problems"]
+
 
 class PlanIn(Schema):
     organisation: int
@@ -213,28 +245,27 @@ def _exercises(request):
     return scope.restrict(Exercise.objects.select_related("organisation"), current_user(request))
 
 
-def _detail(request, exercise: Exercise) -> dict:
+def _detail(request, exercise: Exercise) -> Exercise:
+    """The exercise with what ``ExerciseDetailOut`` shows attached (each part restricted)."""
     user = current_user(request)
     mine = {"exercise": exercise}
     results, overall = services.grid_results(exercise)
-    data = ExerciseOut.from_orm(exercise).dict()
-    data.update(
-        retex_summary=exercise.retex_summary,
-        participants=list(scope.restrict(Participant.objects.filter(**mine), user)),
-        injects=list(scope.restrict(Inject.objects.filter(**mine), user)),
-        log=list(scope.restrict(LogEntry.objects.filter(**mine).select_related("author"), user)),
-        grid=[
+    exercise.api_detail = {
+        "participants": list(scope.restrict(Participant.objects.filter(**mine), user)),
+        "injects": list(scope.restrict(Inject.objects.filter(**mine), user)),
+        "log": list(scope.restrict(LogEntry.objects.filter(**mine).select_related("author"), user)),
+        "grid": [
             {"criterion": r.id, "text": r.text, "mean": r.mean, "ratings": r.ratings}
             for r in results
         ],
-        grid_score=overall,
-        findings=list(scope.restrict(Finding.objects.filter(**mine), user)),
-        actions=list(
+        "grid_score": overall,
+        "findings": list(scope.restrict(Finding.objects.filter(**mine), user)),
+        "actions": list(
             scope.restrict(RetexAction.objects.filter(**mine).select_related("exercise"), user)
         ),
-        retex_problems=[str(p) for p in services.retex_problems(exercise)],
-    )
-    return data
+        "retex_problems": [str(p) for p in services.retex_problems(exercise)],
+    }
+    return exercise
 
 
 def _scenario(item: scenarios.Scenario, detail: bool = False) -> dict:
@@ -262,6 +293,36 @@ def get_scenario(request, ident: str, version: str | None = None):
     except scenarios.ScenarioError as exc:
         raise HttpError(404, str(exc)) from exc
     return _scenario(item, detail=True)
+
+
+# --- RETEX actions -------------------------------------------------------------------------------
+
+
+def _actions(request):
+    return scope.restrict(RetexAction.objects.select_related("exercise"), current_user(request))
+
+
+@router.get("/actions", response=list[ActionOut])
+@paginate
+def list_actions(request, status: ActionStatus | None = None, open: bool = False):
+    """RETEX actions of every exercise the user may see, earliest due first (``open=true``:
+    the ones not done, as on the cockpit)."""
+    found = _actions(request)
+    if status:
+        found = found.filter(status=status)
+    if open:
+        found = found.exclude(status=ActionStatus.DONE)
+    return found.order_by("due_on", "pk")
+
+
+@router.patch("/actions/{action_id}", response={200: ActionOut, **WRITE_ERRORS})
+@service_errors
+def set_action_status(request, action_id: int, payload: ActionStatusIn):
+    """Update a RETEX action's status (also after the RETEX is validated)."""
+    action = _actions(request).filter(pk=action_id).first()
+    if action is None:
+        raise HttpError(404, NOT_FOUND)
+    return services.set_action_status(current_user(request), action, payload.status)
 
 
 # --- exercises -----------------------------------------------------------------------------------
@@ -347,33 +408,3 @@ def add_action(request, exercise_id: int, payload: ActionIn):
         description=payload.description.strip(), owner=payload.owner.strip(), due_on=payload.due_on
     )
     return Status(201, services.add_action(current_user(request), exercise, action))
-
-
-# --- RETEX actions -------------------------------------------------------------------------------
-
-
-def _actions(request):
-    return scope.restrict(RetexAction.objects.select_related("exercise"), current_user(request))
-
-
-@router.get("/actions", response=list[ActionOut])
-@paginate
-def list_actions(request, status: ActionStatus | None = None, open: bool = False):
-    """RETEX actions of every exercise the user may see, earliest due first (``open=true``:
-    the ones not done, as on the cockpit)."""
-    found = _actions(request)
-    if status:
-        found = found.filter(status=status)
-    if open:
-        found = found.exclude(status=ActionStatus.DONE)
-    return found.order_by("due_on", "pk")
-
-
-@router.patch("/actions/{action_id}", response={200: ActionOut, **WRITE_ERRORS})
-@service_errors
-def set_action_status(request, action_id: int, payload: ActionStatusIn):
-    """Update a RETEX action's status (also after the RETEX is validated)."""
-    action = _actions(request).filter(pk=action_id).first()
-    if action is None:
-        raise HttpError(404, NOT_FOUND)
-    return services.set_action_status(current_user(request), action, payload.status)
