@@ -378,6 +378,24 @@ def report_over(user, nodes, end: dt.date, months: int = DEFAULT_MONTHS) -> engi
     return _report(attendances, headcounts, start, end)
 
 
+def figures_by_structure(user, organisations, end: dt.date | None = None) -> dict[int, dict]:
+    """Per organisation (its subtree): the share of staff trained over the last 12 months and
+    the last phishing exercise (None when the user sees none), for a dashboard of several
+    structures (the members of a pool). Only what the user may see is read."""
+    end = end or compliance.today_in_paris()
+    found: dict[int, dict] = {}
+    for org in organisations:
+        total = report(user, org, end).total
+        last = (
+            scope.restrict(PhishingCampaign.objects.all(), user)
+            .filter(organisation__path__startswith=org.path)
+            .order_by("-started_on", "-pk")
+            .first()
+        )
+        found[org.pk] = {"training": total if total.headcount else None, "phishing": last}
+    return found
+
+
 def campaign_report(user, campaign: TrainingCampaign) -> engine.Report:
     """The campaign's own share: its attendance over the headcount of its audience."""
     attendances = scope.restrict(Attendance.objects.all(), user).filter(session__campaign=campaign)

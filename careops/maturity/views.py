@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from careops.awareness import services as awareness
 from careops.compliance.services import today_in_paris
 from careops.core import audit
 from careops.core.pdf import offline_pdf
@@ -389,6 +390,7 @@ def _member_rows(user, pool, today):
             user,
         )
     }
+    figures = awareness.figures_by_structure(user, [m.organisation for m in memberships], today)
     rows = []
     for m in memberships:
         a = assignments.get(m.organisation_id)
@@ -403,7 +405,15 @@ def _member_rows(user, pool, today):
                 alerts.append(_("Parcours proposé, pas encore confirmé par l'ARS."))
             if state and state.overdue:
                 alerts.append(_("Jalon(s) en retard : %(ids)s") % {"ids": ", ".join(state.overdue)})
-        rows.append({"m": m, "assignment": a, "progress": state, "alerts": alerts})
+        rows.append(
+            {
+                "m": m,
+                "assignment": a,
+                "progress": state,
+                "alerts": alerts,
+                **figures[m.organisation_id],
+            }
+        )
     return rows
 
 

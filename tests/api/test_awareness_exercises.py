@@ -152,7 +152,7 @@ def test_awareness_details_and_shares(ctx, role):
         if response.status_code == 200:  # the node's own line, never a node out of scope
             structures = response.json()["structures"]
             assert c.names(s["organisation"] for s in structures) <= REACH[role], name
-    for name, response in training.items():
+    for response in training.values():
         if response.status_code == 200:
             report = response.json()["report"]
             assert c.names(s["organisation"] for s in report["structures"]) <= REACH[role]
