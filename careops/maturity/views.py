@@ -417,6 +417,16 @@ def _member_rows(user, pool, today):
     return rows
 
 
+def _pool_training(user, rows, today):
+    """The share of staff trained over the active members the user sees, counted together
+    (None without a headcount)."""
+    active = [r["m"].organisation for r in rows if r["m"].status == MembershipStatus.ACTIVE]
+    if not active:
+        return None
+    total = awareness.report_over(user, active, today).total
+    return total if total.headcount else None
+
+
 @login_required
 def pool_detail(request, pk: int):
     pool = pools.get_pool(request.user, pk)
@@ -470,6 +480,7 @@ def pool_detail(request, pk: int):
             elif form is not None:
                 form.add_error(None, exc.messages)
     today = today_in_paris()
+    rows = _member_rows(request.user, pool, today)
     return render(
         request,
         "maturity/pool.html",
@@ -477,7 +488,8 @@ def pool_detail(request, pk: int):
             "pool": pool,
             "admin": admin,
             "is_staff": pool.staff.filter(pk=request.user.pk).exists(),
-            "rows": _member_rows(request.user, pool, today),
+            "rows": rows,
+            "pool_training": _pool_training(request.user, rows, today),
             "alerts": pools.pool_alerts(pool, today),
             "convention": pools.current_convention(pool, today),
             "conventions": pool.conventions.all() if admin else [],

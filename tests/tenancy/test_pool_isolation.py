@@ -292,8 +292,11 @@ def test_pool_dashboard_shows_each_visible_members_awareness(client, aware, who)
     from careops.awareness.engine.training import percent
 
     c = _as(client, aware, who)
-    html = c.get(reverse("maturity:pool", args=[aware["pool"].pk])).content.decode()
-    html = html.split("Tableau de bord des membres")[1].split("</table>")[0]
+    page = c.get(reverse("maturity:pool", args=[aware["pool"].pk])).content.decode()
+    html = page.split("Tableau de bord des membres")[1].split("</table>")[0]
+    together = {"pooled": (4, 14), "ars": (4, 14), "rssi_tilleuls": (3, 10), "rssi_roses": (1, 4)}
+    trained, headcount = together[who]  # the active members it sees, counted together
+    assert f"({trained} personnes sur {headcount})" in page
     rows = {k: r for r in html.split("<tr>") for k in ESMS if aware["orgs"][k].name in r}
     expected = {"tilleuls", "roses", "lilas"} & SEES[who]
     if who == "pooled":
