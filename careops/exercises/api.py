@@ -126,7 +126,7 @@ class LogEntryOut(Schema):
         return obj.author.get_username() if obj.author_id else ""
 
 
-class FindingOut(Schema):
+class RetexFindingOut(Schema):
     id: int
     kind: str
     text: str
@@ -174,7 +174,7 @@ class ExerciseDetailOut(ExerciseOut):
     log: list[LogEntryOut]
     grid: list[GridCriterionOut]
     grid_score: float | None
-    findings: list[FindingOut]
+    findings: list[RetexFindingOut]
     actions: list[ActionOut]
     retex_problems: list[str]
 
