@@ -31,6 +31,7 @@ from careops.core.api import (
     NOT_FOUND,
     READ_ERRORS,
     WRITE_ERRORS,
+    ErrorOut,
     current_user,
     service_errors,
     visible_or_404,
@@ -493,7 +494,7 @@ def import_headcounts(request, form: Form[HeadcountImportForm], sheet: File[Uplo
     return {"rows": services.import_headcounts(current_user(request), node, sheet)}
 
 
-@router.get("/shares", response={200: ReportOut, **WRITE_ERRORS})
+@router.get("/shares", response={200: ReportOut, 404: ErrorOut, 422: ErrorOut})
 @service_errors
 def shares(request, query: Query[ReportQuery]):
     """Share of staff trained over ``months`` months ending ``end`` (today by default) in the
