@@ -150,6 +150,7 @@ class PhishingCampaign(models.Model):
     source_sha256 = models.CharField(max_length=64)
     # what recognises the same campaign exported again (engine.phishing.fingerprint)
     targets_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    last_change = models.CharField(max_length=32, blank=True, default="")  # latest modified_date
     targets = models.PositiveIntegerField(default=0)
     delivered = models.PositiveIntegerField(default=0)
     opened = models.PositiveIntegerField(default=0)

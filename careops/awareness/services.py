@@ -589,6 +589,20 @@ def import_phishing(
     t = result.totals
     with transaction.atomic():
         previous, matched_by = _previous_import(organisation, result, started, name, replace)
+        if previous and result.last_change and result.last_change < previous.last_change:
+            raise ValidationError(
+                _(
+                    "« %(file)s » est un export plus ancien de la campagne « %(name)s » (dernière "
+                    "activité le %(then)s) que celui déjà importé (%(now)s) : il ne le remplace "
+                    "pas. Rien n'a été importé."
+                )
+                % {
+                    "file": file_name,
+                    "name": previous.name,
+                    "then": _day(result.last_change),
+                    "now": _day(previous.last_change),
+                }
+            )
         campaign = previous or PhishingCampaign(organisation=organisation)
         earlier = (previous.imported_at, previous.delivered) if previous else None
         if previous is None or name != result.name[:200] or matched_by == "name":
@@ -596,6 +610,7 @@ def import_phishing(
         campaign.started_on = started
         campaign.source_sha256 = digest
         campaign.targets_fingerprint = result.targets_fingerprint
+        campaign.last_change = result.last_change
         for key in ("targets", "delivered", "opened", "clicked", "submitted", "reported"):
             setattr(campaign, key, getattr(t, key))
         campaign.by_position = {
@@ -628,6 +643,11 @@ def import_phishing(
         )
     campaign.outcome = _phishing_outcome(campaign, earlier, matched_by)
     return campaign
+
+
+def _day(sortable: str) -> str:
+    """« 2026-03-17T10:00:40 » → « 17/03/2026 »."""
+    return f"{sortable[8:10]}/{sortable[5:7]}/{sortable[:4]}" if len(sortable) >= 10 else sortable
 
 
 def _phishing_outcome(campaign: PhishingCampaign, earlier, matched_by: str) -> str:

@@ -400,3 +400,24 @@ def test_an_exercise_run_through_the_api(org_tree, role_users, api):
     assert client.get("/api/exercises/actions", open="true").json()["items"] == []
     wrong = client.patch(f"/api/exercises/actions/{action.json()['id']}", {"status": "fini"})
     assert wrong.status_code == 422 and "valeur non prévue" in wrong.json()["detail"]
+
+
+def test_an_older_export_of_the_same_campaign_does_not_replace_a_newer_one(
+    org_tree, role_users, api
+):
+    client = api(role_users["ght_rssi"])
+    text = MARCH.read_text("utf-8")
+    later = text.replace("2026-03-10T10:", "2026-03-17T10:").replace(
+        "Email Opened", "Clicked Link", 1
+    )
+    url, form = "/api/awareness/phishing-campaigns", {"organisation": org_tree.ght.pk}
+    newer = client.post_form(url, form | {"export": export("later - Results.csv", later.encode())})
+    assert newer.status_code == 201 and newer.json()["clicked"] == 6
+    older = client.post_form(url, form | {"export": export(MARCH.name, text.encode())})
+    assert older.status_code == 422
+    assert "est un export plus ancien de la campagne" in older.json()["detail"]
+    assert (
+        "(dernière activité le 10/03/2026) que celui déjà importé (17/03/2026)"
+        in older.json()["detail"]
+    )
+    assert PhishingCampaign.objects.get().clicked == 6
