@@ -175,6 +175,7 @@ def _method_not_allowed(self) -> HttpResponseNotAllowed:
 PathView._not_allowed = _method_not_allowed  # django-ninja answers 405 in English plain text
 
 
+from careops.awareness.api import router as awareness_router  # noqa: E402
 from careops.backups.api import router as backups_router  # noqa: E402
 from careops.catalogue.api import router as catalogue_router  # noqa: E402
 from careops.compliance.api import router as compliance_router  # noqa: E402
@@ -182,6 +183,7 @@ from careops.continuity.api import router as continuity_router  # noqa: E402
 from careops.core.api import router as core_router  # noqa: E402
 from careops.declarations.api import router as declarations_router  # noqa: E402
 from careops.directory.api import router as directory_router  # noqa: E402
+from careops.exercises.api import router as exercises_router  # noqa: E402
 from careops.exposure.api import router as exposure_router  # noqa: E402
 from careops.hospiconnect.api import router as hospiconnect_router  # noqa: E402
 from careops.maturity.api import router as maturity_router  # noqa: E402
@@ -199,4 +201,6 @@ api.add_router("/remote-access", remote_access_router)
 api.add_router("/declarations", declarations_router)
 api.add_router("/hospiconnect", hospiconnect_router)
 api.add_router("/maturity", maturity_router)
+api.add_router("/awareness", awareness_router)
+api.add_router("/exercises", exercises_router)
 api.add_router("/", compliance_router)

@@ -140,6 +140,21 @@ class PhishingImportForm(Form):
         ),
         widget=forms.ClearableFileInput(attrs={"accept": ".csv"}),
     )
+    name = forms.CharField(
+        label=_("Nom de la campagne (facultatif)"),
+        max_length=200,
+        required=False,
+        help_text=_("Par défaut, le nom du fichier sans « - Results »."),
+    )
+    replace = forms.BooleanField(
+        label=_("Remplacer la campagne de même nom déjà importée"),
+        required=False,
+        help_text=_(
+            "La même campagne exportée de nouveau est reconnue à ses cibles et remplace son "
+            "import précédent ; cochez cette case quand careops ne peut la reconnaître qu'à son "
+            "nom (il vous le demande alors)."
+        ),
+    )
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -148,6 +148,9 @@ class PhishingCampaign(models.Model):
     name = models.CharField(_("campagne"), max_length=200)
     started_on = models.DateField(_("envoyée le"), null=True, blank=True)
     source_sha256 = models.CharField(max_length=64)
+    # what recognises the same campaign exported again (engine.phishing.fingerprint)
+    targets_fingerprint = models.CharField(max_length=64, blank=True, default="")
+    last_change = models.CharField(max_length=32, blank=True, default="")  # latest modified_date
     targets = models.PositiveIntegerField(default=0)
     delivered = models.PositiveIntegerField(default=0)
     opened = models.PositiveIntegerField(default=0)
@@ -161,6 +164,8 @@ class PhishingCampaign(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     imported_at = models.DateTimeField(auto_now_add=True)
+    replaced_at = models.DateTimeField(null=True, blank=True)  # last re-import of the campaign
+    imports = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["started_on", "pk"]

@@ -378,6 +378,24 @@ def report_over(user, nodes, end: dt.date, months: int = DEFAULT_MONTHS) -> engi
     return _report(attendances, headcounts, start, end)
 
 
+def figures_by_structure(user, organisations, end: dt.date | None = None) -> dict[int, dict]:
+    """Per organisation (its subtree): the share of staff trained over the last 12 months and
+    the last phishing exercise (None when the user sees none), for a dashboard of several
+    structures (the members of a pool). Only what the user may see is read."""
+    end = end or compliance.today_in_paris()
+    found: dict[int, dict] = {}
+    for org in organisations:
+        total = report(user, org, end).total
+        last = (
+            scope.restrict(PhishingCampaign.objects.all(), user)
+            .filter(organisation__path__startswith=org.path)
+            .order_by("-started_on", "-pk")
+            .first()
+        )
+        found[org.pk] = {"training": total if total.headcount else None, "phishing": last}
+    return found
+
+
 def campaign_report(user, campaign: TrainingCampaign) -> engine.Report:
     """The campaign's own share: its attendance over the headcount of its audience."""
     attendances = scope.restrict(Attendance.objects.all(), user).filter(session__campaign=campaign)
@@ -496,11 +514,59 @@ def export_xlsx(rows: list[list], title: str) -> bytes:
 # --- phishing ------------------------------------------------------------------------------------
 
 
-def import_phishing(user, organisation: Organisation, upload) -> PhishingCampaign:
-    """A GoPhish « Results » export → the campaign's counts and its evidence (never identities)."""
+def _previous_import(organisation, result, started, name: str, replace: bool):
+    """The earlier import of the same campaign, or None for a new campaign.
+
+    A GoPhish « Results » export has no campaign id, but each row carries the result id GoPhish
+    drew for the target when the campaign was launched: the same campaign exported again has the
+    same ids (``targets_fingerprint``) and the same first send date, whatever its file name.
+    Without them (a file edited by
+    hand, or a campaign imported before careops kept them), only the campaign name is left, and
+    a name is not proof: the user must confirm (``replace``) — otherwise a French refusal."""
+    earlier = PhishingCampaign.objects.filter(organisation=organisation)
+    if result.targets_fingerprint:
+        found = earlier.filter(
+            targets_fingerprint=result.targets_fingerprint, started_on=started
+        ).first()
+        if found:
+            return found, "targets"
+    same_name = [
+        c
+        for c in earlier.filter(name__iexact=name)
+        if not (c.targets_fingerprint and result.targets_fingerprint)
+    ]
+    if not same_name:
+        return None, ""
+    found = same_name[0]
+    if not replace:
+        raise ValidationError(
+            _(
+                "Une campagne « %(name)s » a déjà été importée le %(date)s et rien ne permet de "
+                "dire si c'est la même (l'export ne porte pas les identifiants GoPhish des cibles, "
+                "ou l'import précédent date d'avant leur lecture). Si c'est la même campagne "
+                "exportée de nouveau, cochez « Remplacer la campagne de même nom » : ses taux "
+                "seront remplacés, pas ajoutés ; sinon donnez-lui un autre nom. Rien n'a été importé."
+            )
+            % {
+                "name": found.name,
+                "date": timezone.localtime(found.imported_at).strftime("%d/%m/%Y"),
+            }
+        )
+    return found, "name"
+
+
+def import_phishing(
+    user, organisation: Organisation, upload, name: str = "", replace: bool = False
+) -> PhishingCampaign:
+    """A GoPhish « Results » export → the campaign's counts and its evidence (never identities).
+
+    The same campaign exported again later replaces its earlier import (counts, evidence as a
+    new revision) instead of being counted twice; ``campaign.outcome`` says, in French, what
+    happened. ``name``: the campaign's name (default: from the file name, as GoPhish writes it);
+    ``replace``: the user confirms that a campaign of the same name is this one."""
     if not scope.can(user, "change", organisation):
         raise PermissionDenied(_("Vous ne pouvez pas importer d'exercice pour cette organisation."))
-    name, data = _checked_upload(upload, {"csv"})
+    file_name, data = _checked_upload(upload, {"csv"})
     digest = hashlib.sha256(data).hexdigest()
     already = PhishingCampaign.objects.filter(
         organisation=organisation, source_sha256=digest
@@ -508,80 +574,150 @@ def import_phishing(user, organisation: Organisation, upload) -> PhishingCampaig
     if already:
         raise ValidationError(
             _("« %(name)s » est déjà importé (campagne « %(campaign)s »).")
-            % {"name": name, "campaign": already.name}
+            % {"name": file_name, "campaign": already.name}
         )
     try:
         result = _read_with(
-            data, name, lambda path: phishing_engine.read_results(path, file_name=name)
+            data, file_name, lambda path: phishing_engine.read_results(path, file_name=file_name)
         )
     except engine.TableError as exc:
         raise ValidationError(str(exc)) from exc
     started = dt.date.fromisoformat(result.started) if result.started else None
     if started and started > compliance.today_in_paris():
-        raise ValidationError(_("« %(name)s » : campagne datée du futur.") % {"name": name})
+        raise ValidationError(_("« %(name)s » : campagne datée du futur.") % {"name": file_name})
+    name = " ".join((name or "").split())[:200] or result.name[:200]
     t = result.totals
     with transaction.atomic():
-        campaign = PhishingCampaign.objects.create(
-            organisation=organisation,
-            name=result.name[:200],
-            started_on=started,
-            source_sha256=digest,
-            targets=t.targets,
-            delivered=t.delivered,
-            opened=t.opened,
-            clicked=t.clicked,
-            submitted=t.submitted,
-            reported=t.reported,
-            by_position={
-                position: {
-                    k: getattr(r, k)
-                    for k in ("delivered", "opened", "clicked", "submitted", "reported")
-                }
-                for position, r in result.by_position.items()
-            },
-            unknown_statuses=result.unknown_statuses,
-            imported_by=user,
-        )
-        if t.delivered:
-            evidence = compliance.create_evidence(
-                user,
-                organisation,
-                "phishing_exercise",
+        previous, matched_by = _previous_import(organisation, result, started, name, replace)
+        if previous and result.last_change and result.last_change < previous.last_change:
+            raise ValidationError(
                 _(
-                    "Exercice d'hameçonnage « %(name)s » : %(clicked)s de clic, %(reported)s de signalement"
+                    "« %(file)s » est un export plus ancien de la campagne « %(name)s » (dernière "
+                    "activité le %(then)s) que celui déjà importé (%(now)s) : il ne le remplace "
+                    "pas. Rien n'a été importé."
                 )
                 % {
-                    "name": campaign.name,
-                    "clicked": engine.percent(campaign.rate("clicked")),
-                    "reported": engine.percent(campaign.rate("reported")),
-                },
-                compliance.RevisionInput(
-                    effective_date=started or compliance.today_in_paris(),
-                    attributes={
-                        "delivered": t.delivered,
-                        "opened_rate": round(t.rate("opened") or 0, 4),
-                        "clicked_rate": round(t.rate("clicked") or 0, 4),
-                        "submitted_rate": round(t.rate("submitted") or 0, 4),
-                        "reported_rate": round(t.rate("reported") or 0, 4),
-                        "campaign_id": campaign.pk,
-                    },
-                    comment=_(
-                        "Export « Results » de GoPhish importé dans careops (taux seulement)."
-                    ),
-                ),
-                item_codes=EVIDENCE_ITEMS["phishing_exercise"],
-                source="awareness",
+                    "file": file_name,
+                    "name": previous.name,
+                    "then": _day(result.last_change),
+                    "now": _day(previous.last_change),
+                }
             )
-            campaign.evidence_id = evidence.pk
-            campaign.save(update_fields=["evidence_id"])
+        campaign = previous or PhishingCampaign(organisation=organisation)
+        earlier = (previous.imported_at, previous.delivered) if previous else None
+        if previous is None or name != result.name[:200] or matched_by == "name":
+            campaign.name = name
+        campaign.started_on = started
+        campaign.source_sha256 = digest
+        campaign.targets_fingerprint = result.targets_fingerprint
+        campaign.last_change = result.last_change
+        for key in ("targets", "delivered", "opened", "clicked", "submitted", "reported"):
+            setattr(campaign, key, getattr(t, key))
+        campaign.by_position = {
+            position: {
+                k: getattr(r, k)
+                for k in ("delivered", "opened", "clicked", "submitted", "reported")
+            }
+            for position, r in result.by_position.items()
+        }
+        campaign.unknown_statuses = result.unknown_statuses
+        campaign.imported_by = user
+        if previous:
+            campaign.replaced_at = timezone.now()
+            campaign.imports = previous.imports + 1
+        campaign.save()
+        if t.delivered:
+            _file_phishing_evidence(user, campaign, started)
         audit.record(
             user,
-            "awareness.phishing.import",
+            "awareness.phishing.reimport" if previous else "awareness.phishing.import",
             campaign,
             organisation,
-            f"exercice d'hameçonnage « {campaign.name} » importé : {t.delivered} courriels reçus",
+            (
+                f"exercice d'hameçonnage « {campaign.name} » importé de nouveau "
+                f"({'mêmes cibles GoPhish' if matched_by == 'targets' else 'même nom, confirmé'}) : "
+                f"{t.delivered} courriels reçus, l'import précédent est remplacé"
+            )
+            if previous
+            else f"exercice d'hameçonnage « {campaign.name} » importé : {t.delivered} courriels reçus",
         )
+    campaign.outcome = _phishing_outcome(campaign, earlier, matched_by)
     return campaign
+
+
+def _day(sortable: str) -> str:
+    """« 2026-03-17T10:00:40 » → « 17/03/2026 »."""
+    return f"{sortable[8:10]}/{sortable[5:7]}/{sortable[:4]}" if len(sortable) >= 10 else sortable
+
+
+def _phishing_outcome(campaign: PhishingCampaign, earlier, matched_by: str) -> str:
+    rates = _("%(clicked)s de clic, %(reported)s de signalement") % {
+        "clicked": engine.percent(campaign.rate("clicked")),
+        "reported": engine.percent(campaign.rate("reported")),
+    }
+    if earlier is None:
+        return _("Exercice « %(name)s » importé : %(rates)s.") % {
+            "name": campaign.name,
+            "rates": rates,
+        }
+    why = (
+        _("mêmes cibles GoPhish")
+        if matched_by == "targets"
+        else _("même nom, remplacement confirmé")
+    )
+    return _(
+        "Exercice « %(name)s » importé de nouveau (%(why)s) : il remplace l'import du %(date)s "
+        "(%(before)s courriels reçus, maintenant %(after)s) et n'est compté qu'une fois ; %(rates)s."
+    ) % {
+        "name": campaign.name,
+        "why": why,
+        "date": timezone.localtime(earlier[0]).strftime("%d/%m/%Y"),
+        "before": earlier[1],
+        "after": campaign.delivered,
+        "rates": rates,
+    }
+
+
+def _file_phishing_evidence(user, campaign: PhishingCampaign, started) -> None:
+    """The exercise's evidence: a new one, or a new revision of the earlier import's."""
+    from careops.compliance.models import Evidence
+
+    data = compliance.RevisionInput(
+        effective_date=started or compliance.today_in_paris(),
+        attributes={
+            "delivered": campaign.delivered,
+            "opened_rate": round(campaign.rate("opened") or 0, 4),
+            "clicked_rate": round(campaign.rate("clicked") or 0, 4),
+            "submitted_rate": round(campaign.rate("submitted") or 0, 4),
+            "reported_rate": round(campaign.rate("reported") or 0, 4),
+            "campaign_id": campaign.pk,
+        },
+        comment=_("Export « Results » de GoPhish importé dans careops (taux seulement)."),
+    )
+    existing = (
+        Evidence.objects.filter(pk=campaign.evidence_id, organisation=campaign.organisation).first()
+        if campaign.evidence_id
+        else None
+    )
+    if existing is not None:
+        compliance.add_revision(user, existing, data)
+        return
+    evidence = compliance.create_evidence(
+        user,
+        campaign.organisation,
+        "phishing_exercise",
+        _("Exercice d'hameçonnage « %(name)s » : %(clicked)s de clic, %(reported)s de signalement")
+        % {
+            "name": campaign.name,
+            "clicked": engine.percent(campaign.rate("clicked")),
+            "reported": engine.percent(campaign.rate("reported")),
+        },
+        data,
+        item_codes=EVIDENCE_ITEMS["phishing_exercise"],
+        source="awareness",
+    )
+    campaign.evidence_id = evidence.pk
+    campaign.save(update_fields=["evidence_id"])
 
 
 def phishing_rows(campaigns) -> list[list]:

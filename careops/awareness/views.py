@@ -281,24 +281,18 @@ def phishing(request):
     if request.method == "POST" and form.is_valid():
         try:
             item = services.import_phishing(
-                user, form.cleaned_data["organisation"], form.cleaned_data["export"]
+                user,
+                form.cleaned_data["organisation"],
+                form.cleaned_data["export"],
+                name=form.cleaned_data["name"],
+                replace=form.cleaned_data["replace"],
             )
         except ValidationError as exc:
             problems = _errors(exc)
         except PermissionDenied as exc:
             problems = [str(exc)]
         else:
-            messages.success(
-                request,
-                _(
-                    "Exercice « %(name)s » importé : %(clicked)s de clic, %(reported)s de signalement."
-                )
-                % {
-                    "name": item.name,
-                    "clicked": percent(item.rate("clicked")),
-                    "reported": percent(item.rate("reported")),
-                },
-            )
+            messages.success(request, item.outcome)
             return redirect("awareness:phishing_detail", pk=item.pk)
     campaigns = list(
         scope.restrict(PhishingCampaign.objects.select_related("organisation"), user).order_by(

@@ -10,6 +10,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from careops.awareness import services as awareness
 from careops.core.api import (
     NOT_FOUND,
     READ_ERRORS,
@@ -70,6 +71,13 @@ class MemberOut(Schema):
     status: str
     pathway: str | None
     level: int | None
+    # share of staff trained over the last 12 months (None without a headcount) and the last
+    # phishing exercise's click rate (None without one), as far as the caller may see them
+    trained: int | None
+    headcount: int | None
+    trained_share: float | None
+    phishing_campaign: str | None
+    phishing_click_rate: float | None
 
 
 class PoolOut(Schema):
@@ -163,6 +171,7 @@ def _pool(user, pool) -> dict:
             user,
         )
     }
+    figures = awareness.figures_by_structure(user, [m.organisation for m in members], today)
     return {
         "id": pool.pk,
         "name": pool.name,
@@ -178,9 +187,21 @@ def _pool(user, pool) -> dict:
                 "status": m.status,
                 "pathway": getattr(assignments.get(m.organisation_id), "pathway", None),
                 "level": getattr(assignments.get(m.organisation_id), "level", None),
+                **_awareness(figures[m.organisation_id]),
             }
             for m in members
         ],
+    }
+
+
+def _awareness(figures: dict) -> dict:
+    training, phishing = figures["training"], figures["phishing"]
+    return {
+        "trained": training.trained if training else None,
+        "headcount": training.headcount if training else None,
+        "trained_share": training.share if training else None,
+        "phishing_campaign": phishing.name if phishing else None,
+        "phishing_click_rate": phishing.rate("clicked") if phishing else None,
     }
 
 

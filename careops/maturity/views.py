@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from careops.awareness import services as awareness
 from careops.compliance.services import today_in_paris
 from careops.core import audit
 from careops.core.pdf import offline_pdf
@@ -389,6 +390,7 @@ def _member_rows(user, pool, today):
             user,
         )
     }
+    figures = awareness.figures_by_structure(user, [m.organisation for m in memberships], today)
     rows = []
     for m in memberships:
         a = assignments.get(m.organisation_id)
@@ -403,8 +405,26 @@ def _member_rows(user, pool, today):
                 alerts.append(_("Parcours proposé, pas encore confirmé par l'ARS."))
             if state and state.overdue:
                 alerts.append(_("Jalon(s) en retard : %(ids)s") % {"ids": ", ".join(state.overdue)})
-        rows.append({"m": m, "assignment": a, "progress": state, "alerts": alerts})
+        rows.append(
+            {
+                "m": m,
+                "assignment": a,
+                "progress": state,
+                "alerts": alerts,
+                **figures[m.organisation_id],
+            }
+        )
     return rows
+
+
+def _pool_training(user, rows, today):
+    """The share of staff trained over the active members the user sees, counted together
+    (None without a headcount)."""
+    active = [r["m"].organisation for r in rows if r["m"].status == MembershipStatus.ACTIVE]
+    if not active:
+        return None
+    total = awareness.report_over(user, active, today).total
+    return total if total.headcount else None
 
 
 @login_required
@@ -460,6 +480,7 @@ def pool_detail(request, pk: int):
             elif form is not None:
                 form.add_error(None, exc.messages)
     today = today_in_paris()
+    rows = _member_rows(request.user, pool, today)
     return render(
         request,
         "maturity/pool.html",
@@ -467,7 +488,8 @@ def pool_detail(request, pk: int):
             "pool": pool,
             "admin": admin,
             "is_staff": pool.staff.filter(pk=request.user.pk).exists(),
-            "rows": _member_rows(request.user, pool, today),
+            "rows": rows,
+            "pool_training": _pool_training(request.user, rows, today),
             "alerts": pools.pool_alerts(pool, today),
             "convention": pools.current_convention(pool, today),
             "conventions": pool.conventions.all() if admin else [],

@@ -269,3 +269,41 @@ def test_headcount_entered_by_hand_replaces_the_same_profession(client, org_tree
         },
     )
     assert list(StaffHeadcount.objects.values_list("headcount", flat=True)) == [15]
+
+
+def test_a_campaign_exported_again_replaces_its_import_on_the_page(client, org_tree, ght_rssi):
+    login(client, ght_rssi)
+    url = reverse("awareness:phishing")
+    form = {"organisation": org_tree.ght.pk}
+    assert client.post(url, form | {"export": upload(MARCH)}).status_code == 302
+    # exported again a week later (one more click), saved by the browser as « … (1).csv »
+    later = MARCH.read_text("utf-8").replace("Email Opened", "Clicked Link", 1)
+    again = SimpleUploadedFile("Campagne mars 2026 - Results (1).csv", later.encode())
+    response = client.post(url, form | {"export": again}, follow=True)
+    page = response.content.decode()
+    assert "importé de nouveau (mêmes cibles GoPhish)" in page
+    assert "n&#x27;est compté qu&#x27;une fois" in page
+    campaign = PhishingCampaign.objects.get()
+    assert (campaign.name, campaign.clicked, campaign.imports) == ("Campagne mars 2026", 6, 2)
+    assert "Importé 2 fois" in page
+    assert Evidence.objects.get(pk=campaign.evidence_id).revisions.count() == 2
+    # the same campaign edited by hand: no target ids left, only its name says which it is
+    rows = list(csv.reader(io.StringIO(later)))
+    edited = "\n".join(",".join(row[1:]) for row in rows).replace("Email Sent", "Email Opened", 1)
+    refused = client.post(
+        url,
+        form | {"export": SimpleUploadedFile("Campagne mars 2026 - Results.csv", edited.encode())},
+    ).content.decode()
+    assert "cochez « Remplacer la campagne de même nom »" in refused
+    assert PhishingCampaign.objects.get().imports == 2  # nothing imported
+    confirmed = client.post(
+        url,
+        form
+        | {
+            "export": SimpleUploadedFile("Campagne mars 2026 - Results.csv", edited.encode()),
+            "replace": "on",
+        },
+        follow=True,
+    ).content.decode()
+    assert "même nom, remplacement confirmé" in confirmed
+    assert PhishingCampaign.objects.count() == 1 and PhishingCampaign.objects.get().imports == 3

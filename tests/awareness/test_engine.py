@@ -427,3 +427,32 @@ def test_a_structure_cell_merged_down_several_rows_applies_to_each_row(tmp_path)
         ("LEROY", "CH Bêta", "2026-03-12"),
         ("BERNARD", "CH Alpha", "2026-03-13"),
     ]
+
+
+def test_the_same_campaign_exported_twice_counts_once(tmp_path):
+    """GoPhish draws one result id per target at launch: a later export of the same campaign
+    carries the same ids and send dates, whatever its file name; the latest export is kept."""
+    text = MARCH.read_text("utf-8")
+    assert "2026-03-10T10:" in text
+    later = tmp_path / "Campagne mars 2026 - Results (1).csv"
+    later.write_text(
+        text.replace("2026-03-10T10:", "2026-03-17T10:").replace("Email Opened", "Clicked Link", 1),
+        "utf-8",
+    )
+    first, again = read_results(MARCH), read_results(later)
+    assert first.targets_fingerprint == again.targets_fingerprint != ""
+    assert again.name == "Campagne mars 2026" and again.last_change > first.last_change
+    for order in ([MARCH, later], [later, MARCH]):
+        (kept,) = read_campaigns(order)
+        assert kept.totals.clicked == 6 and kept.replaces == [MARCH.name]
+    # edited by hand without the id column: nothing says it is the same campaign
+    rows = [line.split(",", 1)[1] for line in text.splitlines()]
+    bare = tmp_path / "Campagne mars 2026 - sans id - Results.csv"
+    bare.write_text("\n".join(rows) + "\n", "utf-8")
+    assert read_results(bare).targets_fingerprint == ""
+    assert len(read_campaigns([MARCH, bare])) == 2
+    done = run_cli("phishing", later, MARCH, OCTOBER)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("Campagne mars 2026 (2026-03-10)") == 1
+    assert f"(remplace « {MARCH.name} », export antérieur de la même campagne" in done.stdout
+    assert "clic 54,5 %" in done.stdout

@@ -220,3 +220,133 @@ def test_removed_member_and_ended_pool_leave_nothing_behind(client, scene):
     assert c.get(reverse("maturity:pool", args=[scene["pool"].pk])).status_code == 404
     tilleuls = scene["campaigns"]["tilleuls"]
     assert c.get(reverse("maturity:campaign", args=[tilleuls.pk])).status_code == 404
+
+
+# --- awareness and crisis exercises of the members ---------------------------------------------
+
+# trained people over headcount, and clicks over e-mails delivered, per structure (all distinct)
+SHARES = {"tilleuls": (3, 10), "roses": (1, 4), "lilas": (2, 5), "glycines": (1, 2)}
+CLICKS = {"tilleuls": 1, "roses": 3, "lilas": 7, "glycines": 5}  # over 8 delivered
+
+
+@pytest.fixture
+def aware(scene):
+    """Each structure trains some of its staff (a campaign of its own), has a headcount, a
+    phishing exercise and a crisis exercise, written by its own RSSI."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from careops.awareness.models import (
+        Attendance,
+        PhishingCampaign,
+        StaffHeadcount,
+        TrainingCampaign,
+        TrainingSession,
+    )
+    from careops.compliance.services import today_in_paris
+    from careops.exercises import services as exercise_services
+
+    day = today_in_paris() - dt.timedelta(days=30)
+    found = {"training": {}, "phishing": {}, "exercise": {}}
+    for key, org in scene["orgs"].items():
+        trained, headcount = SHARES[key]
+        campaign = TrainingCampaign.objects.create(
+            organisation=org, title=f"Formation {key}", starts_on=day, ends_on=day
+        )
+        session = TrainingSession.objects.create(campaign=campaign, date=day)
+        for n in range(trained):
+            Attendance.objects.create(
+                session=session,
+                structure=org,
+                line=n + 2,
+                last_name=f"Agent{n}",
+                email=f"agent{n}@{key}.test",
+                profession="Aide-soignant",
+                date=day,
+            )
+        StaffHeadcount.objects.create(
+            organisation=org, profession="Aide-soignant", headcount=headcount
+        )
+        found["training"][key] = campaign
+        found["phishing"][key] = PhishingCampaign.objects.create(
+            organisation=org,
+            name=f"Hameçonnage {key}",
+            started_on=day,
+            source_sha256=key * 8,
+            targets=8,
+            delivered=8,
+            clicked=CLICKS[key],
+        )
+        found["exercise"][key] = exercise_services.plan(
+            scene["users"][f"rssi_{key}"],
+            org,
+            "rancongiciel-dpi",
+            timezone.now() + dt.timedelta(days=10),
+        )
+    return scene | found
+
+
+@pytest.mark.parametrize("who", sorted(SEES_POOL))
+def test_pool_dashboard_shows_each_visible_members_awareness(client, aware, who):
+    from careops.awareness.engine.training import percent
+
+    c = _as(client, aware, who)
+    page = c.get(reverse("maturity:pool", args=[aware["pool"].pk])).content.decode()
+    html = page.split("Tableau de bord des membres")[1].split("</table>")[0]
+    together = {"pooled": (4, 14), "ars": (4, 14), "rssi_tilleuls": (3, 10), "rssi_roses": (1, 4)}
+    trained, headcount = together[who]  # the active members it sees, counted together
+    assert f"({trained} personnes sur {headcount})" in page
+    rows = {k: r for r in html.split("<tr>") for k in ESMS if aware["orgs"][k].name in r}
+    expected = {"tilleuls", "roses", "lilas"} & SEES[who]
+    if who == "pooled":
+        expected = {"tilleuls", "roses"}
+    assert set(rows) == expected
+    for key, row in rows.items():
+        trained, headcount = SHARES[key]
+        assert f"{percent(trained / headcount)}" in row and f"({trained}/{headcount})" in row, key
+        assert percent(CLICKS[key] / 8) in row and f"Hameçonnage {key}" in row, key
+    for key in set(ESMS) - expected:  # nothing of another structure anywhere in the table
+        assert f"Hameçonnage {key}" not in html and "({}/{})".format(*SHARES[key]) not in html
+
+
+@pytest.mark.parametrize("who", [*sorted(SEES), "ght"])
+def test_awareness_and_exercises_api(client, aware, who):
+    get = _api(client, aware, who)
+    sees = SEES.get(who, set())
+    names = {aware["orgs"][k].pk: k for k in ESMS}
+    wrong = []
+    for path in (
+        "/api/awareness/training-campaigns",
+        "/api/awareness/phishing-campaigns",
+        "/api/awareness/headcounts",
+        "/api/exercises",
+    ):
+        listed = {
+            names.get(x["organisation"], "other") for x in get(f"{path}?limit=500").json()["items"]
+        }
+        if listed != sees:
+            wrong.append(f"{who} {path}: {sorted(listed)}")
+    for key in ESMS:
+        for path in (
+            f"/api/awareness/training-campaigns/{aware['training'][key].pk}",
+            f"/api/awareness/phishing-campaigns/{aware['phishing'][key].pk}",
+            f"/api/exercises/{aware['exercise'][key].pk}",
+            f"/api/awareness/shares?organisation={aware['orgs'][key].pk}",
+        ):
+            status = get(path).status_code
+            if status != (200 if key in sees else 404):
+                wrong.append(f"{who} {path} ({key}): {status}")
+    pool = get(f"/api/maturity/pools/{aware['pool'].pk}")
+    if pool.status_code == 200:
+        for member in pool.json()["members"]:
+            key = names[member["organisation"]]
+            trained, headcount = SHARES[key]
+            if member["status"] == "active" and (member["trained"], member["headcount"]) != (
+                trained,
+                headcount,
+            ):
+                wrong.append(f"{who} pool API {key}: {member['trained']}/{member['headcount']}")
+            if member["status"] == "active" and member["phishing_click_rate"] != CLICKS[key] / 8:
+                wrong.append(f"{who} pool API {key}: {member['phishing_click_rate']}")
+    _check(wrong)

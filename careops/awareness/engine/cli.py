@@ -83,6 +83,8 @@ def _phishing(args) -> int:
             print(
                 f"    {position} : clic {percent(rates.rate('clicked'))}, saisie {percent(rates.rate('submitted'))} ({rates.delivered})"
             )
+        for earlier in campaign.replaces:
+            print(f"  (remplace « {earlier} », export antérieur de la même campagne, non compté)")
         for status, count in campaign.unknown_statuses.items():
             print(f"  ! statut inconnu « {status} » : {count} cible(s) non comptée(s)")
     return 0

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -73,15 +74,25 @@ class Campaign:
     totals: Rates
     by_position: dict[str, Rates] = field(default_factory=dict)
     unknown_statuses: dict[str, int] = field(default_factory=dict)
+    # sha256 of the sorted result ids (GoPhish's ``id``: one random id per target, fixed when
+    # the campaign is launched): the same campaign exported again has the same one; "" when a
+    # row has no id (a file edited by hand), so the campaign cannot be recognised by it.
+    targets_fingerprint: str = ""
+    file: str = ""
+    last_change: str = ""  # the latest ``modified_date``, sortable (« 2026-03-17T10:00:40 »)
+    replaces: list[str] = field(default_factory=list)  # earlier exports of the same campaign
 
     def as_json(self) -> dict:
-        return {
+        data = {
             "name": self.name,
             "started": self.started,
             "totals": self.totals.as_json(),
             "by_position": {k: v.as_json() for k, v in sorted(self.by_position.items())},
             "unknown_statuses": self.unknown_statuses,
         }
+        if self.replaces:
+            data["replaces"] = self.replaces
+        return data
 
 
 def _unescape(value: str) -> str:
@@ -104,10 +115,33 @@ def _sent_day(sent: str) -> str | None:
     return sent[:10]
 
 
+DOWNLOAD_COPY = re.compile(r"\s*\(\d{1,3}\)$")  # « … - Results (1).csv » saved twice
+
+
+def _change_key(modified: str) -> str:
+    """A ``modified_date`` as a sortable « YYYY-MM-DDTHH:MM:SS » (RFC 3339, or the
+    « dd/mm/yyyy hh:mm » Excel writes); "" when unreadable."""
+    found = FRENCH_DATE.match(modified)
+    if found:
+        day, month, year = found.groups()
+        rest = modified[found.end() :].strip()
+        return f"{year}-{int(month):02d}-{int(day):02d}T{rest}"
+    return modified[:19] if modified[:4].isdigit() and not modified.startswith("0001") else ""
+
+
 def campaign_name(file_name: str) -> str:
-    """« Campagne mars - Results.csv » → « Campagne mars » (GoPhish names its exports so)."""
+    """« Campagne mars - Results.csv » → « Campagne mars » (GoPhish names its exports so; a
+    browser saving the same name again adds « (1) », which is not part of the name)."""
     stem = Path(file_name).name.rsplit(".", 1)[0]
+    stem = DOWNLOAD_COPY.sub("", stem)
     return stem.removesuffix(" - Results").strip() or stem
+
+
+def fingerprint(ids: list[str]) -> str:
+    """The campaign's identity as its export carries it: its targets' result ids (or "")."""
+    if not ids or any(not ident for ident in ids):
+        return ""
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()
 
 
 def read_results(path: Path, file_name: str | None = None) -> Campaign:
@@ -125,6 +159,8 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
     unknown: dict[str, int] = defaultdict(int)
     starts: list[str] = []
     seen: dict[str, int] = {}
+    ids: list[str] = []
+    changes: list[str] = []
     with path.open(encoding=encoding, newline="") as handle:
         delimiter = detect_delimiter(handle.readline())
         handle.seek(0)
@@ -151,6 +187,7 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
                         "deux fois : exportez de nouveau les résultats depuis GoPhish"
                     )
                 seen[target] = reader.line_num
+                ids.append(target)
                 status = _unescape((row.get("status") or "").strip())
                 reported = (row.get("reported") or "").strip().lower() in TRUE
                 if status in STEPS:
@@ -163,6 +200,7 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
                 position = _unescape((row.get("position") or "").strip()) or "non renseigné"
                 totals.add(step, reported, delivered)
                 by_position[position].add(step, reported, delivered)
+                changes.append(_change_key((row.get("modified_date") or "").strip()))
                 day = _sent_day((row.get("send_date") or "").strip())
                 if delivered and day:
                     starts.append(day)
@@ -177,10 +215,42 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
             dt.date.fromisoformat(started)
         except ValueError:
             started = None
-    return Campaign(name, started, totals, dict(by_position), dict(unknown))
+    return Campaign(
+        name,
+        started,
+        totals,
+        dict(by_position),
+        dict(unknown),
+        fingerprint(ids) if "id" in found else "",
+        file=shown,
+        last_change=max(changes, default=""),
+    )
 
 
 def read_campaigns(paths: list[Path]) -> list[Campaign]:
-    """Several exports, oldest campaign first (campaigns without a date last)."""
-    campaigns = [read_results(path) for path in paths]
+    """Several exports, oldest campaign first (campaigns without a date last). Exports of the
+    same campaign (same target ids, same first send date) count once: the latest export (by
+    its latest ``modified_date``; a tie goes to the one given last) lists the others in
+    ``replaces``."""
+    latest: dict[tuple, Campaign] = {}
+    campaigns: list[Campaign] = []
+    for path in paths:
+        campaign = read_results(path)
+        if not campaign.targets_fingerprint:
+            campaigns.append(campaign)
+            continue
+        key = (campaign.targets_fingerprint, campaign.started)
+        earlier = latest.get(key)
+        if earlier is None:
+            latest[key] = campaign
+            continue
+        kept, dropped = (
+            (campaign, earlier)
+            if campaign.last_change >= earlier.last_change
+            else (earlier, campaign)
+        )
+        kept.replaces = [*earlier.replaces, *campaign.replaces, dropped.file]
+        dropped.replaces = []
+        latest[key] = kept
+    campaigns.extend(latest.values())
     return sorted(campaigns, key=lambda c: (c.started is None, c.started or "", c.name))
