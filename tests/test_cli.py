@@ -331,3 +331,29 @@ def test_evaluate_says_in_french_why_a_dossier_cannot_be_read(tmp_path):
     unreadable = careops("evaluate", str(binary), env_extra=NO_DB)
     assert unreadable.returncode == 1 and "texte UTF-8 attendu" in unreadable.stderr
     assert "Errno" not in missing.stderr + unreadable.stderr
+
+
+def test_careops_run_answers_beyond_a_hundred_idle_browser_connections():
+    """Browsers keep their connections open: with 150 idle ones, a new visitor still gets an
+    answer (waitress's default limit of 100 left them without one)."""
+    import socket
+    import threading
+
+    from careops.core.management.commands.careops_run import _listen
+
+    server = _listen("127.0.0.1", 0, 2)
+    port = server.socket.getsockname()[1]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(150)]
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as visitor:
+            visitor.sendall(
+                b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+            )
+            assert visitor.recv(64).startswith(b"HTTP/1.1 ")
+    finally:
+        for connection in idle:
+            connection.close()
+        server.close()
+        server.task_dispatcher.shutdown()

@@ -11,6 +11,8 @@ from careops.core.queue import start_reaper
 
 logger = logging.getLogger("careops.run")
 
+CONNECTIONS = 1000  # open client connections waitress keeps (its default is 100)
+
 
 def _listen(host: str, port: int, threads: int):
     """The waitress server bound to host:port, or a French CommandError if the port is taken."""
@@ -19,7 +21,11 @@ def _listen(host: str, port: int, threads: int):
     from careops.wsgi import application
 
     try:
-        return create_server(application, host=host, port=port, threads=threads)
+        # browsers keep their connections open: waitress's default of 100 left the 101st user
+        # of a busy demo without an answer (docs/scale.md)
+        return create_server(
+            application, host=host, port=port, threads=threads, connection_limit=CONNECTIONS
+        )
     except OSError as exc:
         logger.error("cannot listen on %s:%s: %s", host, port, exc)
         raise CommandError(
