@@ -172,6 +172,13 @@ def test_argument_errors_are_said_in_french(tmp_path):
     assert wrong.returncode == 2
     assert "argument --concurrency : valeur invalide : 'abc'" in wrong.stderr
     assert "usage:" not in missing.stderr + wrong.stderr and "error:" not in wrong.stderr
+    # a zero or negative pace used to hang the sweep: refused before anything is sent
+    for option, value in (("--host-rate", "-5"), ("--rate", "0"), ("--per-host", "0")):
+        refused = careops("exposure", "scan", option, value, "127.0.0.1", env_extra=NO_DB)
+        assert refused.returncode == 2
+        assert f"argument {option} : {value} : nombre strictement supérieur à 0" in refused.stderr
+    retries = careops("exposure", "scan", "--retries", "-1", "127.0.0.1", env_extra=NO_DB)
+    assert "nombre supérieur ou égal à 0 attendu" in retries.stderr
 
 
 def test_command_errors_are_french_and_django_commands_pass_through(tmp_path):

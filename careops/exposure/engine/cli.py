@@ -24,6 +24,28 @@ class UsageError(Exception):
     """Bad command-line input (French message)."""
 
 
+def _number(kind, minimum: float, strict: bool):
+    """An argparse type: a number of ``kind`` above ``minimum`` (strictly if ``strict``); a
+    negative or zero rate used to hang the sweep instead of being refused."""
+
+    def convert(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"valeur invalide : {text!r}") from None
+        if value < minimum or (strict and value == minimum) or value != value:  # NaN
+            bound = "strictement supérieur à" if strict else "supérieur ou égal à"
+            raise argparse.ArgumentTypeError(f"{text} : nombre {bound} {minimum:g} attendu")
+        return value
+
+    convert.__name__ = kind.__name__  # argparse names the type in its messages
+    return convert
+
+
+POSITIVE_INT, POSITIVE_FLOAT = _number(int, 0, True), _number(float, 0, True)
+NATURAL = _number(int, 0, False)
+
+
 def add_scan_arguments(scan: argparse.ArgumentParser) -> None:
     """The options of ``scan`` (shared by both entry points)."""
     scan.add_argument("targets", nargs="+", help="adresse, plage CIDR, a.b.c.d-e ou nom")
@@ -62,46 +84,56 @@ def add_scan_arguments(scan: argparse.ArgumentParser) -> None:
     )
     scan.add_argument("--json", action="store_true", help="sortie JSON")
     scan.add_argument(
-        "--concurrency", type=int, default=None, help="connexions simultanées (connect, 1000)"
+        "--concurrency",
+        type=POSITIVE_INT,
+        default=None,
+        help="connexions simultanées (connect, 1000)",
     )
     scan.add_argument(
-        "--per-host", type=int, default=None, help="connexions simultanées par hôte (500)"
+        "--per-host", type=POSITIVE_INT, default=None, help="connexions simultanées par hôte (500)"
     )
     scan.add_argument(
-        "--rate", type=float, default=None, help="sondes par seconde, tous hôtes (sans limite)"
+        "--rate",
+        type=POSITIVE_FLOAT,
+        default=None,
+        help="sondes par seconde, tous hôtes (sans limite)",
     )
     scan.add_argument(
         "--host-rate",
-        type=float,
+        type=POSITIVE_FLOAT,
         default=None,
         help=(
             "plafond de sondes nouvelles par seconde vers un hôte (250000, atteint seulement par"
             " un hôte qui répond à chaque sonde ; départ à 40000 ; internal : 300)"
         ),
     )
-    scan.add_argument("--timeout", type=float, default=1.0, help="délai de connexion (s)")
-    scan.add_argument("--min-timeout", type=float, default=0.25, help="délai adaptatif minimal (s)")
-    scan.add_argument("--retries", type=int, default=0, help="nouveaux essais des ports muets")
-    scan.add_argument("--probe-timeout", type=float, default=3.0, help="délai des sondes (s)")
+    scan.add_argument("--timeout", type=POSITIVE_FLOAT, default=1.0, help="délai de connexion (s)")
+    scan.add_argument(
+        "--min-timeout", type=POSITIVE_FLOAT, default=0.25, help="délai adaptatif minimal (s)"
+    )
+    scan.add_argument("--retries", type=NATURAL, default=0, help="nouveaux essais des ports muets")
+    scan.add_argument(
+        "--probe-timeout", type=POSITIVE_FLOAT, default=3.0, help="délai des sondes (s)"
+    )
     scan.add_argument(
         "--vulndb", default=None, help="base construite par « careops vulndb import »"
     )
     scan.add_argument("--no-tls-checks", action="store_true", help="ne pas tester TLS en détail")
     scan.add_argument(
         "--tls-connections",
-        type=int,
+        type=POSITIVE_INT,
         default=ScanOptions.tls_connections,
         help="connexions TLS simultanées vers un même service (analyse sslyze)",
     )
     scan.add_argument(
         "--tls-endpoints",
-        type=int,
+        type=POSITIVE_INT,
         default=ScanOptions.tls_endpoints,
         help="services TLS analysés en même temps",
     )
     scan.add_argument(
         "--tls-timeout",
-        type=float,
+        type=POSITIVE_FLOAT,
         default=ScanOptions.tls_timeout,
         help="délai d'une connexion TLS d'analyse (s)",
     )
@@ -112,7 +144,7 @@ def add_scan_arguments(scan: argparse.ArgumentParser) -> None:
     )
     scan.add_argument(
         "--processes",
-        type=int,
+        type=NATURAL,
         default=1,
         help="processus du balayage connect (0 : un par cœur au-delà de 20 000 essais)",
     )
