@@ -532,6 +532,17 @@ def get_phishing_campaign(request, campaign_id: int):
     return _phishing(found, detail=True)
 
 
+@router.delete("/phishing-campaigns/{campaign_id}", response={204: None, **WRITE_ERRORS})
+@service_errors
+def delete_phishing_campaign(request, campaign_id: int):
+    """Delete a phishing exercise imported by mistake (204). Its evidence is kept but receives a
+    last revision expiring it: it no longer counts for AAPMS.O3. 404 out of scope, 403 without
+    the right to change its organisation."""
+    campaign = visible_or_404(_phishing_campaigns(request), request, campaign_id)
+    services.delete_phishing(current_user(request), campaign)
+    return Status(204, None)
+
+
 @router.post(
     "/phishing-campaigns",
     response={200: PhishingImportOut, 201: PhishingImportOut, **WRITE_ERRORS},

@@ -307,3 +307,50 @@ def test_a_campaign_exported_again_replaces_its_import_on_the_page(client, org_t
     ).content.decode()
     assert "même nom, remplacement confirmé" in confirmed
     assert PhishingCampaign.objects.count() == 1 and PhishingCampaign.objects.get().imports == 3
+
+
+def test_a_phishing_exercise_imported_by_mistake_is_deleted(client, org_tree, ght_rssi, make_user):
+    from careops.core.models import AuditEvent
+
+    login(client, ght_rssi)
+    for path in (MARCH, OCTOBER):
+        client.post(
+            reverse("awareness:phishing"), {"organisation": org_tree.ght.pk, "export": upload(path)}
+        )
+    march = PhishingCampaign.objects.get(name="Campagne mars 2026")
+    evidence = Evidence.objects.get(pk=march.evidence_id)
+    detail = client.get(reverse("awareness:phishing_detail", args=[march.pk])).content.decode()
+    url = reverse("awareness:phishing_delete", args=[march.pk])
+    assert url in detail
+    # another structure's RSSI neither sees the confirmation page nor deletes
+    client.logout()
+    login(client, make_user("es_rssi", org_tree.ej_other))
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+    assert PhishingCampaign.objects.filter(pk=march.pk).exists()
+    # a reader of the GHT sees the exercise, not the deletion
+    client.logout()
+    reader = make_user("reader", org_tree.ght)
+    login(client, reader)
+    page = client.get(reverse("awareness:phishing_detail", args=[march.pk])).content.decode()
+    assert url not in page and client.post(url).status_code == 404
+    client.logout()
+    login(client, ght_rssi)
+    confirm = client.get(url).content.decode()
+    assert "Confirmer la suppression" in confirm and "Campagne mars 2026" in confirm
+    assert "ne compte plus pour AAPMS.O3" in confirm
+    assert PhishingCampaign.objects.filter(pk=march.pk).exists()  # a GET deletes nothing
+    done = client.post(url, follow=True)
+    assert "Exercice « Campagne mars 2026 » supprimé." in done.content.decode()
+    assert list(PhishingCampaign.objects.values_list("name", flat=True)) == [
+        "Campagne octobre 2026"
+    ]
+    # the evidence stays in the history, expired by a last revision saying why
+    last = evidence.current
+    assert evidence.revisions.count() == 2 and last.attributes["deleted_on"]
+    assert last.expires_on < services.compliance.today_in_paris()
+    assert "supprimé de careops" in last.comment
+    event = AuditEvent.objects.get(action="awareness.phishing.delete")
+    assert event.actor == ght_rssi and "Campagne mars 2026" in event.summary
+    page = client.get(reverse("awareness:phishing")).content.decode()
+    assert "Campagne mars 2026" not in page
