@@ -406,6 +406,25 @@ def campaign_report(user, campaign: TrainingCampaign) -> engine.Report:
     return _report(attendances, headcounts, campaign.starts_on, campaign.ends_on, professions)
 
 
+def campaign_figures(user, campaign: TrainingCampaign) -> tuple[engine.Report, bool]:
+    """The share a campaign shows everywhere (its page, the API list and detail), and whether it
+    is frozen: a closed campaign shows what was frozen at closing (the figures filed as
+    evidence, whatever the headcounts became since), an open one its live share. Of the frozen
+    structures, only those the user may see are listed (the total is the campaign's own)."""
+    if campaign.status != CampaignStatus.CLOSED or not (campaign.result or {}).get("total"):
+        return campaign_report(user, campaign), False
+    frozen = engine.Report.from_json(campaign.result)
+    visible = scope.restrict(Organisation.objects.all(), user).filter(
+        path__startswith=campaign.organisation.path
+    )
+    keys = {str(pk) for pk in visible.values_list("pk", flat=True)}
+    names = {engine.fold(name) for name in visible.values_list("name", flat=True)}
+    frozen.structures = [
+        s for s in frozen.structures if (s.key in keys if s.key else engine.fold(s.label) in names)
+    ]
+    return frozen, True
+
+
 def close_campaign(user, campaign: TrainingCampaign):
     """Close: the campaign's share is frozen and filed as awareness evidence (AAP MS)."""
     _check_open(user, campaign)

@@ -112,7 +112,7 @@ def campaign(request, pk: int):
         .select_related("structure", "session")
         .order_by("session__date", "line")
     )
-    report = services.campaign_report(request.user, item)
+    report, frozen = services.campaign_figures(request.user, item)
     return render(
         request,
         "awareness/campaign.html",
@@ -123,6 +123,7 @@ def campaign(request, pk: int):
             "import_form": AttendanceImportForm(campaign=item),
             "can_change": can_change,
             "report": report,
+            "frozen": frozen,
             "attendances": attendances[:500],
             "attendance_count": attendances.count(),
         },

@@ -125,7 +125,7 @@ def test_campaign_sheets_headcounts_shares_export_and_evidence(client, org_tree,
     assert (attributes["trained"], attributes["headcount"]) == (6, 30)
     assert attributes["by_profession"]["Infirmier"] == "3/16"
     page = client.get(reverse("awareness:campaign", args=[campaign.pk])).content.decode()
-    assert "6 personne(s) formée(s) sur un effectif de 30, chiffres figés" in page
+    assert "6 personne(s) formée(s) sur un effectif de 30. Ces chiffres sont figés" in page
     # a closed campaign takes no more sheets
     session = campaign.sessions.first()
     client.post(
@@ -354,3 +354,40 @@ def test_a_phishing_exercise_imported_by_mistake_is_deleted(client, org_tree, gh
     assert event.actor == ght_rssi and "Campagne mars 2026" in event.summary
     page = client.get(reverse("awareness:phishing")).content.decode()
     assert "Campagne mars 2026" not in page
+
+
+def test_a_closed_campaign_shows_its_frozen_share_everywhere(client, org_tree, trained, ght_rssi):
+    """Page, API list and API detail follow one rule: a closed campaign shows what was frozen
+    at closing, said as such; an open one is live."""
+    from tests.api.conftest import Api
+
+    campaign = trained
+    live = Api(ght_rssi)
+
+    def answers():
+        listed = live.get("/api/awareness/training-campaigns").json()["items"]
+        (item,) = [i for i in listed if i["id"] == campaign.pk]
+        detail = live.get(f"/api/awareness/training-campaigns/{campaign.pk}").json()
+        page = client.get(reverse("awareness:campaign", args=[campaign.pk])).content.decode()
+        return item, detail, page
+
+    # open: live everywhere, and a new headcount shows at once
+    services.save_headcount(ght_rssi, org_tree.ej_a, "Infirmier", 20)  # was 10
+    item, detail, page = answers()
+    assert (item["trained"], item["headcount"], item["share_frozen"]) == (6, 40, False)
+    assert (detail["report"]["total"]["headcount"], detail["share_frozen"]) == (40, False)
+    assert "15 %" in page and "Part du public formé, figée" not in page
+    assert "elle sera figée à la clôture" in page
+    # closed, then the headcount changes again: the frozen 6/40 stays on all three
+    client.post(reverse("awareness:close", args=[campaign.pk]))
+    services.save_headcount(ght_rssi, org_tree.ej_a, "Infirmier", 50)
+    item, detail, page = answers()
+    assert (item["trained"], item["headcount"], item["share"]) == (6, 40, 0.15)
+    assert item["share_frozen"] is True and detail["share_frozen"] is True
+    total = detail["report"]["total"]
+    assert (total["trained"], total["headcount"], detail["headcount"]) == (6, 40, 40)
+    assert {s["label"] for s in detail["report"]["structures"]} == {"CH Alpha", "CH Bêta"}
+    assert all(isinstance(s["organisation"], int) for s in detail["report"]["structures"])
+    assert "Part du public formé, figée à la clôture le" in page
+    assert "6 personne(s) formée(s) sur un effectif de 40" in page and "15 %" in page
+    assert "sur un effectif de 70" not in page

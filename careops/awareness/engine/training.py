@@ -521,6 +521,7 @@ class StructureShares:
     def as_json(self) -> dict:
         return {
             "structure": self.label,
+            "key": self.key,
             **self.total.as_json(),
             "professions": [p.as_json() for p in self.professions],
         }
@@ -545,6 +546,31 @@ class Report:
             "professions": [p.as_json() for p in self.professions],
             "warnings": self.warnings,
         }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Report:
+        """The report ``as_json`` wrote (a closed campaign's frozen share). Structures frozen
+        before their key was written have an empty key."""
+
+        def share(item: dict) -> Share:
+            return Share(str(item.get("label", "")), int(item["trained"]), int(item["headcount"]))
+
+        return cls(
+            dt.date.fromisoformat(data["period"]["start"]),
+            dt.date.fromisoformat(data["period"]["end"]),
+            [
+                StructureShares(
+                    str(s.get("key", "")),
+                    s["structure"],
+                    share({"label": s["structure"]} | s),
+                    [share(p) for p in s.get("professions", [])],
+                )
+                for s in data.get("structures", [])
+            ],
+            [share(p) for p in data.get("professions", [])],
+            share(data["total"]),
+            list(data.get("warnings", [])),
+        )
 
 
 def period_ending(end: dt.date, months: int = 12) -> dt.date:
