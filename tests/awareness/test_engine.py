@@ -259,6 +259,25 @@ def test_the_shipped_gophish_exports_as_papaparse_writes_them():
     assert "agent" not in json.dumps(march.as_json())  # no address leaves the engine
 
 
+def test_the_shipped_exports_are_two_campaigns_with_their_own_target_ids():
+    """GoPhish draws a new result id for every target of every campaign: the March and October
+    examples share their targets (the same people) but no id, and are never taken for one
+    campaign exported twice."""
+    header = MARCH.read_text("utf-8").splitlines()[0]
+    assert OCTOBER.read_text("utf-8").splitlines()[0] == header  # GoPhish's exact layout
+
+    def ids(path):
+        return [line.split(",", 1)[0] for line in path.read_text("utf-8").splitlines()[1:]]
+
+    march, october = ids(MARCH), ids(OCTOBER)
+    assert len(set(march)) == len(march) == 12 and len(set(october)) == len(october) == 12
+    assert all(len(i) == 7 and i.isalnum() for i in march + october)  # GoPhish's 7-char RId
+    assert not set(march) & set(october)
+    first, second = read_results(MARCH), read_results(OCTOBER)
+    assert first.targets_fingerprint != second.targets_fingerprint
+    assert len(read_campaigns([MARCH, OCTOBER])) == 2
+
+
 def test_wrong_files_refused(tmp_path):
     first = gophish_csv(tmp_path / "B - Results.csv", [("Clicked Link", False, "x")])
     second = gophish_csv(tmp_path / "A - Results.csv", [("Email Sent", False, "x")])
