@@ -50,7 +50,9 @@ def propose_from(campaign: Campaign, actor) -> PathwayAssignment | None:
     data = catalogue()
     if campaign.questionnaire not in data.questionnaires:
         return None
-    proposal = engine.propose(data, campaign.questionnaire, campaign.result.get("level"))
+    proposal = engine.propose(
+        data, campaign.questionnaire, campaign.result.get("level"), label=campaign.title
+    )
     assignment = PathwayAssignment.objects.filter(organisation=campaign.organisation).first()
     if assignment is None:
         assignment = PathwayAssignment.objects.create(

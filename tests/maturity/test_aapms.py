@@ -47,6 +47,9 @@ def test_validated_self_assessment_proposes_and_the_regional_ars_confirms(
     assignment = PathwayAssignment.objects.get(organisation=org_tree.esms)
     assert (assignment.pathway, assignment.status, assignment.level) == ("P2", "proposed", 3)
     assert assignment.campaign == campaign and "niveau 3" in assignment.proposed_reason
+    # the self-assessment is named by its title, not by the questionnaire's identifier
+    assert f"auto-évaluation « {campaign.title} » au niveau 3" in assignment.proposed_reason
+    assert "« diagnostic-ms »" not in assignment.proposed_reason
     # the structure itself, and an ARS of another region, cannot confirm
     other_ars = make_user("ars_instructor", org_tree.ars_ara)
     for user in (rssi, other_ars):

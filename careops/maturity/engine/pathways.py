@@ -216,9 +216,13 @@ class Proposal:
     reason: str
 
 
-def propose(catalogue: Catalogue, questionnaire: str, level: int | None) -> Proposal:
+def propose(
+    catalogue: Catalogue, questionnaire: str, level: int | None, label: str = ""
+) -> Proposal:
     """The pathway whose entry range holds ``level`` (the validated self-assessment's level),
-    with the reason in French. Raises PathwayError when the assessment cannot propose one."""
+    with the reason in French, naming the self-assessment by ``label`` (its title) when given
+    rather than by the questionnaire's identifier. Raises PathwayError when the assessment
+    cannot propose one."""
     if questionnaire not in catalogue.questionnaires:
         raise PathwayError(
             f"le questionnaire « {questionnaire} » ne propose pas de parcours "
@@ -237,7 +241,8 @@ def propose(catalogue: Catalogue, questionnaire: str, level: int | None) -> Prop
                 p.id,
                 p.title,
                 level,
-                f"auto-évaluation « {questionnaire} » au niveau {level} : {p.title} ({span}, à confirmer)",
+                f"auto-évaluation « {label or questionnaire} » au niveau {level} : {p.title} "
+                f"({span}, à confirmer)",
             )
     raise PathwayError(f"aucun parcours pour le niveau {level}")  # excluded by _check
 
