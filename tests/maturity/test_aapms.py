@@ -184,7 +184,11 @@ def test_only_the_regional_ars_creates_pools_invites_and_files_a_checked_convent
     )
     convention = pool.conventions.get()
     assert client.get(reverse("maturity:convention", args=[convention.pk])).status_code == 200
+    option = f'<option value="{org_tree.esms.pk}"'
+    assert option in client.get(url).content.decode()
     client.post(url, {"action": "invite", "organisation": org_tree.esms.pk})
+    # once invited, the structure is no longer offered for an invitation
+    assert option not in client.get(url).content.decode()
     client.force_login(rssi)
     assert (
         client.post(url, {"action": "invite", "organisation": org_tree.esms.pk}).status_code == 403
