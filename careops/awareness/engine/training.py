@@ -272,6 +272,25 @@ def _split_full_name(text: str) -> tuple[str, str]:
     return text, ""
 
 
+# A sign-in sheet has a title, a date or a trainer above its table: its header is looked for in
+# the first lines of the file.
+HEADER_WITHIN = 10
+MAPPING_HINT = (
+    "Renommez-les ou indiquez la correspondance des colonnes (« Correspondance des "
+    "colonnes » du formulaire, ou --colonnes en ligne de commande)."
+)
+
+
+def _header_hint(message: str) -> str:
+    """The shared reader's advice names a column-mapping field that the awareness imports do not
+    have: say what works here instead."""
+    return message.replace(
+        MAPPING_HINT,
+        f"Renommez les colonnes dans le fichier (la ligne d'en-tête est cherchée dans ses "
+        f"{HEADER_WITHIN} premières lignes).",
+    )
+
+
 def read_sheet(
     path: Path,
     default_date: dt.date | None = None,
@@ -284,11 +303,11 @@ def read_sheet(
     shown = file_name or path.name
     today = today or dt.date.today()
     try:
-        layout, rows = read_table(path, SHEET_COLUMNS, mapping)
+        layout, rows = read_table(path, SHEET_COLUMNS, mapping, HEADER_WITHIN)
     except TrainingError:
         raise
     except TableError as exc:
-        raise TrainingError(str(exc).replace(path.name, shown, 1)) from exc
+        raise TrainingError(_header_hint(str(exc).replace(path.name, shown, 1))) from exc
     if not {"last_name", "full_name", "email"} & set(layout.index):
         raise TrainingError(
             f"{shown} : aucune colonne pour identifier les personnes (« Nom » et « Prénom », "
@@ -448,7 +467,7 @@ def read_headcount(path: Path, file_name: str | None = None) -> list[Headcount]:
     path = Path(path)
     shown = file_name or path.name
     try:
-        layout, rows = read_table(path, HEADCOUNT_COLUMNS)
+        layout, rows = read_table(path, HEADCOUNT_COLUMNS, header_within=HEADER_WITHIN)
         problems = Problems()
         found: dict[tuple[str, str], Headcount] = {}
         for line, cells in rows:
@@ -484,7 +503,7 @@ def read_headcount(path: Path, file_name: str | None = None) -> list[Headcount]:
     except TrainingError:
         raise
     except TableError as exc:
-        raise TrainingError(str(exc).replace(path.name, shown, 1)) from exc
+        raise TrainingError(_header_hint(str(exc).replace(path.name, shown, 1))) from exc
     if problems.items:
         raise TrainingError(_summary(shown, problems), problems.items)
     if not found:
