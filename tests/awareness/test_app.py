@@ -391,3 +391,26 @@ def test_a_closed_campaign_shows_its_frozen_share_everywhere(client, org_tree, t
     assert "Part du public formé, figée à la clôture le" in page
     assert "6 personne(s) formée(s) sur un effectif de 40" in page and "15 %" in page
     assert "sur un effectif de 70" not in page
+
+
+def test_a_campaign_without_headcounts_says_so_and_links_to_them(client, org_tree, ght_rssi):
+    """Before any headcount, the campaign's table named the structure by its database id
+    (« 26 ») and spoke of « un seul des deux fichiers »."""
+    login(client, ght_rssi)
+    campaign = services.create_campaign(
+        ght_rssi,
+        org_tree.ght,
+        title="Sensibilisation 2026",
+        audience_professions="",
+        audience_services="",
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2026, 11, 30),
+    )
+    session = services.add_session(ght_rssi, campaign, date=dt.date(2026, 3, 12))
+    services.import_attendance(ght_rssi, session, upload(SHEET))
+    page = client.get(reverse("awareness:campaign", args=[campaign.pk])).content.decode()
+    assert "aucun effectif déclaré : saisissez ou importez les effectifs" in page
+    assert "un seul des deux fichiers" not in page and "sans effectif déclaré" not in page
+    assert '<th scope="row">Ensemble</th>' in page
+    assert f"<tr><td>{org_tree.ght.pk}</td>" not in page  # never a structure's database id
+    assert reverse("awareness:headcounts") in page and 'id="no-headcount"' in page

@@ -621,13 +621,20 @@ def shares(
     headcounts = list(headcounts)
     warnings: list[str] = []
     with_structure = any(h.structure for h in headcounts) and any(p.structure for p in people)
-    if not with_structure and (
+    if not headcounts:
+        warnings.append(
+            "aucun effectif déclaré : saisissez ou importez les effectifs pour calculer la part "
+            "du personnel formé"
+        )
+    elif not with_structure and (
         any(h.structure for h in headcounts) or any(p.structure for p in people)
     ):
         warnings.append(
             "un seul des deux fichiers nomme les structures : parts calculées pour l'ensemble"
         )
     labels = dict(structure_labels or {})
+    if not with_structure:  # everything counted together: never one structure's key as label
+        labels[ALL] = "Ensemble"
 
     def skey(text: str) -> str:
         return fold(text) if with_structure else ALL
@@ -648,7 +655,7 @@ def shares(
         if key not in cells:
             unmatched[f"{labels[key[0]]} / {person.profession}"] += 1
         cells.setdefault(key, Share(profession_label[key[1]])).trained += 1
-    for where, count in sorted(unmatched.items()):
+    for where, count in sorted(unmatched.items()) if headcounts else ():
         warnings.append(f"{count} personne(s) formée(s) sans effectif déclaré : {where}")
     structures: list[StructureShares] = []
     for structure in sorted({k[0] for k in cells}, key=lambda s: fold(labels[s])):
