@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from careops.core.forms import DateField, Form, ModelForm
+from careops.core.forms import DateField, Form, ModelForm, preselect_single
 from careops.maturity import pools
 from careops.maturity.engine import nis2
 from careops.maturity.engine import pathways as pathway_engine
@@ -33,6 +33,7 @@ class OpenCampaignForm(Form):
         self.fields["organisation"].queryset = scope.restrict(
             Organisation.objects.all(), user, "change"
         ).order_by("path")
+        preselect_single(self)
         self.fields["questionnaire"].choices = [
             (q.id, f"{q.title} (v{q.version})") for q in engine.shipped()
         ]

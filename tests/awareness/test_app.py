@@ -414,3 +414,24 @@ def test_a_campaign_without_headcounts_says_so_and_links_to_them(client, org_tre
     assert '<th scope="row">Ensemble</th>' in page
     assert f"<tr><td>{org_tree.ght.pk}</td>" not in page  # never a structure's database id
     assert reverse("awareness:headcounts") in page and 'id="no-headcount"' in page
+
+
+def test_a_structure_rssi_finds_their_only_structure_already_chosen(client, org_tree, make_user):
+    """An EHPAD's RSSI had to pick their only structure in every form, else « Ce champ est
+    obligatoire »: a single choice is made for them (awareness, exercises, maturity)."""
+    import re
+
+    login(client, make_user("es_rssi", org_tree.esms))
+    for name in (
+        "awareness:index",
+        "awareness:headcounts",
+        "awareness:phishing",
+        "exercises:index",
+        "maturity:index",
+    ):
+        page = client.get(reverse(name)).content.decode()
+        selects = re.findall(r'<select name="(?:import-)?organisation".*?</select>', page, re.S)
+        assert selects, name
+        for select in selects:
+            assert f'<option value="{org_tree.esms.pk}" selected>' in select, name
+            assert '<option value="">' not in select, name
