@@ -337,3 +337,14 @@ def test_same_event_as_a_pca_field_exercise_in_continuity(client, org_tree, rssi
     client.post(link, {"l-pca_exercise": str(pca.pk)})
     exercise.refresh_from_db()
     assert exercise.continuity_exercise == pca
+
+
+def test_injects_show_their_channel_in_french(client, org_tree, rssi):
+    """The timeline showed channel identifiers (« telephone », « systeme »)."""
+    login(client, rssi)
+    exercise = plan_in_browserless_client(client, org_tree.ej_a)
+    detail = client.get(reverse("exercises:detail", args=[exercise.pk])).content.decode()
+    assert "<td>constat sur le SI</td>" in detail and "<td>téléphone</td>" in detail
+    assert "<td>systeme</td>" not in detail and "<td>telephone</td>" not in detail
+    live = client.get(reverse("exercises:live", args=[exercise.pk])).content.decode()
+    assert "(téléphone)" in live and "(telephone)" not in live
