@@ -277,12 +277,19 @@ def grid(request, pk: int):
     if request.method == "POST":
         if form.is_valid():
             try:
-                saved = services.rate(request.user, exercise, form.ratings())
+                ratings = form.ratings()
+                services.rate(request.user, exercise, ratings)
             except ValidationError as exc:
                 _errors(request, exc)
             else:
+                rated = sum(1 for value, _comment in ratings.values() if value is not None)
                 messages.success(
-                    request, _("%(n)s critère(s) enregistré(s) dans votre grille.") % {"n": saved}
+                    request,
+                    _(
+                        "Votre grille est enregistrée : %(rated)s critère(s) noté(s), "
+                        "%(unobserved)s non observé(s)."
+                    )
+                    % {"rated": rated, "unobserved": len(ratings) - rated},
                 )
             return redirect("exercises:grid", pk=exercise.pk)
     results, overall = services.grid_results(exercise)

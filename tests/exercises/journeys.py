@@ -58,7 +58,7 @@ def plan_run_and_retex(
     page.goto(f"{base_url}/exercices/{exercise_pk}/grille/")
     page.locator("#id_v_G1").select_option("3")
     page.get_by_role("button", name="Enregistrer ma grille").click()
-    page.get_by_text("critère(s) enregistré(s) dans votre grille").wait_for()
+    page.get_by_text("Votre grille est enregistrée").wait_for()
     assert_accessible(page, "grille d'observation")
 
     page.goto(live)

@@ -132,7 +132,13 @@ def test_plan_run_retex_evidence_pdf_and_cockpit(client, org_tree, rssi, make_us
     assert exercise.retex_summary == ""
     # an observer's grid
     grid = reverse("exercises:grid", args=[exercise.pk])
-    client.post(grid, {"v_G1": "3", "c_G1": "Cellule armée en 40 min", "v_G2": "4", "v_G3": ""})
+    saved = client.post(
+        grid,
+        {"v_G1": "3", "c_G1": "Cellule armée en 40 min", "v_G2": "4", "v_G3": ""},
+        follow=True,
+    ).content.decode()
+    # what was rated and what was left « non observé » (not « 6 critère(s) enregistré(s) »)
+    assert "Votre grille est enregistrée : 2 critère(s) noté(s), 4 non observé(s)." in saved
     client.post(clock, {"move": "end"})
     exercise.refresh_from_db()
     assert exercise.status == "ended" and exercise.ended_at is not None
