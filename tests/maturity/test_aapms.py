@@ -236,6 +236,9 @@ def test_nis2_classification_and_compliance_plan_with_exports(client, org_tree, 
     assert "Entité essentielle" in html and "300 salariés ≥ 250" in html
     plan = reverse("maturity:nis2_plan", args=[org_tree.esms.pk])
     assert "Aucune auto-évaluation NIS 2" in client.get(plan).content.decode()
+    # the breadcrumb goes back through Maturité like the structure page's
+    crumbs = client.get(plan).content.decode().split('class="breadcrumb"')[1].split("</nav>")[0]
+    assert reverse("maturity:index") in crumbs and reverse("maturity:structures") in crumbs
     validated(rssi, org_tree.esms, "nis2-art21", value="initie", context="non")
     html = client.get(plan).content.decode()
     assert "Mener une analyse de risques" in html and "1 — prioritaire" in html
