@@ -315,3 +315,34 @@ def test_pool_staff_who_later_becomes_an_instructor_loses_the_pooled_role(
     )
     assert all(g.pool_id is None for g in scope.grants(fresh(pooled)))
     assert not scope.can(fresh(pooled), "change", org_tree.esms)  # instructs, never runs it
+
+
+def test_a_phishing_or_crisis_exercise_in_careops_fulfils_the_exercise_deliverable(
+    client, org_tree, rssi, ars
+):
+    """P2.L6 « Exercice d'hameçonnage ou de crise mené » had to be declared by hand although
+    careops held the exercise: pathways version 1 observes it."""
+    from careops.awareness import services as awareness
+    from tests.awareness.test_engine import MARCH
+
+    validated(rssi, org_tree.esms)  # level 3: P2, proposed from the newest pathways version
+    assignment = PathwayAssignment.objects.get()
+    assert assignment.catalogue_version == "1"
+    pathways.confirm(ars, assignment, "P2")
+
+    def p2_l6():
+        found = [
+            d
+            for m in pathways.progress(assignment, dt.date(2026, 12, 5)).milestones
+            for d in m.deliverables
+            if d.id == "P2.L6"
+        ]
+        return found[0]
+
+    assert not p2_l6().done
+    export = SimpleUploadedFile(MARCH.name, MARCH.read_bytes())  # sent on 10/03/2026
+    awareness.import_phishing(rssi, org_tree.esms, export)
+    assert p2_l6().done and p2_l6().observed
+    client.force_login(rssi)
+    html = client.get(reverse("maturity:structure", args=[org_tree.esms.pk])).content.decode()
+    assert "constaté par careops : exercice de crise au RETEX validé" in html
