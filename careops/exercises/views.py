@@ -221,6 +221,26 @@ def live(request, pk: int):
 @require_POST
 def clock_move(request, pk: int):
     exercise = _exercise(request, pk, "change")
+    move = request.POST.get("move", "")
+    if (
+        move == "end"
+        and request.POST.get("confirm") != "1"
+        and exercise.status
+        in (
+            "running",
+            "paused",
+        )
+    ):
+        # ending cannot be undone: one click by mistake mid-exercise stopped the clock for good
+        return render(
+            request,
+            "exercises/end_confirm.html",
+            {
+                "exercise": exercise,
+                "elapsed": clock.format_elapsed(services.elapsed(exercise)),
+                "pending": exercise.injects.filter(delivered_at__isnull=True).count(),
+            },
+        )
     try:
         services.move_clock(request.user, exercise, request.POST.get("move", ""))
     except ValidationError as exc:

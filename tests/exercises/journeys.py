@@ -63,6 +63,9 @@ def plan_run_and_retex(
 
     page.goto(live)
     page.get_by_role("button", name="Terminer l'exercice").click()
+    page.get_by_role("heading", name="Terminer l'exercice ?").wait_for()
+    assert_accessible(page, "confirmation de fin d'exercice")
+    page.get_by_role("button", name="Terminer l'exercice").click()
     page.get_by_role("button", name="Terminer l'exercice").wait_for(state="detached")
 
     retex = f"{base_url}/exercices/{exercise_pk}/retex/"

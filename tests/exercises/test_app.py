@@ -139,7 +139,12 @@ def test_plan_run_retex_evidence_pdf_and_cockpit(client, org_tree, rssi, make_us
     ).content.decode()
     # what was rated and what was left « non observé » (not « 6 critère(s) enregistré(s) »)
     assert "Votre grille est enregistrée : 2 critère(s) noté(s), 4 non observé(s)." in saved
-    client.post(clock, {"move": "end"})
+    # ending cannot be undone: a confirmation first, the clock still running
+    asked = client.post(clock, {"move": "end"}).content.decode()
+    exercise.refresh_from_db()
+    assert exercise.status == "running" and "Terminer l'exercice ?" in asked
+    assert "8 injects n'ont pas été délivrés." in asked and "Pause" in asked
+    client.post(clock, {"move": "end", "confirm": "1"})
     exercise.refresh_from_db()
     assert exercise.status == "ended" and exercise.ended_at is not None
 
