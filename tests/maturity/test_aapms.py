@@ -346,3 +346,19 @@ def test_a_phishing_or_crisis_exercise_in_careops_fulfils_the_exercise_deliverab
     client.force_login(rssi)
     html = client.get(reverse("maturity:structure", args=[org_tree.esms.pk])).content.decode()
     assert "constaté par careops : exercice de crise au RETEX validé" in html
+
+
+def test_the_cockpit_leads_the_pooled_rssi_and_the_member_to_the_pool(
+    client, org_tree, rssi, ars, make_user
+):
+    """The pooled RSSI's cockpit had no way to the pool's dashboard (only Maturité →
+    Mutualisations); a structure of another pool sees nothing of this one."""
+    pooled = make_user(username="rssi.mutualise")
+    pool, _ = pool_with_members(ars, org_tree.ars_idf, [pooled], [(org_tree.esms, rssi)])
+    url = reverse("maturity:pool", args=[pool.pk])
+    for user in (fresh(pooled), rssi):
+        client.force_login(user)
+        html = client.get(reverse("core:home")).content.decode()
+        assert 'id="pools"' in html and url in html and "convention jusqu'au" in html
+    client.force_login(make_user("es_rssi", org_tree.ej_other))
+    assert url not in client.get(reverse("core:home")).content.decode()
