@@ -59,7 +59,7 @@ class ShareOut(Schema):
 
 
 class StructureShareOut(ShareOut):
-    organisation: int
+    organisation: int | None  # None: a structure frozen at closing before its id was kept
     professions: list[ShareOut]
 
 
@@ -84,10 +84,12 @@ class TrainingCampaignOut(Schema):
     status: str
     closed_at: dt.datetime | None
     evidence_id: int | None
-    # the share frozen at closing (None while the campaign is open: see the detail)
-    trained: int | None
-    headcount: int | None
+    # one rule with the page: a closed campaign's share is the one frozen at closing
+    # (``share_frozen`` true), an open one's is live
+    trained: int
+    headcount: int
     share: float | None
+    share_frozen: bool
 
     @staticmethod
     def resolve_organisation(obj: TrainingCampaign) -> int:
@@ -106,16 +108,28 @@ class TrainingCampaignOut(Schema):
         return _split(obj.audience_services)
 
     @staticmethod
-    def resolve_trained(obj: TrainingCampaign) -> int | None:
-        return (obj.result or {}).get("total", {}).get("trained")
+    def resolve_trained(obj: TrainingCampaign, context) -> int:
+        return _figures(obj, context)[0].total.trained
 
     @staticmethod
-    def resolve_headcount(obj: TrainingCampaign) -> int | None:
-        return (obj.result or {}).get("total", {}).get("headcount")
+    def resolve_headcount(obj: TrainingCampaign, context) -> int:
+        return _figures(obj, context)[0].total.headcount
 
     @staticmethod
-    def resolve_share(obj: TrainingCampaign) -> float | None:
-        return (obj.result or {}).get("total", {}).get("share")
+    def resolve_share(obj: TrainingCampaign, context) -> float | None:
+        return _figures(obj, context)[0].total.share
+
+    @staticmethod
+    def resolve_share_frozen(obj: TrainingCampaign, context) -> bool:
+        return _figures(obj, context)[1]
+
+
+def _figures(campaign: TrainingCampaign, context) -> tuple[engine.Report, bool]:
+    """``services.campaign_figures`` once per campaign and answer."""
+    if not hasattr(campaign, "api_figures"):
+        user = current_user(context["request"])
+        campaign.api_figures = services.campaign_figures(user, campaign)
+    return campaign.api_figures
 
 
 class SessionOut(Schema):
@@ -280,7 +294,7 @@ def _report(report: engine.Report) -> dict:
             {
                 **_share(s.total),
                 "label": s.label,
-                "organisation": int(s.key),
+                "organisation": int(s.key) if s.key.isdigit() else None,
                 "professions": [_share(p) for p in s.professions],
             }
             for s in report.structures
@@ -317,7 +331,8 @@ def _campaign_detail(request, campaign: TrainingCampaign) -> TrainingCampaign:
         }
         for s in sessions.order_by("date", "pk")
     ]
-    campaign.api_report = _report(services.campaign_report(user, campaign))
+    campaign.api_figures = services.campaign_figures(user, campaign)
+    campaign.api_report = _report(campaign.api_figures[0])
     return campaign
 
 
@@ -361,8 +376,8 @@ def _organisation(request, pk: int) -> Organisation:
 @router.get("/training-campaigns", response=list[TrainingCampaignOut])
 @paginate
 def list_training_campaigns(request):
-    """The training campaigns the user may see, newest first (the share is the one frozen at
-    closing; an open campaign's live share is in its detail)."""
+    """The training campaigns the user may see, newest first, with their share of staff
+    trained: frozen at closing for a closed campaign (``share_frozen``), live for an open one."""
     return _campaigns(request).order_by("-starts_on", "-pk")
 
 
@@ -530,6 +545,17 @@ def get_phishing_campaign(request, campaign_id: int):
     if found is None:
         raise HttpError(404, NOT_FOUND)
     return _phishing(found, detail=True)
+
+
+@router.delete("/phishing-campaigns/{campaign_id}", response={204: None, **WRITE_ERRORS})
+@service_errors
+def delete_phishing_campaign(request, campaign_id: int):
+    """Delete a phishing exercise imported by mistake (204). Its evidence is kept but receives a
+    last revision expiring it: it no longer counts for AAPMS.O3. 404 out of scope, 403 without
+    the right to change its organisation."""
+    campaign = visible_or_404(_phishing_campaigns(request), request, campaign_id)
+    services.delete_phishing(current_user(request), campaign)
+    return Status(204, None)
 
 
 @router.post(

@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from careops.awareness.models import SessionFormat
-from careops.core.forms import DateField, Form
+from careops.core.forms import DateField, Form, preselect_single
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation
 
@@ -43,6 +43,7 @@ class CampaignForm(Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = _organisations(user)
+        preselect_single(self)
 
     def clean(self):
         data = super().clean()
@@ -94,6 +95,7 @@ class HeadcountForm(Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = _organisations(user)
+        preselect_single(self)
 
 
 class HeadcountImportForm(Form):
@@ -112,6 +114,7 @@ class HeadcountImportForm(Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = _organisations(user)
+        preselect_single(self)
 
 
 class ReportForm(Form):
@@ -159,3 +162,4 @@ class PhishingImportForm(Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = _organisations(user)
+        preselect_single(self)

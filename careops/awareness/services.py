@@ -406,6 +406,25 @@ def campaign_report(user, campaign: TrainingCampaign) -> engine.Report:
     return _report(attendances, headcounts, campaign.starts_on, campaign.ends_on, professions)
 
 
+def campaign_figures(user, campaign: TrainingCampaign) -> tuple[engine.Report, bool]:
+    """The share a campaign shows everywhere (its page, the API list and detail), and whether it
+    is frozen: a closed campaign shows what was frozen at closing (the figures filed as
+    evidence, whatever the headcounts became since), an open one its live share. Of the frozen
+    structures, only those the user may see are listed (the total is the campaign's own)."""
+    if campaign.status != CampaignStatus.CLOSED or not (campaign.result or {}).get("total"):
+        return campaign_report(user, campaign), False
+    frozen = engine.Report.from_json(campaign.result)
+    visible = scope.restrict(Organisation.objects.all(), user).filter(
+        path__startswith=campaign.organisation.path
+    )
+    keys = {str(pk) for pk in visible.values_list("pk", flat=True)}
+    names = {engine.fold(name) for name in visible.values_list("name", flat=True)}
+    frozen.structures = [
+        s for s in frozen.structures if (s.key in keys if s.key else engine.fold(s.label) in names)
+    ]
+    return frozen, True
+
+
 def close_campaign(user, campaign: TrainingCampaign):
     """Close: the campaign's share is frozen and filed as awareness evidence (AAP MS)."""
     _check_open(user, campaign)
@@ -794,3 +813,57 @@ def _cached_total(user, attendances, headcounts, start, end):
         total = _report(attendances, headcounts, start, end).total
         cache.set(key, total, 6 * 3600)
     return total
+
+
+def delete_phishing(user, campaign: PhishingCampaign) -> str:
+    """Delete a phishing exercise (imported by mistake: wrong file, wrong organisation).
+
+    Its evidence is kept, as careops keeps the evidence of every deleted item (its history is
+    part of the file), but it receives a last revision saying the exercise was deleted and
+    expiring the day before, so it no longer counts for AAPMS.O3 from the day of deletion.
+    Returns the French message for the user."""
+    if not scope.can(user, "change", campaign):
+        raise PermissionDenied(_("Vous ne pouvez pas supprimer cet exercice."))
+    from careops.compliance.models import Evidence
+
+    today = compliance.today_in_paris()
+    name, organisation = campaign.name, campaign.organisation
+    with transaction.atomic():
+        evidence = (
+            Evidence.objects.filter(pk=campaign.evidence_id, organisation=organisation).first()
+            if campaign.evidence_id
+            else None
+        )
+        current = evidence.current if evidence else None
+        if current is not None:
+            effective = current.effective_date
+            compliance.add_revision(
+                user,
+                evidence,
+                compliance.RevisionInput(
+                    effective_date=effective,
+                    expires_on=max(effective, today - dt.timedelta(days=1)),
+                    attributes={**current.attributes, "deleted_on": today.isoformat()},
+                    comment=_(
+                        "Exercice d'hameçonnage « %(name)s » supprimé de careops le %(day)s : "
+                        "cette preuve ne compte plus à partir de ce jour."
+                    )
+                    % {"name": name, "day": f"{today:%d/%m/%Y}"},
+                ),
+            )
+        audit.record(
+            user,
+            "awareness.phishing.delete",
+            campaign,
+            organisation,
+            f"exercice d'hameçonnage « {name} » supprimé ({campaign.delivered} courriels reçus"
+            + (f", preuve n° {evidence.pk} expirée" if current is not None else "")
+            + ")",
+        )
+        campaign.delete()
+    if current is not None:
+        return _(
+            "Exercice « %(name)s » supprimé. Sa preuve est conservée dans l'historique mais ne "
+            "compte plus pour AAPMS.O3."
+        ) % {"name": name}
+    return _("Exercice « %(name)s » supprimé.") % {"name": name}

@@ -17,5 +17,6 @@ urlpatterns = [
     path("parts/export.<str:fmt>", views.shares_export, name="shares_export"),
     path("hameconnage/", views.phishing, name="phishing"),
     path("hameconnage/<int:pk>/", views.phishing_detail, name="phishing_detail"),
+    path("hameconnage/<int:pk>/supprimer/", views.phishing_delete, name="phishing_delete"),
     path("hameconnage/export.<str:fmt>", views.phishing_export, name="phishing_export"),
 ]

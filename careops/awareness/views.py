@@ -112,7 +112,7 @@ def campaign(request, pk: int):
         .select_related("structure", "session")
         .order_by("session__date", "line")
     )
-    report = services.campaign_report(request.user, item)
+    report, frozen = services.campaign_figures(request.user, item)
     return render(
         request,
         "awareness/campaign.html",
@@ -123,6 +123,7 @@ def campaign(request, pk: int):
             "import_form": AttendanceImportForm(campaign=item),
             "can_change": can_change,
             "report": report,
+            "frozen": frozen,
             "attendances": attendances[:500],
             "attendance_count": attendances.count(),
         },
@@ -332,8 +333,24 @@ def phishing_detail(request, pk: int):
     return render(
         request,
         "awareness/phishing_detail.html",
-        {"campaign": item, "positions": positions},
+        {
+            "campaign": item,
+            "positions": positions,
+            "can_change": scope.can(request.user, "change", item),
+        },
     )
+
+
+@login_required
+def phishing_delete(request, pk: int):
+    """A confirmation page (GET), then the deletion (POST): an exercise imported by mistake."""
+    item = get_in_scope(
+        PhishingCampaign.objects.select_related("organisation"), request.user, "change", pk=pk
+    )
+    if request.method == "POST":
+        messages.success(request, services.delete_phishing(request.user, item))
+        return redirect("awareness:phishing")
+    return render(request, "awareness/phishing_delete.html", {"campaign": item})
 
 
 @login_required

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Avg, Count, F, Max, OuterRef, Subquery
+from django.db.models import Avg, Count, F, Max, OuterRef, Q, Subquery
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -209,6 +209,30 @@ def alerts(user, now: dt.datetime) -> dict[str, list]:
     return {"stale_backups": stale, "critical_findings": critical}
 
 
+def pools_of(user, today: dt.date) -> list[dict[str, Any]]:
+    """The pools the user works in (as pooled staff) or whose member structure they run, with
+    their dashboard's alerts: the pooled RSSI's way in (regional pools are the ARS's list)."""
+    from careops.maturity import pools
+    from careops.maturity.models import Membership, MembershipStatus, Pool
+
+    members = (
+        scope.restrict(Membership.objects.all(), user)
+        .filter(status=MembershipStatus.ACTIVE)
+        .values("pool_id")
+    )
+    found = (
+        Pool.objects.filter(Q(staff=user) | Q(pk__in=members)).distinct().order_by("name")[:LIMIT]
+    )
+    return [
+        {
+            "pool": pool,
+            "convention": pools.current_convention(pool, today),
+            "alerts": pools.pool_alerts(pool, today),
+        }
+        for pool in found
+    ]
+
+
 def retex_actions(user, today: dt.date) -> list[dict[str, Any]]:
     """Open crisis-exercise RETEX actions, overdue first then by due date."""
     found = (
@@ -390,6 +414,8 @@ def build(user, now: dt.datetime | None = None) -> dict[str, Any]:
         data["changes"] = status_changes(user, now)
         data["awareness"] = awareness_figures(user)
         data["retex_actions"] = retex_actions(user, today)
+    # a pooled RSSI whose convention lapsed holds no role, but still finds the pool's dashboard
+    data["pools"] = pools_of(user, today)
     if who["establishment"] or who["ars"] or who["ans"]:
         data["chart_status"] = status_per_domain(user)
         data["chart_findings"] = findings_over_time(user, now)

@@ -52,6 +52,17 @@ def iso_widgets(form: forms.BaseForm) -> None:
                 field.widget = DateInput(attrs=field.widget.attrs)
 
 
+def preselect_single(form: forms.BaseForm, name: str = "organisation") -> None:
+    """A choice among a single organisation is made for the user: the field starts on it,
+    without the empty « --------- » (a structure's RSSI had to pick their only structure, and
+    the form refused « Ce champ est obligatoire » when they did not)."""
+    field = form.fields[name]
+    found = list(field.queryset[:2])
+    if len(found) == 1 and field.required:
+        field.initial = found[0].pk
+        field.empty_label = None
+
+
 class CareopsFormMixin:
     """Shared behaviour of every careops form (see the module docstring)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from careops.core.forms import DateField, Form, ModelForm
+from careops.core.forms import DateField, Form, ModelForm, preselect_single
 from careops.exercises.engine import scenarios
 from careops.exercises.models import EntryKind, Finding, Inject, Participant, RetexAction
 from careops.tenancy import scope
@@ -31,6 +31,7 @@ class PlanForm(Form):
         self.fields["organisation"].queryset = scope.restrict(
             Organisation.objects.all(), user, "change"
         ).order_by("path")
+        preselect_single(self)
         self.fields["scenario"].choices = [
             (s.id, f"{s.title} (v{s.version}, {s.level_label}, {s.duration_minutes} min)")
             for s in scenarios.shipped()

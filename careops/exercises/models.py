@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from careops.continuity.models import ActionStatus  # the same statuses as PCA actions
 from careops.exercises.engine.clock import format_elapsed
+from careops.exercises.engine.scenarios import CHANNELS
 
 
 class ExerciseStatus(models.TextChoices):
@@ -138,6 +139,11 @@ class Inject(models.Model):
     @property
     def delivered_label(self) -> str:
         return "" if self.delivered_elapsed is None else format_elapsed(self.delivered_elapsed)
+
+    @property
+    def channel_label(self) -> str:
+        """The channel in French (« constat sur le SI »), not its identifier (« systeme »)."""
+        return CHANNELS.get(self.channel, self.channel)
 
 
 class EntryKind(models.TextChoices):

@@ -221,6 +221,26 @@ def live(request, pk: int):
 @require_POST
 def clock_move(request, pk: int):
     exercise = _exercise(request, pk, "change")
+    move = request.POST.get("move", "")
+    if (
+        move == "end"
+        and request.POST.get("confirm") != "1"
+        and exercise.status
+        in (
+            "running",
+            "paused",
+        )
+    ):
+        # ending cannot be undone: one click by mistake mid-exercise stopped the clock for good
+        return render(
+            request,
+            "exercises/end_confirm.html",
+            {
+                "exercise": exercise,
+                "elapsed": clock.format_elapsed(services.elapsed(exercise)),
+                "pending": exercise.injects.filter(delivered_at__isnull=True).count(),
+            },
+        )
     try:
         services.move_clock(request.user, exercise, request.POST.get("move", ""))
     except ValidationError as exc:
@@ -277,12 +297,19 @@ def grid(request, pk: int):
     if request.method == "POST":
         if form.is_valid():
             try:
-                saved = services.rate(request.user, exercise, form.ratings())
+                ratings = form.ratings()
+                services.rate(request.user, exercise, ratings)
             except ValidationError as exc:
                 _errors(request, exc)
             else:
+                rated = sum(1 for value, _comment in ratings.values() if value is not None)
                 messages.success(
-                    request, _("%(n)s critère(s) enregistré(s) dans votre grille.") % {"n": saved}
+                    request,
+                    _(
+                        "Votre grille est enregistrée : %(rated)s critère(s) noté(s), "
+                        "%(unobserved)s non observé(s)."
+                    )
+                    % {"rated": rated, "unobserved": len(ratings) - rated},
                 )
             return redirect("exercises:grid", pk=exercise.pk)
     results, overall = services.grid_results(exercise)

@@ -14,6 +14,7 @@ def radar(themes: list[dict], previous: dict[str, float] | None = None) -> str:
     if len(themes) < 3:
         return ""
     size, centre, radius = 460, 230, 150
+    margin = 110  # room left and right for the theme names, written whole on up to 3 lines
     count = len(themes)
 
     def point(index: int, value: float) -> tuple[float, float]:
@@ -25,7 +26,8 @@ def radar(themes: list[dict], previous: dict[str, float] | None = None) -> str:
 
     description = "; ".join(f"{t['title']} : {shown(t['score'])}" for t in themes)
     parts = [
-        f'<svg class="chart chart--radar" role="img" viewBox="0 0 {size} {size}" '
+        f'<svg class="chart chart--radar" role="img" '
+        f'viewBox="{-margin} 0 {size + 2 * margin} {size}" '
         'aria-labelledby="radar-title radar-desc" xmlns="http://www.w3.org/2000/svg">',
         f'<title id="radar-title">{escape(_("Maturité par thème"))}</title>',
         f'<desc id="radar-desc">{escape(description)}</desc>',
@@ -40,9 +42,14 @@ def radar(themes: list[dict], previous: dict[str, float] | None = None) -> str:
         parts.append(f'<line x1="{centre}" y1="{centre}" x2="{x:.1f}" y2="{y:.1f}" stroke="#ddd"/>')
         lx, ly = point(index, 1.22)
         anchor = "middle" if abs(lx - centre) < 20 else ("start" if lx > centre else "end")
+        lines = _wrap(theme["title"])
+        ly -= 6.5 * (len(lines) - 1) if ly < centre else 0  # upper labels grow upwards
+        spans = "".join(
+            f'<tspan x="{lx:.1f}" dy="{0 if n == 0 else 13}">{escape(line)}</tspan>'
+            for n, line in enumerate(lines)
+        )
         parts.append(
-            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="11">'
-            f"{escape(theme['title'][:28])}</text>"
+            f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="{anchor}" font-size="11">{spans}</text>'
         )
     if previous:
         old = " ".join(
@@ -58,3 +65,15 @@ def radar(themes: list[dict], previous: dict[str, float] | None = None) -> str:
     )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+def _wrap(title: str, width: int = 24) -> list[str]:
+    """A theme's name on lines of about ``width`` characters, cut between words only (a long
+    name was cut mid-word: « Réseau et exposition sur int »)."""
+    lines: list[str] = []
+    for word in title.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return lines or [""]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from careops.core.forms import DateField, Form, ModelForm
+from careops.core.forms import DateField, Form, ModelForm, preselect_single
 from careops.maturity import pools
 from careops.maturity.engine import nis2
 from careops.maturity.engine import pathways as pathway_engine
 from careops.maturity.engine import questionnaire as engine
-from careops.maturity.models import Nis2Profile, PoolKind
+from careops.maturity.models import MembershipStatus, Nis2Profile, PoolKind
 from careops.tenancy import scope
 from careops.tenancy.choices import OrgKind
 from careops.tenancy.models import Organisation
@@ -33,6 +33,7 @@ class OpenCampaignForm(Form):
         self.fields["organisation"].queryset = scope.restrict(
             Organisation.objects.all(), user, "change"
         ).order_by("path")
+        preselect_single(self)
         self.fields["questionnaire"].choices = [
             (q.id, f"{q.title} (v{q.version})") for q in engine.shipped()
         ]
@@ -127,11 +128,21 @@ class InviteForm(Form):
     def __init__(self, *args, pool=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         if pool is not None:
-            self.fields["organisation"].queryset = scope.restrict(
-                Organisation.objects.filter(kind=OrgKind.ESMS, region_code=pool.region.region_code),
-                user,
-                "instruct",
-            ).order_by("name")
+            # a structure already invited or a member is not offered again (pools.invite refuses it)
+            taken = pool.memberships.filter(
+                status__in=[MembershipStatus.INVITED, MembershipStatus.ACTIVE]
+            ).values("organisation")
+            self.fields["organisation"].queryset = (
+                scope.restrict(
+                    Organisation.objects.filter(
+                        kind=OrgKind.ESMS, region_code=pool.region.region_code
+                    ),
+                    user,
+                    "instruct",
+                )
+                .exclude(pk__in=taken)
+                .order_by("name")
+            )
 
 
 class ConventionForm(Form):

@@ -50,7 +50,9 @@ def propose_from(campaign: Campaign, actor) -> PathwayAssignment | None:
     data = catalogue()
     if campaign.questionnaire not in data.questionnaires:
         return None
-    proposal = engine.propose(data, campaign.questionnaire, campaign.result.get("level"))
+    proposal = engine.propose(
+        data, campaign.questionnaire, campaign.result.get("level"), label=campaign.title
+    )
     assignment = PathwayAssignment.objects.filter(organisation=campaign.organisation).first()
     if assignment is None:
         assignment = PathwayAssignment.objects.create(
@@ -157,7 +159,27 @@ def observed_facts(assignment: PathwayAssignment, today: dt.date) -> dict[str, b
         "nis2_assessed": closed.filter(questionnaire="nis2-art21").exists(),
         "reassessed": assignment.confirmed_at is not None
         and closed.filter(closed_at__gt=assignment.confirmed_at).exists(),
+        "exercised": _exercised(organisation, today),
     }
+
+
+def _exercised(organisation, today: dt.date) -> bool:
+    """A crisis exercise whose RETEX was validated, or a phishing exercise sent, in the last
+    12 months (D1.O3 / AAPMS.O3 evidence careops itself holds)."""
+    from careops.awareness.models import PhishingCampaign
+    from careops.exercises.models import Exercise, ExerciseStatus
+
+    since = today - dt.timedelta(days=365)
+    return (
+        Exercise.objects.filter(
+            organisation=organisation,
+            status=ExerciseStatus.VALIDATED,
+            validated_at__date__gte=since,
+        ).exists()
+        or PhishingCampaign.objects.filter(
+            organisation=organisation, started_on__gte=since
+        ).exists()
+    )
 
 
 def progress(assignment: PathwayAssignment, today: dt.date | None = None) -> engine.Progress:

@@ -109,6 +109,9 @@ class Api:
     def patch(self, path: str, data: dict):
         return self.client.patch(path, data, content_type="application/json")
 
+    def delete(self, path: str):
+        return self.client.delete(path)
+
     def post_form(self, path: str, data: dict):
         """Multipart POST; file objects in ``data`` are sent as uploads."""
         return self.client.post(path, data)

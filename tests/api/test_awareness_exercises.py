@@ -192,6 +192,22 @@ def test_phishing_import(ctx, role):
 
 
 @pytest.mark.parametrize("role", ROLES)
+def test_phishing_deletion(ctx, role):
+    c = ctx(role)
+    seen = {
+        n: c.client.delete(f"/api/awareness/phishing-campaigns/{c.scene['phishing'][n].pk}")
+        for n in NODES
+    }
+    expected = write_expectation(role, NODES, CHANGE_ROLES, 204)
+    assert {n: r.status_code for n, r in seen.items()} == expected
+    left = set(PhishingCampaign.objects.values_list("name", flat=True))
+    assert left == {f"Hameçonnage {n}" for n, code in expected.items() if code != 204}
+    for n, response in seen.items():
+        if response.status_code in (403, 404):
+            assert response.json()["detail"], n  # a French reason, not an empty body
+
+
+@pytest.mark.parametrize("role", ROLES)
 def test_attendance_import_and_session(ctx, role):
     c = ctx(role)
     seen, sessions = {}, {}

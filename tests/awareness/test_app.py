@@ -125,7 +125,7 @@ def test_campaign_sheets_headcounts_shares_export_and_evidence(client, org_tree,
     assert (attributes["trained"], attributes["headcount"]) == (6, 30)
     assert attributes["by_profession"]["Infirmier"] == "3/16"
     page = client.get(reverse("awareness:campaign", args=[campaign.pk])).content.decode()
-    assert "6 personne(s) formée(s) sur un effectif de 30, chiffres figés" in page
+    assert "6 personne(s) formée(s) sur un effectif de 30. Ces chiffres sont figés" in page
     # a closed campaign takes no more sheets
     session = campaign.sessions.first()
     client.post(
@@ -307,3 +307,132 @@ def test_a_campaign_exported_again_replaces_its_import_on_the_page(client, org_t
     ).content.decode()
     assert "même nom, remplacement confirmé" in confirmed
     assert PhishingCampaign.objects.count() == 1 and PhishingCampaign.objects.get().imports == 3
+
+
+def test_a_phishing_exercise_imported_by_mistake_is_deleted(client, org_tree, ght_rssi, make_user):
+    from careops.core.models import AuditEvent
+
+    login(client, ght_rssi)
+    for path in (MARCH, OCTOBER):
+        client.post(
+            reverse("awareness:phishing"), {"organisation": org_tree.ght.pk, "export": upload(path)}
+        )
+    march = PhishingCampaign.objects.get(name="Campagne mars 2026")
+    evidence = Evidence.objects.get(pk=march.evidence_id)
+    detail = client.get(reverse("awareness:phishing_detail", args=[march.pk])).content.decode()
+    url = reverse("awareness:phishing_delete", args=[march.pk])
+    assert url in detail
+    # another structure's RSSI neither sees the confirmation page nor deletes
+    client.logout()
+    login(client, make_user("es_rssi", org_tree.ej_other))
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+    assert PhishingCampaign.objects.filter(pk=march.pk).exists()
+    # a reader of the GHT sees the exercise, not the deletion
+    client.logout()
+    reader = make_user("reader", org_tree.ght)
+    login(client, reader)
+    page = client.get(reverse("awareness:phishing_detail", args=[march.pk])).content.decode()
+    assert url not in page and client.post(url).status_code == 404
+    client.logout()
+    login(client, ght_rssi)
+    confirm = client.get(url).content.decode()
+    assert "Confirmer la suppression" in confirm
+    assert "« Campagne mars 2026 » (GHT" in confirm  # no « de GHT… » to elide
+    assert "ne compte plus pour AAPMS.O3" in confirm
+    assert PhishingCampaign.objects.filter(pk=march.pk).exists()  # a GET deletes nothing
+    done = client.post(url, follow=True)
+    assert "Exercice « Campagne mars 2026 » supprimé." in done.content.decode()
+    assert list(PhishingCampaign.objects.values_list("name", flat=True)) == [
+        "Campagne octobre 2026"
+    ]
+    # the evidence stays in the history, expired by a last revision saying why
+    last = evidence.current
+    assert evidence.revisions.count() == 2 and last.attributes["deleted_on"]
+    assert last.expires_on < services.compliance.today_in_paris()
+    assert "supprimé de careops" in last.comment
+    event = AuditEvent.objects.get(action="awareness.phishing.delete")
+    assert event.actor == ght_rssi and "Campagne mars 2026" in event.summary
+    page = client.get(reverse("awareness:phishing")).content.decode()
+    assert "Campagne mars 2026" not in page
+
+
+def test_a_closed_campaign_shows_its_frozen_share_everywhere(client, org_tree, trained, ght_rssi):
+    """Page, API list and API detail follow one rule: a closed campaign shows what was frozen
+    at closing, said as such; an open one is live."""
+    from tests.api.conftest import Api
+
+    campaign = trained
+    live = Api(ght_rssi)
+
+    def answers():
+        listed = live.get("/api/awareness/training-campaigns").json()["items"]
+        (item,) = [i for i in listed if i["id"] == campaign.pk]
+        detail = live.get(f"/api/awareness/training-campaigns/{campaign.pk}").json()
+        page = client.get(reverse("awareness:campaign", args=[campaign.pk])).content.decode()
+        return item, detail, page
+
+    # open: live everywhere, and a new headcount shows at once
+    services.save_headcount(ght_rssi, org_tree.ej_a, "Infirmier", 20)  # was 10
+    item, detail, page = answers()
+    assert (item["trained"], item["headcount"], item["share_frozen"]) == (6, 40, False)
+    assert (detail["report"]["total"]["headcount"], detail["share_frozen"]) == (40, False)
+    assert "15 %" in page and "Part du public formé, figée" not in page
+    assert "elle sera figée à la clôture" in page
+    # closed, then the headcount changes again: the frozen 6/40 stays on all three
+    client.post(reverse("awareness:close", args=[campaign.pk]))
+    services.save_headcount(ght_rssi, org_tree.ej_a, "Infirmier", 50)
+    item, detail, page = answers()
+    assert (item["trained"], item["headcount"], item["share"]) == (6, 40, 0.15)
+    assert item["share_frozen"] is True and detail["share_frozen"] is True
+    total = detail["report"]["total"]
+    assert (total["trained"], total["headcount"], detail["headcount"]) == (6, 40, 40)
+    assert {s["label"] for s in detail["report"]["structures"]} == {"CH Alpha", "CH Bêta"}
+    assert all(isinstance(s["organisation"], int) for s in detail["report"]["structures"])
+    assert "Part du public formé, figée à la clôture le" in page
+    assert "6 personne(s) formée(s) sur un effectif de 40" in page and "15 %" in page
+    assert "sur un effectif de 70" not in page
+
+
+def test_a_campaign_without_headcounts_says_so_and_links_to_them(client, org_tree, ght_rssi):
+    """Before any headcount, the campaign's table named the structure by its database id
+    (« 26 ») and spoke of « un seul des deux fichiers »."""
+    login(client, ght_rssi)
+    campaign = services.create_campaign(
+        ght_rssi,
+        org_tree.ght,
+        title="Sensibilisation 2026",
+        audience_professions="",
+        audience_services="",
+        starts_on=dt.date(2026, 1, 1),
+        ends_on=dt.date(2026, 11, 30),
+    )
+    session = services.add_session(ght_rssi, campaign, date=dt.date(2026, 3, 12))
+    services.import_attendance(ght_rssi, session, upload(SHEET))
+    page = client.get(reverse("awareness:campaign", args=[campaign.pk])).content.decode()
+    assert "aucun effectif déclaré : saisissez ou importez les effectifs" in page
+    assert "un seul des deux fichiers" not in page and "sans effectif déclaré" not in page
+    assert '<th scope="row">Ensemble</th>' in page
+    assert f"<tr><td>{org_tree.ght.pk}</td>" not in page  # never a structure's database id
+    assert reverse("awareness:headcounts") in page and 'id="no-headcount"' in page
+
+
+def test_a_structure_rssi_finds_their_only_structure_already_chosen(client, org_tree, make_user):
+    """An EHPAD's RSSI had to pick their only structure in every form, else « Ce champ est
+    obligatoire »: a single choice is made for them (awareness, exercises, maturity)."""
+    import re
+
+    login(client, make_user("es_rssi", org_tree.esms))
+    for name in (
+        "awareness:index",
+        "awareness:headcounts",
+        "awareness:phishing",
+        "exercises:index",
+        "maturity:index",
+    ):
+        page = client.get(reverse(name)).content.decode()
+        selects = re.findall(r'<select name="(?:import-)?organisation".*?</select>', page, re.S)
+        assert selects, name
+        for select in selects:
+            assert f'<option value="{org_tree.esms.pk}" selected>' in select, name
+            assert '<option value="">' not in select, name

@@ -259,6 +259,25 @@ def test_the_shipped_gophish_exports_as_papaparse_writes_them():
     assert "agent" not in json.dumps(march.as_json())  # no address leaves the engine
 
 
+def test_the_shipped_exports_are_two_campaigns_with_their_own_target_ids():
+    """GoPhish draws a new result id for every target of every campaign: the March and October
+    examples share their targets (the same people) but no id, and are never taken for one
+    campaign exported twice."""
+    header = MARCH.read_text("utf-8").splitlines()[0]
+    assert OCTOBER.read_text("utf-8").splitlines()[0] == header  # GoPhish's exact layout
+
+    def ids(path):
+        return [line.split(",", 1)[0] for line in path.read_text("utf-8").splitlines()[1:]]
+
+    march, october = ids(MARCH), ids(OCTOBER)
+    assert len(set(march)) == len(march) == 12 and len(set(october)) == len(october) == 12
+    assert all(len(i) == 7 and i.isalnum() for i in march + october)  # GoPhish's 7-char RId
+    assert not set(march) & set(october)
+    first, second = read_results(MARCH), read_results(OCTOBER)
+    assert first.targets_fingerprint != second.targets_fingerprint
+    assert len(read_campaigns([MARCH, OCTOBER])) == 2
+
+
 def test_wrong_files_refused(tmp_path):
     first = gophish_csv(tmp_path / "B - Results.csv", [("Clicked Link", False, "x")])
     second = gophish_csv(tmp_path / "A - Results.csv", [("Email Sent", False, "x")])
@@ -456,3 +475,59 @@ def test_the_same_campaign_exported_twice_counts_once(tmp_path):
     assert done.stdout.count("Campagne mars 2026 (2026-03-10)") == 1
     assert f"(remplace « {MARCH.name} », export antérieur de la même campagne" in done.stdout
     assert "clic 54,5 %" in done.stdout
+
+
+SHEET_WITH_TITLE = [
+    "Feuille d'émargement — Sensibilisation cybersécurité — EHPAD Les Tilleuls;;;",
+    "Séance du 12/11/2026 — formateur : RSSI mutualisé;;;",
+    ";;;",
+    "Nom Prénom;Fonction;Date;Émargement",
+    "DUPONT Marie;Infirmière;12/11/2026;X",
+    "LEFÈVRE Jean-François;Aide-soignant;12/11/2026;X",
+    ";;;",
+    "N'GUESSAN Aïcha;Aide-soignante;12/11/2026;présente",
+    "Éloïse Bérénice GARÇON;Agent de service hospitalier;12/11/2026;X",
+    "MARTIN Paul;Cuisinier;12/11/2026;absent",
+    "",
+    "O'BRIEN Zoé;Infirmière;12/11/2026;X",
+    ";;;",
+]
+
+
+def test_a_sign_in_sheet_with_a_title_above_its_table(tmp_path):
+    """Excel sign-in sheets carry a title, the session and blank lines above the table: the
+    header is looked for in the first lines, and line numbers stay those of the file."""
+    path = tmp_path / "emargement-tilleuls-2026-11-12.csv"
+    path.write_bytes(("\r\n".join(SHEET_WITH_TITLE) + "\r\n").encode("cp1252"))
+    read = training.read_sheet(path, today=TODAY)
+    assert [(r.line, r.last_name, r.first_name, r.present) for r in read.rows] == [
+        (5, "DUPONT", "Marie", True),
+        (6, "LEFÈVRE", "Jean-François", True),
+        (8, "N'GUESSAN", "Aïcha", True),
+        (9, "GARÇON", "Éloïse Bérénice", True),
+        (10, "MARTIN", "Paul", False),
+        (12, "O'BRIEN", "Zoé", True),
+    ]
+    bad = tmp_path / "emargement-faux.csv"
+    lines = list(SHEET_WITH_TITLE)
+    lines[7] = "N'GUESSAN Aïcha;Aide-soignante;31/11/2026;présente"
+    bad.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+    with pytest.raises(training.TrainingError, match="ligne 8, colonne « Date »"):
+        training.read_sheet(bad, today=TODAY)
+    # the same sheet as a workbook, the title merged over the columns
+    openpyxl = pytest.importorskip("openpyxl")
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for line in SHEET_WITH_TITLE:
+        sheet.append(line.split(";") if line else [])
+    sheet.merge_cells("A1:D1")
+    xlsx = tmp_path / "emargement.xlsx"
+    workbook.save(xlsx)
+    assert [r.line for r in training.read_sheet(xlsx, today=TODAY).rows] == [5, 6, 8, 9, 10, 12]
+    # no header anywhere: the advice names what works here, not a mapping field it lacks
+    none = tmp_path / "liste.csv"
+    none.write_text("Titre;;\n;;\nMatériel;Quantité;\nPC;3;\n", encoding="utf-8")
+    with pytest.raises(training.TrainingError) as caught:
+        training.read_sheet(none, today=TODAY)
+    assert "cherchée dans ses 10 premières lignes" in str(caught.value)
+    assert "Correspondance des colonnes" not in str(caught.value)

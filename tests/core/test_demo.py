@@ -31,3 +31,6 @@ def test_demo_is_complete_and_idempotent(db, capsys):
     assert "10/07/2022" in pssi.reasons[0]
     output = capsys.readouterr().out
     assert "careops-demo-2026" in output and "rssi.ght" in output
+    # every account of the issue 17 journeys is listed, the pooled RSSI included
+    for name in ("rssi.ehpad", "rssi.mutualise", "ars.idf"):
+        assert f"  {name}" in output, name

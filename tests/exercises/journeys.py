@@ -58,10 +58,13 @@ def plan_run_and_retex(
     page.goto(f"{base_url}/exercices/{exercise_pk}/grille/")
     page.locator("#id_v_G1").select_option("3")
     page.get_by_role("button", name="Enregistrer ma grille").click()
-    page.get_by_text("critère(s) enregistré(s) dans votre grille").wait_for()
+    page.get_by_text("Votre grille est enregistrée").wait_for()
     assert_accessible(page, "grille d'observation")
 
     page.goto(live)
+    page.get_by_role("button", name="Terminer l'exercice").click()
+    page.get_by_role("heading", name="Terminer l'exercice ?").wait_for()
+    assert_accessible(page, "confirmation de fin d'exercice")
     page.get_by_role("button", name="Terminer l'exercice").click()
     page.get_by_role("button", name="Terminer l'exercice").wait_for(state="detached")
 

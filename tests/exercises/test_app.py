@@ -132,8 +132,19 @@ def test_plan_run_retex_evidence_pdf_and_cockpit(client, org_tree, rssi, make_us
     assert exercise.retex_summary == ""
     # an observer's grid
     grid = reverse("exercises:grid", args=[exercise.pk])
-    client.post(grid, {"v_G1": "3", "c_G1": "Cellule armée en 40 min", "v_G2": "4", "v_G3": ""})
-    client.post(clock, {"move": "end"})
+    saved = client.post(
+        grid,
+        {"v_G1": "3", "c_G1": "Cellule armée en 40 min", "v_G2": "4", "v_G3": ""},
+        follow=True,
+    ).content.decode()
+    # what was rated and what was left « non observé » (not « 6 critère(s) enregistré(s) »)
+    assert "Votre grille est enregistrée : 2 critère(s) noté(s), 4 non observé(s)." in saved
+    # ending cannot be undone: a confirmation first, the clock still running
+    asked = client.post(clock, {"move": "end"}).content.decode()
+    exercise.refresh_from_db()
+    assert exercise.status == "running" and "Terminer l'exercice ?" in asked
+    assert "8 injects n'ont pas été délivrés." in asked and "Pause" in asked
+    client.post(clock, {"move": "end", "confirm": "1"})
     exercise.refresh_from_db()
     assert exercise.status == "ended" and exercise.ended_at is not None
 
@@ -337,3 +348,14 @@ def test_same_event_as_a_pca_field_exercise_in_continuity(client, org_tree, rssi
     client.post(link, {"l-pca_exercise": str(pca.pk)})
     exercise.refresh_from_db()
     assert exercise.continuity_exercise == pca
+
+
+def test_injects_show_their_channel_in_french(client, org_tree, rssi):
+    """The timeline showed channel identifiers (« telephone », « systeme »)."""
+    login(client, rssi)
+    exercise = plan_in_browserless_client(client, org_tree.ej_a)
+    detail = client.get(reverse("exercises:detail", args=[exercise.pk])).content.decode()
+    assert "<td>constat sur le SI</td>" in detail and "<td>téléphone</td>" in detail
+    assert "<td>systeme</td>" not in detail and "<td>telephone</td>" not in detail
+    live = client.get(reverse("exercises:live", args=[exercise.pk])).content.decode()
+    assert "(téléphone)" in live and "(telephone)" not in live

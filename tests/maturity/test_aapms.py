@@ -47,6 +47,9 @@ def test_validated_self_assessment_proposes_and_the_regional_ars_confirms(
     assignment = PathwayAssignment.objects.get(organisation=org_tree.esms)
     assert (assignment.pathway, assignment.status, assignment.level) == ("P2", "proposed", 3)
     assert assignment.campaign == campaign and "niveau 3" in assignment.proposed_reason
+    # the self-assessment is named by its title, not by the questionnaire's identifier
+    assert f"auto-évaluation « {campaign.title} » au niveau 3" in assignment.proposed_reason
+    assert "« diagnostic-ms »" not in assignment.proposed_reason
     # the structure itself, and an ARS of another region, cannot confirm
     other_ars = make_user("ars_instructor", org_tree.ars_ara)
     for user in (rssi, other_ars):
@@ -181,7 +184,11 @@ def test_only_the_regional_ars_creates_pools_invites_and_files_a_checked_convent
     )
     convention = pool.conventions.get()
     assert client.get(reverse("maturity:convention", args=[convention.pk])).status_code == 200
+    option = f'<option value="{org_tree.esms.pk}"'
+    assert option in client.get(url).content.decode()
     client.post(url, {"action": "invite", "organisation": org_tree.esms.pk})
+    # once invited, the structure is no longer offered for an invitation
+    assert option not in client.get(url).content.decode()
     client.force_login(rssi)
     assert (
         client.post(url, {"action": "invite", "organisation": org_tree.esms.pk}).status_code == 403
@@ -229,6 +236,9 @@ def test_nis2_classification_and_compliance_plan_with_exports(client, org_tree, 
     assert "Entité essentielle" in html and "300 salariés ≥ 250" in html
     plan = reverse("maturity:nis2_plan", args=[org_tree.esms.pk])
     assert "Aucune auto-évaluation NIS 2" in client.get(plan).content.decode()
+    # the breadcrumb goes back through Maturité like the structure page's
+    crumbs = client.get(plan).content.decode().split('class="breadcrumb"')[1].split("</nav>")[0]
+    assert reverse("maturity:index") in crumbs and reverse("maturity:structures") in crumbs
     validated(rssi, org_tree.esms, "nis2-art21", value="initie", context="non")
     html = client.get(plan).content.decode()
     assert "Mener une analyse de risques" in html and "1 — prioritaire" in html
@@ -305,3 +315,50 @@ def test_pool_staff_who_later_becomes_an_instructor_loses_the_pooled_role(
     )
     assert all(g.pool_id is None for g in scope.grants(fresh(pooled)))
     assert not scope.can(fresh(pooled), "change", org_tree.esms)  # instructs, never runs it
+
+
+def test_a_phishing_or_crisis_exercise_in_careops_fulfils_the_exercise_deliverable(
+    client, org_tree, rssi, ars
+):
+    """P2.L6 « Exercice d'hameçonnage ou de crise mené » had to be declared by hand although
+    careops held the exercise: pathways version 1 observes it."""
+    from careops.awareness import services as awareness
+    from tests.awareness.test_engine import MARCH
+
+    validated(rssi, org_tree.esms)  # level 3: P2, proposed from the newest pathways version
+    assignment = PathwayAssignment.objects.get()
+    assert assignment.catalogue_version == "1"
+    pathways.confirm(ars, assignment, "P2")
+
+    def p2_l6():
+        found = [
+            d
+            for m in pathways.progress(assignment, dt.date(2026, 12, 5)).milestones
+            for d in m.deliverables
+            if d.id == "P2.L6"
+        ]
+        return found[0]
+
+    assert not p2_l6().done
+    export = SimpleUploadedFile(MARCH.name, MARCH.read_bytes())  # sent on 10/03/2026
+    awareness.import_phishing(rssi, org_tree.esms, export)
+    assert p2_l6().done and p2_l6().observed
+    client.force_login(rssi)
+    html = client.get(reverse("maturity:structure", args=[org_tree.esms.pk])).content.decode()
+    assert "constaté par careops : exercice de crise au RETEX validé" in html
+
+
+def test_the_cockpit_leads_the_pooled_rssi_and_the_member_to_the_pool(
+    client, org_tree, rssi, ars, make_user
+):
+    """The pooled RSSI's cockpit had no way to the pool's dashboard (only Maturité →
+    Mutualisations); a structure of another pool sees nothing of this one."""
+    pooled = make_user(username="rssi.mutualise")
+    pool, _ = pool_with_members(ars, org_tree.ars_idf, [pooled], [(org_tree.esms, rssi)])
+    url = reverse("maturity:pool", args=[pool.pk])
+    for user in (fresh(pooled), rssi):
+        client.force_login(user)
+        html = client.get(reverse("core:home")).content.decode()
+        assert 'id="pools"' in html and url in html and "convention jusqu'au" in html
+    client.force_login(make_user("es_rssi", org_tree.ej_other))
+    assert url not in client.get(reverse("core:home")).content.decode()

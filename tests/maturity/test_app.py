@@ -115,3 +115,22 @@ def test_isolation_and_bad_answers(client, org_tree, rssi, make_user):
     with pytest.raises(Exception, match="question\\(s\\) sans réponse"):
         services.close_campaign(rssi, campaign)
     assert campaign.evidence_id is None
+
+
+def test_the_radar_writes_every_theme_name_whole():
+    """A theme's name was cut at 28 characters mid-word (« Réseau et exposition sur int »)."""
+    import re
+
+    from careops.maturity import charts
+
+    titles = [
+        "Gouvernance et pilotage",
+        "Postes, serveurs et mises à jour",
+        "Réseau et exposition sur internet",
+        "Sensibilisation et gestion de crise",
+    ]
+    svg = charts.radar([{"id": str(n), "title": t, "score": 0.5} for n, t in enumerate(titles)])
+    labels = re.findall(r"<text [^>]*>(.*?)</text>", svg)
+    words = [" ".join(re.findall(r"<tspan [^>]*>(.*?)</tspan>", label)) for label in labels]
+    assert words == titles
+    assert 'viewBox="-110 0 680 460"' in svg  # room for the names beside the chart

@@ -272,6 +272,25 @@ def _split_full_name(text: str) -> tuple[str, str]:
     return text, ""
 
 
+# A sign-in sheet has a title, a date or a trainer above its table: its header is looked for in
+# the first lines of the file.
+HEADER_WITHIN = 10
+MAPPING_HINT = (
+    "Renommez-les ou indiquez la correspondance des colonnes (« Correspondance des "
+    "colonnes » du formulaire, ou --colonnes en ligne de commande)."
+)
+
+
+def _header_hint(message: str) -> str:
+    """The shared reader's advice names a column-mapping field that the awareness imports do not
+    have: say what works here instead."""
+    return message.replace(
+        MAPPING_HINT,
+        f"Renommez les colonnes dans le fichier (la ligne d'en-tête est cherchée dans ses "
+        f"{HEADER_WITHIN} premières lignes).",
+    )
+
+
 def read_sheet(
     path: Path,
     default_date: dt.date | None = None,
@@ -284,11 +303,11 @@ def read_sheet(
     shown = file_name or path.name
     today = today or dt.date.today()
     try:
-        layout, rows = read_table(path, SHEET_COLUMNS, mapping)
+        layout, rows = read_table(path, SHEET_COLUMNS, mapping, HEADER_WITHIN)
     except TrainingError:
         raise
     except TableError as exc:
-        raise TrainingError(str(exc).replace(path.name, shown, 1)) from exc
+        raise TrainingError(_header_hint(str(exc).replace(path.name, shown, 1))) from exc
     if not {"last_name", "full_name", "email"} & set(layout.index):
         raise TrainingError(
             f"{shown} : aucune colonne pour identifier les personnes (« Nom » et « Prénom », "
@@ -448,7 +467,7 @@ def read_headcount(path: Path, file_name: str | None = None) -> list[Headcount]:
     path = Path(path)
     shown = file_name or path.name
     try:
-        layout, rows = read_table(path, HEADCOUNT_COLUMNS)
+        layout, rows = read_table(path, HEADCOUNT_COLUMNS, header_within=HEADER_WITHIN)
         problems = Problems()
         found: dict[tuple[str, str], Headcount] = {}
         for line, cells in rows:
@@ -484,7 +503,7 @@ def read_headcount(path: Path, file_name: str | None = None) -> list[Headcount]:
     except TrainingError:
         raise
     except TableError as exc:
-        raise TrainingError(str(exc).replace(path.name, shown, 1)) from exc
+        raise TrainingError(_header_hint(str(exc).replace(path.name, shown, 1))) from exc
     if problems.items:
         raise TrainingError(_summary(shown, problems), problems.items)
     if not found:
@@ -521,6 +540,7 @@ class StructureShares:
     def as_json(self) -> dict:
         return {
             "structure": self.label,
+            "key": self.key,
             **self.total.as_json(),
             "professions": [p.as_json() for p in self.professions],
         }
@@ -545,6 +565,31 @@ class Report:
             "professions": [p.as_json() for p in self.professions],
             "warnings": self.warnings,
         }
+
+    @classmethod
+    def from_json(cls, data: dict) -> Report:
+        """The report ``as_json`` wrote (a closed campaign's frozen share). Structures frozen
+        before their key was written have an empty key."""
+
+        def share(item: dict) -> Share:
+            return Share(str(item.get("label", "")), int(item["trained"]), int(item["headcount"]))
+
+        return cls(
+            dt.date.fromisoformat(data["period"]["start"]),
+            dt.date.fromisoformat(data["period"]["end"]),
+            [
+                StructureShares(
+                    str(s.get("key", "")),
+                    s["structure"],
+                    share({"label": s["structure"]} | s),
+                    [share(p) for p in s.get("professions", [])],
+                )
+                for s in data.get("structures", [])
+            ],
+            [share(p) for p in data.get("professions", [])],
+            share(data["total"]),
+            list(data.get("warnings", [])),
+        )
 
 
 def period_ending(end: dt.date, months: int = 12) -> dt.date:
@@ -576,13 +621,20 @@ def shares(
     headcounts = list(headcounts)
     warnings: list[str] = []
     with_structure = any(h.structure for h in headcounts) and any(p.structure for p in people)
-    if not with_structure and (
+    if not headcounts:
+        warnings.append(
+            "aucun effectif déclaré : saisissez ou importez les effectifs pour calculer la part "
+            "du personnel formé"
+        )
+    elif not with_structure and (
         any(h.structure for h in headcounts) or any(p.structure for p in people)
     ):
         warnings.append(
             "un seul des deux fichiers nomme les structures : parts calculées pour l'ensemble"
         )
     labels = dict(structure_labels or {})
+    if not with_structure:  # everything counted together: never one structure's key as label
+        labels[ALL] = "Ensemble"
 
     def skey(text: str) -> str:
         return fold(text) if with_structure else ALL
@@ -603,7 +655,7 @@ def shares(
         if key not in cells:
             unmatched[f"{labels[key[0]]} / {person.profession}"] += 1
         cells.setdefault(key, Share(profession_label[key[1]])).trained += 1
-    for where, count in sorted(unmatched.items()):
+    for where, count in sorted(unmatched.items()) if headcounts else ():
         warnings.append(f"{count} personne(s) formée(s) sans effectif déclaré : {where}")
     structures: list[StructureShares] = []
     for structure in sorted({k[0] for k in cells}, key=lambda s: fold(labels[s])):

@@ -174,45 +174,75 @@ def map_columns(
 
 
 def read_table(
-    path: Path, columns: list[Column], mapping: dict[str, str] | None = None
+    path: Path,
+    columns: list[Column],
+    mapping: dict[str, str] | None = None,
+    header_within: int = 1,
 ) -> tuple[Layout, Iterator[tuple[int, list[str]]]]:
-    """Open a CSV or XLSX export; return its layout and an iterator of (line number, cells)."""
+    """Open a CSV or XLSX export; return its layout and an iterator of (line number, cells).
+
+    ``header_within``: the header is the first of that many leading lines whose names hold
+    the required columns (a sign-in sheet has a title and a date above its table); line
+    numbers stay those of the file. With none, the first non-blank line's error is raised."""
     path = Path(path)
     if not path.is_file():
         raise TableError(f"{path.name} : fichier introuvable")
     with path.open("rb") as handle:
         magic = handle.read(4)
     if magic.startswith(b"PK"):
-        return _read_xlsx(path, columns, mapping)
-    return _read_csv(path, columns, mapping)
+        return _read_xlsx(path, columns, mapping, header_within)
+    return _read_csv(path, columns, mapping, header_within)
 
 
-def _read_csv(path, columns, mapping):
+def _find_header(name, candidates, columns, mapping):
+    """The first (line, cells) of ``candidates`` (read lazily: nothing past the header is
+    consumed) whose cells map the columns: (line, cells, index); else the error of the first
+    non-blank one."""
+    first_error = None
+    for line, cells in candidates:
+        if not any(c.strip() for c in cells):
+            continue
+        try:
+            return line, cells, map_columns(name, cells, columns, mapping)
+        except TableError as exc:
+            first_error = first_error or exc
+    if first_error is None:
+        raise TableError(f"{name} : fichier vide (aucune ligne d'en-tête)")
+    raise first_error
+
+
+def _read_csv(path, columns, mapping, header_within=1):
     encoding = detect_encoding(path)
     handle = path.open(encoding=encoding, newline="")
+    delimiters: dict[int, str] = {}
+
+    def leading():
+        for number in range(1, max(header_within, 1) + 1):
+            text = handle.readline()
+            if not text:
+                return
+            if number == 1 and not text.strip() and header_within <= 1:
+                raise TableError(f"{path.name} : fichier vide (aucune ligne d'en-tête)")
+            delimiters[number] = detect_delimiter(text)
+            yield number, next(csv.reader([text], delimiter=delimiters[number]), [])
+
     try:
-        header_line = handle.readline()
+        header_at, headers, index = _find_header(path.name, leading(), columns, mapping)
     except UnicodeDecodeError as exc:
         handle.close()
         raise TableError(f"{path.name} : en-tête illisible ({exc.reason})") from exc
-    if not header_line.strip():
-        handle.close()
-        raise TableError(f"{path.name} : fichier vide (aucune ligne d'en-tête)")
-    delimiter = detect_delimiter(header_line)
-    headers = next(csv.reader([header_line], delimiter=delimiter))
-    try:
-        index = map_columns(path.name, headers, columns, mapping)
     except TableError:
         handle.close()
         raise
+    delimiter = delimiters[header_at]
     layout = Layout(path, headers, index, encoding, delimiter)
 
     def rows() -> Iterator[tuple[int, list[str]]]:
         with handle:
             reader = csv.reader(handle, delimiter=delimiter)
-            line = 1
+            line = header_at
             try:
-                for line, cells in enumerate(reader, start=2):
+                for line, cells in enumerate(reader, start=header_at + 1):
                     if any("\n" in value or "\r" in value for value in cells):
                         raise TableError(
                             f"{path.name}, ligne {line} : guillemet ouvrant sans guillemet fermant "
@@ -263,7 +293,7 @@ def _vertical_merges(path: Path, member: str) -> dict[int, list[tuple[int, int]]
 UNREADABLE_XLSX = (KeyError, ValueError, AttributeError, TypeError, SyntaxError, OSError)
 
 
-def _read_xlsx(path, columns, mapping):
+def _read_xlsx(path, columns, mapping, header_within=1):
     from zipfile import BadZipFile
 
     import openpyxl
@@ -279,18 +309,25 @@ def _read_xlsx(path, columns, mapping):
     sheet = workbook.worksheets[0]
     sheet.reset_dimensions()  # never trust the file's stated size: some writers leave it stale
     iterator = sheet.iter_rows(values_only=True)
+
+    def leading():
+        for number in range(1, max(header_within, 1) + 1):
+            values = next(iterator, None)
+            if values is None:
+                return
+            yield number, [_cell(value) for value in values]
+
     try:
-        headers = [_cell(value) for value in next(iterator, ())]
+        header_at, headers, index = _find_header(path.name, leading(), columns, mapping)
     except UNREADABLE_XLSX as exc:
         workbook.close()
         raise TableError(f"{path.name} : classeur Excel illisible dès la ligne d'en-tête") from exc
-    if not any(headers):
+    except TableError as exc:
         workbook.close()
-        raise TableError(f"{path.name} : première feuille vide (aucune ligne d'en-tête)")
-    try:
-        index = map_columns(path.name, headers, columns, mapping)
-    except TableError:
-        workbook.close()
+        if "fichier vide" in str(exc):
+            raise TableError(
+                f"{path.name} : première feuille vide (aucune ligne d'en-tête)"
+            ) from exc
         raise
     layout = Layout(path, headers, index, "xlsx", "")
     try:
@@ -299,10 +336,10 @@ def _read_xlsx(path, columns, mapping):
         merges = {}
 
     def rows():
-        line = 1
+        line = header_at
         carried: dict[int, str] = {}  # column → the value of the merged range it is in
         try:
-            for line, values in enumerate(iterator, start=2):
+            for line, values in enumerate(iterator, start=header_at + 1):
                 cells = [_cell(value) for value in values]
                 if not any(cells):
                     continue  # a blank row stays blank, even inside a merged range

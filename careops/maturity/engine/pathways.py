@@ -29,6 +29,7 @@ LEVELS = range(1, 6)
 # SHA-256 of each released version: a released file is never edited (publish a new version).
 SHIPPED = {
     "aapms-parcours-v0.yaml": "96018ea8978b27f43f69c49a27d82cd8808f151f0c058846ee26cc5fc0c6e350",
+    "aapms-parcours-v1.yaml": "286f50baf8303234833114404f8d47894c30f5dafd760158b47e2e519f1d33bd",
 }
 
 # What careops can observe for a structure (computed by the web app from its own data).
@@ -40,6 +41,7 @@ FACTS = {
     "ad_level_3": "dernier audit de l'Active Directory au niveau 3 ou plus",
     "nis2_assessed": "auto-évaluation NIS 2 (article 21) validée",
     "reassessed": "auto-évaluation validée après la confirmation du parcours",
+    "exercised": "exercice de crise au RETEX validé ou exercice d'hameçonnage dans l'année",
 }
 
 
@@ -216,9 +218,13 @@ class Proposal:
     reason: str
 
 
-def propose(catalogue: Catalogue, questionnaire: str, level: int | None) -> Proposal:
+def propose(
+    catalogue: Catalogue, questionnaire: str, level: int | None, label: str = ""
+) -> Proposal:
     """The pathway whose entry range holds ``level`` (the validated self-assessment's level),
-    with the reason in French. Raises PathwayError when the assessment cannot propose one."""
+    with the reason in French, naming the self-assessment by ``label`` (its title) when given
+    rather than by the questionnaire's identifier. Raises PathwayError when the assessment
+    cannot propose one."""
     if questionnaire not in catalogue.questionnaires:
         raise PathwayError(
             f"le questionnaire « {questionnaire} » ne propose pas de parcours "
@@ -237,7 +243,8 @@ def propose(catalogue: Catalogue, questionnaire: str, level: int | None) -> Prop
                 p.id,
                 p.title,
                 level,
-                f"auto-évaluation « {questionnaire} » au niveau {level} : {p.title} ({span}, à confirmer)",
+                f"auto-évaluation « {label or questionnaire} » au niveau {level} : {p.title} "
+                f"({span}, à confirmer)",
             )
     raise PathwayError(f"aucun parcours pour le niveau {level}")  # excluded by _check
 

@@ -32,6 +32,9 @@ USERS = [
 ]
 
 
+POOLED_LABEL = "RSSI mutualisé de la mutualisation démo (rôle sur chacun de ses membres)"
+
+
 def _node(parent, kind, name, finess8=None, **extra) -> Organisation:
     number = finess.with_key(finess8) if finess8 else None
     lookup = {"finess": number} if number else {"parent": parent, "name": name}
@@ -148,6 +151,8 @@ class Command(BaseCommand):
         self.stdout.write(f"  mot de passe : {DEMO_PASSWORD}")
         for username, _role, _anchor, label in USERS:
             self.stdout.write(f"  {username:<10} {label}")
+        # the pooled RSSI has no grant of its own: its role on each member comes from the pool
+        self.stdout.write(f"  {'rssi.mutualise':<10} {POOLED_LABEL}")
 
     def _aapms(self, region, esms) -> None:
         """A pool (convention in force, the EHPAD a member) and the EHPAD's proposed pathway."""
