@@ -30,6 +30,7 @@ USERS = [
     ("lecteur", "reader", "ght", "Lecteur du GHT"),
     ("rssi.ehpad", "es_rssi", "esms", "RSSI de l'EHPAD démo (membre de la mutualisation démo)"),
 ]
+POOLED_CISO = "rssi.mutualise"  # holds its role through the demo pool, not a role on a node
 
 
 def _node(parent, kind, name, finess8=None, **extra) -> Organisation:
@@ -147,7 +148,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Comptes de démonstration (mot de passe commun) :"))
         self.stdout.write(f"  mot de passe : {DEMO_PASSWORD}")
         for username, _role, _anchor, label in USERS:
-            self.stdout.write(f"  {username:<10} {label}")
+            self.stdout.write(f"  {username:<14} {label}")
+        self.stdout.write(f"  {POOLED_CISO:<14} RSSI mutualisé de la mutualisation démo")
 
     def _aapms(self, region, esms) -> None:
         """A pool (convention in force, the EHPAD a member) and the EHPAD's proposed pathway."""
@@ -159,10 +161,10 @@ class Command(BaseCommand):
             return
         User = get_user_model()
         ars, rssi = User.objects.get(username="ars.idf"), User.objects.get(username="rssi.ehpad")
-        pooled = User.objects.filter(username="rssi.mutualise").first()
+        pooled = User.objects.filter(username=POOLED_CISO).first()
         if pooled is None:
             pooled = User.objects.create_user(
-                "rssi.mutualise", email="rssi.mutualise@demo.careops.test", password=DEMO_PASSWORD
+                POOLED_CISO, email=f"{POOLED_CISO}@demo.careops.test", password=DEMO_PASSWORD
             )
         pool = pools.create_pool(ars, region, "RSSI mutualisé démo 92", "rssi", "GHT Démo")
         pools.add_staff(ars, pool, pooled.username)
