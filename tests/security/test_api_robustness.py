@@ -176,3 +176,10 @@ def test_no_operation_answers_a_server_error(case, fuzz_token):
         f"{case.method} {case.formatted_path} {case.query or ''} → {response.status_code}\n"
         f"{response.text[:800]}"
     )
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b'{"organisation": '])
+def test_an_unreadable_json_body_is_a_french_400(client, org_tree, body):
+    answer = client.post("/api/awareness/headcounts", data=body, content_type="application/json")
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["detail"].startswith("Corps de la requête illisible : JSON valide")
