@@ -74,6 +74,10 @@ def _bounded_choice_clean(field: forms.ModelChoiceField):
     clean = field.clean
 
     def bounded(value):
+        model = field.queryset.model  # read now: forms often set the queryset after __init__
+        key = model._meta.get_field(field.to_field_name) if field.to_field_name else model._meta.pk
+        if not isinstance(key, models.IntegerField | models.AutoField):
+            return clean(value)
         for item in value if isinstance(value, list | tuple) else [value]:
             if _out_of_range(item):
                 raise ValidationError(
@@ -95,10 +99,7 @@ def bounded_numbers(form: forms.BaseForm) -> None:
             if field.min_value is None:
                 field.validators.append(MinValueValidator(INT64_MIN))
         elif isinstance(field, forms.ModelChoiceField):
-            model = field.queryset.model
-            key = model._meta.get_field(field.to_field_name) if field.to_field_name else None
-            if isinstance(key or model._meta.pk, models.IntegerField | models.AutoField):
-                field.clean = _bounded_choice_clean(field)
+            field.clean = _bounded_choice_clean(field)
 
 
 class CareopsFormMixin:
