@@ -133,6 +133,14 @@ _AUTHENTICATION_REQUIRED = (
     "Authentification requise : jeton « Authorization: Bearer cop_… » valide, ou session du "
     "navigateur après la double authentification."
 )
+_UNREADABLE_BODY = (
+    "Corps de la requête illisible : JSON valide attendu (Content-Type: application/json), ou "
+    "formulaire multipart pour un dépôt de fichier."
+)
+_CSRF_REFUSED = (
+    "Requête refusée : jeton CSRF absent ou invalide (en-tête X-CSRFToken de la session du "
+    "navigateur) ; un script s'authentifie par « Authorization: Bearer cop_… »."
+)
 _HTTP_ERRORS_IN_FRENCH = {
     401: _AUTHENTICATION_REQUIRED,
     403: "Accès refusé : votre rôle ne permet pas cette opération.",
@@ -155,6 +163,10 @@ def _http_error(request, exc: HttpError):
     """django-ninja's own errors (English) in French; ours are French already."""
     english = exc.message in {"Unauthorized", "Forbidden", "Too many requests."}
     detail = _HTTP_ERRORS_IN_FRENCH.get(exc.status_code) if english else None
+    if exc.message.startswith("Cannot parse request body"):  # malformed JSON, wrong encoding…
+        detail = _UNREADABLE_BODY
+    elif exc.message == "CSRF check Failed":  # a signed-in browser session without the token
+        detail = _CSRF_REFUSED
     return api.create_response(request, {"detail": detail or exc.message}, status=exc.status_code)
 
 

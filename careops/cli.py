@@ -229,7 +229,7 @@ COMMANDS: list[Command] = [
     Command(
         ("hospiconnect",),
         DATA,
-        "rpps-import EXTRACTION",
+        "rpps-import EXTRACTION [--force]",
         "importe l'annuaire RPPS (RPPS et profession) contre lequel les mesures sont vérifiées",
         "django:hospiconnect",
     ),

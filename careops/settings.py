@@ -148,6 +148,7 @@ LOGIN_THROTTLE = {
 }
 ACCOUNT_LOGOUT_ON_GET = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "careops.core.adapters.MFAAdapter"  # second-factor secrets encrypted at rest
 
 # Federated sign-in (Pro Santé Connect, ProConnect): see careops/identity and docs/identity.md.
 # A federated identity never signs up nor links itself to an account by its e-mail: it is linked

@@ -1,13 +1,16 @@
-"""allauth adapter: no self sign-up; password attempts throttled by careops.core.throttle."""
+"""allauth adapters: no self sign-up; password attempts throttled by careops.core.throttle;
+second-factor secrets (TOTP keys, recovery-code seeds) encrypted at rest like every other
+secret (careops.core.crypto)."""
 
 import time
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from careops.core import throttle
+from careops.core import crypto, throttle
 
 
 def _login(credentials) -> str:
@@ -91,3 +94,18 @@ class AccountAdapter(DefaultAccountAdapter):
         from careops.identity.logout import provider_logout_url
 
         return provider_logout_url(request) or super().get_logout_redirect_url(request)
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """TOTP keys and recovery-code seeds stored encrypted (allauth keeps them in clear by
+    default): a copy of the database or of a platform backup no longer gives anyone the second
+    factor of every instructor and administrator."""
+
+    def encrypt(self, text: str) -> str:
+        return crypto.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        if not crypto.is_encrypted(encrypted_text):
+            # enrolled before encryption; `careops secrets rotate` encrypts it
+            return encrypted_text
+        return crypto.decrypt(encrypted_text)

@@ -1,5 +1,5 @@
-"""Secrets at rest (directory credentials, backup repository passwords, S3 keys): encrypted,
-never clear.
+"""Secrets at rest (directory credentials, backup repository passwords, S3 keys, second-factor
+TOTP keys and recovery-code seeds): encrypted, never clear.
 
 The keys come from ``CAREOPS_ENCRYPTION_KEY`` (ideally from a file through
 ``CAREOPS_ENCRYPTION_KEY_FILE``): one Fernet key, or several separated by commas — the first
@@ -60,6 +60,42 @@ def decrypt(token: str) -> str:
         ) from exc
 
 
+def is_encrypted(value: str) -> bool:
+    """Whether ``value`` is a Fernet token (they all start with version byte 0x80, « gAAAAA »)."""
+    return value.startswith("gAAAAA")
+
+
+MFA_SECRET_KEYS = ("secret", "seed")  # allauth's TOTP key and recovery-code seed, in ``data``
+
+
+def _rotate_mfa(fernet: MultiFernet) -> dict[str, int]:
+    """Re-encrypt the second-factor secrets; encrypt those stored in clear before careops did."""
+    from allauth.mfa.models import Authenticator
+
+    counts = {"rotated": 0, "unreadable": 0}
+    with transaction.atomic():
+        for authenticator in Authenticator.objects.select_for_update().iterator():
+            data, changed = dict(authenticator.data), False
+            for key in MFA_SECRET_KEYS:
+                value = data.get(key)
+                if not isinstance(value, str) or not value:
+                    continue
+                try:
+                    token = value.encode("ascii")
+                    if is_encrypted(value):
+                        data[key] = fernet.rotate(token).decode("ascii")
+                    else:
+                        data[key] = fernet.encrypt(value.encode("utf-8")).decode("ascii")
+                except (InvalidToken, ValueError):
+                    counts["unreadable"] += 1
+                    continue
+                changed = True
+                counts["rotated"] += 1
+            if changed:
+                Authenticator.objects.filter(pk=authenticator.pk).update(data=data)
+    return counts
+
+
 def secret_fields() -> list[tuple[type, str]]:
     """Every (model, field name) holding an encrypted secret, in every app."""
     found = []
@@ -91,4 +127,5 @@ def rotate() -> dict[str, dict[str, int]]:
                 model._default_manager.filter(pk=pk).update(**{name: fresh})
                 counts["rotated"] += 1
         report[f"{model._meta.label}.{name}"] = counts
+    report["mfa.Authenticator.data"] = _rotate_mfa(fernet)
     return report

@@ -5,12 +5,21 @@ date with the active locale's first input format ("20/10/2025" in French), which
 drops, so the field shows empty and saving the form untouched clears the date. Every form of
 careops derives from :class:`Form` or :class:`ModelForm`, whose mixin gives each date (and
 date-time) field the ISO widget below, whatever widget the form declared.
+
+The mixin also keeps every whole number within what a database column holds: a number field
+without a maximum, or a choice of objects by id, given « 99999999999999999999 » made SQLite raise
+OverflowError (a 500) where PostgreSQL would have refused the value; both now answer the
+field's French error.
 """
 
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 ISO_DATE = "%Y-%m-%d"
 ISO_DATETIME = "%Y-%m-%dT%H:%M"
 
@@ -63,12 +72,54 @@ def preselect_single(form: forms.BaseForm, name: str = "organisation") -> None:
         field.empty_label = None
 
 
+def _out_of_range(value) -> bool:
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return False  # not a number: the field's own cleaning says so
+    return not INT64_MIN <= number <= INT64_MAX
+
+
+def _bounded_choice_clean(field: forms.ModelChoiceField):
+    """``field.clean`` refusing an id no integer key can hold, before any query is run."""
+    clean = field.clean
+
+    def bounded(value):
+        model = field.queryset.model  # read now: forms often set the queryset after __init__
+        key = model._meta.get_field(field.to_field_name) if field.to_field_name else model._meta.pk
+        if not isinstance(key, models.IntegerField | models.AutoField):
+            return clean(value)
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if _out_of_range(item):
+                raise ValidationError(
+                    field.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": item},
+                )
+        return clean(value)
+
+    return bounded
+
+
+def bounded_numbers(form: forms.BaseForm) -> None:
+    """Keep whole numbers and object ids of a form within a 64-bit integer column."""
+    for field in form.fields.values():
+        if isinstance(field, forms.IntegerField):
+            if field.max_value is None:
+                field.validators.append(MaxValueValidator(INT64_MAX))
+            if field.min_value is None:
+                field.validators.append(MinValueValidator(INT64_MIN))
+        elif isinstance(field, forms.ModelChoiceField):
+            field.clean = _bounded_choice_clean(field)
+
+
 class CareopsFormMixin:
     """Shared behaviour of every careops form (see the module docstring)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         iso_widgets(self)
+        bounded_numbers(self)
 
 
 class Form(CareopsFormMixin, forms.Form):

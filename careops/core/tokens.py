@@ -143,6 +143,13 @@ class TokenAuth(HttpBearer):
 class MfaSessionAuth(SessionAuth):
     """The browser session, for users whose MFA rule is met in that session (CSRF checked)."""
 
+    def _get_key(self, request):
+        # No signed-in session: nothing a forged request could use, so no CSRF verdict; the
+        # caller (a script whose token is wrong, expired or revoked) gets the French 401.
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request, key):
         user = super().authenticate(request, key)
         if user is None or not session_satisfies_mfa(request, user):

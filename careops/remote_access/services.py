@@ -199,7 +199,7 @@ def export_csv(paths) -> str:
     writer = spreadsheet.csv_writer(out)
     for row in inventory.csv_rows(export_rows(paths)):
         writer.writerow(row)
-    return out.getvalue()
+    return "\ufeff" + out.getvalue()  # BOM: Excel opens the French accents right, as elsewhere
 
 
 BULK_FIELDS = {

@@ -15,7 +15,10 @@ def get_in_scope(source: type[Model] | QuerySet, user, action: str = "view", **l
     Objects out of scope and missing objects look the same, so existence does not leak.
     """
     queryset = source if isinstance(source, QuerySet) else source._default_manager.all()
-    found = scope.restrict(queryset, user, action).filter(**lookup).first()
+    try:
+        found = scope.restrict(queryset, user, action).filter(**lookup).first()
+    except (ValueError, TypeError, OverflowError):  # « ?candidate=x », an id past 64 bits
+        found = None
     if found is None:
         raise Http404(_("Objet introuvable."))
     return found

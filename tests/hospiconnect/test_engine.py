@@ -405,3 +405,37 @@ def test_cli_refuses_an_impossible_measure_date_in_french(tmp_path, capsys):
     error = capsys.readouterr().err
     assert "date invalide « 2027-13-01 » (AAAA-MM-JJ attendu" in error
     assert "fromisoformat" not in error
+
+
+def _bomb_workbook(path, megabytes):
+    """A valid xlsx whose first cell holds ``megabytes`` MiB of « A » (a few KB on disk)."""
+    import io
+    import zipfile
+
+    workbook = openpyxl.Workbook()
+    workbook.active.append(HEADER)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with (
+        zipfile.ZipFile(buffer) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            if item.filename != "xl/worksheets/sheet1.xml":
+                target.writestr(item, source.read(item.filename))
+                continue
+            head = source.read(item.filename).split(b"<sheetData>")[0]
+            with target.open(item.filename, "w", force_zip64=True) as sheet:
+                sheet.write(head + b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>')
+                for _ in range(megabytes):
+                    sheet.write(b"A" * (1 << 20))
+                sheet.write(b"</t></is></c></row></sheetData></worksheet>")
+    return path
+
+
+def test_an_xlsx_decompression_bomb_is_refused_before_openpyxl_reads_it(tmp_path):
+    # 40 MiB in one cell from a ~40 KB file: openpyxl would hold the whole cell in memory
+    bomb = _bomb_workbook(tmp_path / "dpi.xlsx", 40)
+    assert bomb.stat().st_size < 200_000
+    with pytest.raises(TableError, match="dpi.xlsx : import refusé, taux de compression anormal"):
+        compute(bomb, as_of=AS_OF)

@@ -263,3 +263,15 @@ def test_linking_to_an_unconfigured_federation_says_how_to_configure_it(
     assert "Fédération inconnue : psc (configurées : aucune)" in str(error.value)
     assert "CAREOPS_OIDC_PROVIDERS" in str(error.value)
     assert not SocialAccount.objects.filter(user=user).exists()
+
+
+def test_identity_list_says_when_an_account_has_no_linked_identity(
+    federations, org_tree, make_user, capsys
+):
+    user = make_user("es_rssi", org_tree.ej_a)
+    call_command("identity", "list", user.username)
+    assert f"Aucune identité de fédération liée à {user.username}." in capsys.readouterr().out
+    call_command("identity", "link", user.username, "psc", "psc-liste")
+    call_command("identity", "list", user.username)
+    out = capsys.readouterr().out
+    assert "psc\tpsc-liste\t" in out and "Aucune" not in out

@@ -78,7 +78,9 @@ def test_exports_neutralise_formula_injection(client, scene):
     AccessPath.objects.filter(pk=scene.bio.pk).update(name="=cmd|' /C calc'!A0", vendor="+33 1 23")
     login(client, scene.rssi)
     response = client.get("/acces-distants/export.csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode()), delimiter=";"))
+    # a BOM, as in every careops CSV: without it French Excel shows « RÃ©fÃ©rence »
+    assert response.content.startswith("\ufeffRéférence;Nom;".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     by_ref = {r[0]: r for r in rows[1:]}
     assert by_ref["RA-BIO-01"][1] == "'=cmd|' /C calc'!A0" and by_ref["RA-BIO-01"][3] == "'+33 1 23"
     xlsx = load_workbook(io.BytesIO(client.get("/acces-distants/export.xlsx").content)).active

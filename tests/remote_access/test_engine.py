@@ -85,6 +85,28 @@ def test_inventory_rejects_files_that_are_not_workbooks():
         inventory.read_inventory(b"ref;name\nRA-1;x\n")
 
 
+def test_inventory_refuses_a_decompression_bomb_before_openpyxl_reads_it():
+    import zipfile
+
+    book = io.BytesIO()
+    Workbook().save(book)
+    bomb = io.BytesIO()
+    with (
+        zipfile.ZipFile(book) as source,
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            if item.filename == "xl/worksheets/sheet1.xml":
+                # one 20 MiB cell from a ~20 KB file: openpyxl would hold it whole in memory
+                cell = b"A" * (20 << 20)
+                target.writestr(item.filename, b"<worksheet><sheetData><row><c><v>" + cell)
+            else:
+                target.writestr(item, source.read(item.filename))
+    assert len(bomb.getvalue()) < 200_000
+    with pytest.raises(inventory.InventoryError, match="taux de compression anormal"):
+        inventory.read_inventory(bomb.getvalue())
+
+
 def test_well_run_vendor_path_passes_every_declared_check():
     report = checks.evaluate([vendor_path()], _sources(), RULES)
     result = report.paths[0]

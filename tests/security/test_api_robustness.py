@@ -176,3 +176,34 @@ def test_no_operation_answers_a_server_error(case, fuzz_token):
         f"{case.method} {case.formatted_path} {case.query or ''} → {response.status_code}\n"
         f"{response.text[:800]}"
     )
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b'{"organisation": '])
+def test_an_unreadable_json_body_is_a_french_400(client, org_tree, body):
+    answer = client.post("/api/awareness/headcounts", data=body, content_type="application/json")
+    assert answer.status_code == 400, answer.content
+    assert answer.json()["detail"].startswith("Corps de la requête illisible : JSON valide")
+
+
+def test_a_write_with_a_revoked_or_unknown_token_is_the_french_401_not_a_csrf_refusal(
+    org_tree, make_user
+):
+    from django.test import Client as Browser
+
+    user = make_user("ght_rssi", org_tree.ght)
+    token, value = tokens.issue(user, "révoqué")
+    tokens.revoke(None, token)
+    body = {"organisation": org_tree.ght.pk, "profession": "Infirmier", "headcount": 3}
+    for header in (f"Bearer {value}", "Bearer cop_inconnu", None):
+        caller = Browser(
+            enforce_csrf_checks=True, headers={"Authorization": header} if header else {}
+        )
+        answer = caller.post("/api/awareness/headcounts", body, content_type="application/json")
+        assert answer.status_code == 401, (header, answer.content)
+        assert answer.json()["detail"].startswith("Authentification requise")
+    # a signed-in browser session still needs the CSRF token, and is told so in French
+    browser = Browser(enforce_csrf_checks=True)
+    browser.force_login(user)
+    answer = browser.post("/api/awareness/headcounts", body, content_type="application/json")
+    assert answer.status_code == 403
+    assert answer.json()["detail"].startswith("Requête refusée : jeton CSRF absent ou invalide")

@@ -144,3 +144,47 @@ def test_a_derived_development_key_is_replaced_by_a_dedicated_one(org_tree, monk
     call_command("careops_secrets", "rotate", stdout=StringIO())
     stored = Domain.objects.get().bind_password_encrypted
     assert Fernet(dedicated.encode()).decrypt(stored.encode()) == b"ad"
+
+
+@pytest.mark.django_db
+def test_second_factor_secrets_are_encrypted_at_rest_and_rotated(org_tree, make_user, monkeypatch):
+    """TOTP keys and recovery-code seeds were kept in clear by allauth: a copy of the database
+    or of a platform backup gave away every instructor's second factor."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    from careops.core.adapters import MFAAdapter
+    from tests.web.helpers import totp_code
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setitem(settings.CONFIG, "ENCRYPTION_KEY", old)
+    secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+    ars = make_user("ars_instructor", org_tree.ars_idf)
+    totp = TOTP.activate(ars, secret)
+    codes = RecoveryCodes.activate(ars)
+    stored = Authenticator.objects.get(pk=totp.instance.pk).data["secret"]
+    assert secret not in stored and Fernet(old.encode()).decrypt(stored.encode()) == secret.encode()
+    assert codes.instance.data["seed"].startswith("gAAAAA")
+    assert TOTP(Authenticator.objects.get(pk=totp.instance.pk)).validate_code(totp_code(secret))
+    recovery = codes.get_unused_codes()[0]
+
+    # one enrolled before encryption (clear secret) still signs in, and rotation encrypts it
+    legacy = make_user("administrator", org_tree.ans)
+    legacy_secret = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"
+    Authenticator.objects.create(
+        user=legacy, type=Authenticator.Type.TOTP, data={"secret": legacy_secret}
+    )
+    assert TOTP(Authenticator.objects.get(user=legacy)).validate_code(totp_code(legacy_secret))
+
+    monkeypatch.setitem(settings.CONFIG, "ENCRYPTION_KEY", f"{new},{old}")
+    out = StringIO()
+    call_command("careops_secrets", "rotate", stdout=out)
+    assert "mfa.Authenticator.data : 3 rechiffré(s), 0 illisible(s)" in out.getvalue()
+    monkeypatch.setitem(settings.CONFIG, "ENCRYPTION_KEY", new)  # the old key can go
+    for user, clear in ((ars, secret), (legacy, legacy_secret)):
+        authenticator = Authenticator.objects.get(user=user, type=Authenticator.Type.TOTP)
+        assert Fernet(new.encode()).decrypt(authenticator.data["secret"].encode()) == clear.encode()
+        assert MFAAdapter().decrypt(authenticator.data["secret"]) == clear  # what sign-in reads
+    seeded = Authenticator.objects.get(user=ars, type=Authenticator.Type.RECOVERY_CODES)
+    assert RecoveryCodes(seeded).validate_code(recovery)

@@ -16,9 +16,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from careops.archives import ArchiveError, Limits, check_zip
+
 SAMPLE_BYTES = 1 << 20
 DELIMITERS = (";", ",", "|", "\t")
 MAX_LISTED = 20  # problems of one kind listed one by one; the rest are counted
+# An xlsx is a zip: its declared sizes are bounded before openpyxl inflates anything (a 300 KB
+# workbook holding one 300 MB cell took 3 GB of memory and a minute of worker time).
+XLSX_LIMITS = Limits(max_total=256 * 1024 * 1024, max_ratio=100, max_files=1000)
 
 
 class TableError(ValueError):
@@ -294,10 +299,15 @@ UNREADABLE_XLSX = (KeyError, ValueError, AttributeError, TypeError, SyntaxError,
 
 
 def _read_xlsx(path, columns, mapping, header_within=1):
-    from zipfile import BadZipFile
+    from zipfile import BadZipFile, is_zipfile
 
     import openpyxl
 
+    if is_zipfile(path):  # a broken zip gets openpyxl's « not a valid XLSX » message below
+        try:
+            check_zip(path, XLSX_LIMITS, path.name)
+        except ArchiveError as exc:
+            raise TableError(str(exc)) from exc
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError, AttributeError, TypeError) as exc:

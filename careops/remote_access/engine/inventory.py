@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
+from careops.archives import ArchiveError, Limits, check_zip
 from careops.core.spreadsheet import append_row, safe_cell
 from careops.remote_access.engine.model import (
     ACCOUNT_MODELS,
@@ -30,6 +31,7 @@ from careops.remote_access.engine.model import (
 
 SHEET = "Accès distants"
 MAX_UNCOMPRESSED = 64 * 1024 * 1024
+XLSX_LIMITS = Limits(max_total=MAX_UNCOMPRESSED, max_ratio=100, max_files=2000)
 MAX_ROWS = 5000
 
 # (field, French header, kind) — kind: text, bool, int, float, list, choice:<set>, choices:<set>
@@ -200,16 +202,19 @@ def _parse(field_name: str, raw: Any, row: int, problems: list[Problem]) -> Any:
 
 
 def _check_zip(data: bytes) -> None:
+    """The workbook's declared sizes through the shared bounded reader (size and ratio)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            total = sum(info.file_size for info in archive.infolist())
+        with zipfile.ZipFile(io.BytesIO(data)):
+            pass
     except (zipfile.BadZipFile, OSError) as exc:
         raise InventoryError(
             "fichier illisible comme classeur Excel (.xlsx) : l'import attend le classeur de "
             "l'export Excel (le CSV sert à la lecture seulement)"
         ) from exc
-    if total > MAX_UNCOMPRESSED:
-        raise InventoryError("classeur refusé : plus de 64 Mio une fois décompressé")
+    try:
+        check_zip(io.BytesIO(data), XLSX_LIMITS, "Classeur")
+    except ArchiveError as exc:
+        raise InventoryError(str(exc)) from exc
 
 
 def read_inventory(

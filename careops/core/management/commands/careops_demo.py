@@ -30,6 +30,7 @@ USERS = [
     ("lecteur", "reader", "ght", "Lecteur du GHT"),
     ("rssi.ehpad", "es_rssi", "esms", "RSSI de l'EHPAD démo (membre de la mutualisation démo)"),
 ]
+POOLED_CISO = "rssi.mutualise"  # holds its role through the demo pool, not a role on a node
 
 
 POOLED_LABEL = "RSSI mutualisé de la mutualisation démo (rôle sur chacun de ses membres)"
@@ -150,9 +151,9 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Comptes de démonstration (mot de passe commun) :"))
         self.stdout.write(f"  mot de passe : {DEMO_PASSWORD}")
         for username, _role, _anchor, label in USERS:
-            self.stdout.write(f"  {username:<10} {label}")
+            self.stdout.write(f"  {username:<14} {label}")
         # the pooled RSSI has no grant of its own: its role on each member comes from the pool
-        self.stdout.write(f"  {'rssi.mutualise':<10} {POOLED_LABEL}")
+        self.stdout.write(f"  {POOLED_CISO:<14} {POOLED_LABEL}")
 
     def _aapms(self, region, esms) -> None:
         """A pool (convention in force, the EHPAD a member) and the EHPAD's proposed pathway."""
@@ -164,10 +165,10 @@ class Command(BaseCommand):
             return
         User = get_user_model()
         ars, rssi = User.objects.get(username="ars.idf"), User.objects.get(username="rssi.ehpad")
-        pooled = User.objects.filter(username="rssi.mutualise").first()
+        pooled = User.objects.filter(username=POOLED_CISO).first()
         if pooled is None:
             pooled = User.objects.create_user(
-                "rssi.mutualise", email="rssi.mutualise@demo.careops.test", password=DEMO_PASSWORD
+                POOLED_CISO, email=f"{POOLED_CISO}@demo.careops.test", password=DEMO_PASSWORD
             )
         pool = pools.create_pool(ars, region, "RSSI mutualisé démo 92", "rssi", "GHT Démo")
         pools.add_staff(ars, pool, pooled.username)

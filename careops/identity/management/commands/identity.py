@@ -40,7 +40,10 @@ class Command(BaseCommand):
         except get_user_model().DoesNotExist as exc:
             raise CommandError(f"Compte inconnu : {options['username']}") from exc
         if options["action"] == "list":
-            for account in SocialAccount.objects.filter(user=user):
+            accounts = SocialAccount.objects.filter(user=user)
+            if not accounts:  # say so: an empty output read like a command that did nothing
+                self.stdout.write(f"Aucune identité de fédération liée à {user}.")
+            for account in accounts:
                 self.stdout.write(
                     f"{account.provider}\t{account.uid}\t{account.last_login:%d/%m/%Y %H:%M}"
                 )
