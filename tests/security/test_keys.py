@@ -188,3 +188,25 @@ def test_second_factor_secrets_are_encrypted_at_rest_and_rotated(org_tree, make_
         assert MFAAdapter().decrypt(authenticator.data["secret"]) == clear  # what sign-in reads
     seeded = Authenticator.objects.get(user=ars, type=Authenticator.Type.RECOVERY_CODES)
     assert RecoveryCodes(seeded).validate_code(recovery)
+
+
+def test_upgrade_migration_encrypts_second_factors_enrolled_in_clear(org_tree, make_user):
+    """The secrets enrolled before encryption do not wait for `careops secrets rotate`: the
+    core 0004 migration encrypts them at upgrade, and sign-in still reads them."""
+    import importlib
+
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+    from django.apps import apps
+
+    from tests.web.helpers import totp_code
+
+    clear = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU"
+    admin = make_user("administrator", org_tree.ans)
+    Authenticator.objects.create(user=admin, type=Authenticator.Type.TOTP, data={"secret": clear})
+    migration = importlib.import_module("careops.core.migrations.0004_encrypt_mfa_secrets")
+    migration.encrypt_clear_secrets(apps, None)
+    migration.encrypt_clear_secrets(apps, None)  # run twice: encrypted once, not twice
+    stored = Authenticator.objects.get(user=admin).data["secret"]
+    assert stored.startswith("gAAAAA") and clear not in stored
+    assert TOTP(Authenticator.objects.get(user=admin)).validate_code(totp_code(clear))
