@@ -759,7 +759,7 @@ def phishing_rows(campaigns) -> list[list]:
             [
                 c.organisation.name,
                 c.name,
-                c.started_on.strftime("%d/%m/%Y") if c.started_on else "",
+                c.started_on or "",  # a typed date in XLSX, dd/mm/yyyy in CSV
                 c.targets,
                 c.delivered,
                 *[round(r * 100, 1) if r is not None else "" for r in rates],

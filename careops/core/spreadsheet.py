@@ -9,7 +9,9 @@ typed; a string that is only a number (``-12,5``) is left as it is, since it can
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import re
+from decimal import Decimal
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,14 +38,33 @@ def unescape_cell(value: Any) -> Any:
     return value
 
 
+def french_cell(value: Any) -> Any:
+    """A CSV cell as French Excel reads it: decimals with a comma (``27,3``, where ``27.3``
+    in a ``;`` file is taken for a date or text), dates as ``dd/mm/yyyy``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float | Decimal):
+        return str(value).replace(".", ",")
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    return value
+
+
 class SafeWriter:
-    """``csv.writer`` whose rows go through ``safe_row``: the only CSV writer of exports."""
+    """``csv.writer`` whose rows go through ``safe_row``: the only CSV writer of exports. With
+    the ``;`` delimiter (the default, as French Excel expects), decimals get a comma and dates
+    the French form (``french_cell``)."""
 
     def __init__(self, stream, **kwargs):
         kwargs.setdefault("delimiter", ";")
+        self._french = kwargs["delimiter"] == ";"
         self._writer = csv.writer(stream, **kwargs)
 
     def writerow(self, row: Iterable[Any]) -> Any:
+        if self._french:
+            row = [french_cell(value) for value in row]
         return self._writer.writerow(safe_row(row))
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
@@ -57,5 +78,11 @@ def csv_writer(stream, **kwargs) -> SafeWriter:
 
 
 def append_row(sheet, row: Iterable[Any]) -> None:
-    """``sheet.append(row)`` for an openpyxl worksheet, formulas neutralised."""
+    """``sheet.append(row)`` for an openpyxl worksheet, formulas neutralised; dates stay typed
+    and show as ``dd/mm/yyyy``."""
     sheet.append(safe_row(row))
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, dt.datetime):
+            cell.number_format = "DD/MM/YYYY HH:MM"
+        elif isinstance(cell.value, dt.date):
+            cell.number_format = "DD/MM/YYYY"

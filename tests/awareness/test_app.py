@@ -104,8 +104,8 @@ def test_campaign_sheets_headcounts_shares_export_and_evidence(client, org_tree,
     exported = client.get(reverse("awareness:shares_export", args=["csv"]), query)
     rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:3] == ["Période", "Structure", "Profession"]
-    assert ["01/12/2025 – 30/11/2026", "CH Alpha", "Infirmier", "2", "10", "20.0"] in rows
-    assert rows[-1][1:] == ["Ensemble", "Toutes", "6", "30", "20.0"]
+    assert ["01/12/2025 – 30/11/2026", "CH Alpha", "Infirmier", "2", "10", "20,0"] in rows
+    assert rows[-1][1:] == ["Ensemble", "Toutes", "6", "30", "20,0"]
     workbook = openpyxl.load_workbook(
         io.BytesIO(client.get(reverse("awareness:shares_export", args=["xlsx"]), query).content)
     )
@@ -204,7 +204,7 @@ def test_phishing_exports_counts_only_evidence_and_chart(client, org_tree, ght_r
     rows = client.get(reverse("awareness:phishing_export", args=["csv"])).content.decode(
         "utf-8-sig"
     )
-    assert "Campagne octobre 2026;06/10/2026;12;11;27.3;9.1;0.0;54.5" in rows
+    assert "Campagne octobre 2026;06/10/2026;12;11;27,3;9,1;0,0;54,5" in rows
 
 
 def test_isolation_between_organisations(client, org_tree, trained, ght_rssi, make_user):
