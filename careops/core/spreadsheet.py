@@ -11,8 +11,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from decimal import Decimal
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

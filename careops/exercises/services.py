@@ -49,6 +49,10 @@ def elapsed(exercise: Exercise, now: dt.datetime | None = None) -> int:
 # --- planning --------------------------------------------------------------------------------
 
 
+# an exercise is planned (or recorded) at most this far from today: a date in year 9999 was taken
+PLAN_SPAN = dt.timedelta(days=5 * 366)
+
+
 def plan(
     user,
     organisation,
@@ -61,6 +65,20 @@ def plan(
     if not scope.can(user, "change", organisation):
         raise PermissionDenied(
             _("Vous ne pouvez pas planifier d'exercice pour cette organisation.")
+        )
+    today = timezone.localdate()
+    earliest, latest = today - PLAN_SPAN, today + PLAN_SPAN
+    if not earliest <= timezone.localdate(planned_for) <= latest:
+        raise ValidationError(
+            {
+                "planned_for": [
+                    _(
+                        "La date prévue doit être comprise entre le %(earliest)s et le "
+                        "%(latest)s (un exercice passé se saisit à sa date réelle)."
+                    )
+                    % {"earliest": f"{earliest:%d/%m/%Y}", "latest": f"{latest:%d/%m/%Y}"}
+                ]
+            }
         )
     try:
         scenario = scenarios.load(scenario_id)

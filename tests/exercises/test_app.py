@@ -359,3 +359,33 @@ def test_injects_show_their_channel_in_french(client, org_tree, rssi):
     assert "<td>systeme</td>" not in detail and "<td>telephone</td>" not in detail
     live = client.get(reverse("exercises:live", args=[exercise.pk])).content.decode()
     assert "(téléphone)" in live and "(telephone)" not in live
+
+
+def test_a_planned_date_far_off_is_refused_in_french(client, org_tree, rssi):
+    """Year 9999 (or 1900) used to be accepted and made a nonsense exercise and evidence date."""
+    login(client, rssi)
+    for when in ("9999-12-31T09:00", "1900-01-01T09:00"):
+        response = client.post(
+            reverse("exercises:index"),
+            {
+                "organisation": org_tree.ej_a.pk,
+                "scenario": "rancongiciel-dpi",
+                "planned_for": when,
+                "title": "",
+                "location": "",
+            },
+        )
+        assert response.status_code == 200
+        assert "La date prévue doit être comprise entre le" in response.content.decode()
+    api = client.post(
+        "/api/exercises",
+        {
+            "organisation": org_tree.ej_a.pk,
+            "scenario": "rancongiciel-dpi",
+            "planned_for": "9999-12-31T23:59:59+14:00",
+        },
+        content_type="application/json",
+    )
+    assert api.status_code in (400, 422)
+    assert "La date prévue doit être comprise" in api.json()["detail"]
+    assert not Exercise.objects.exists()
