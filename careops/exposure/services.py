@@ -14,7 +14,7 @@ import socket
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, IntegerField, Value, When
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from careops.core import audit
@@ -521,10 +521,18 @@ def run_shard(shard_id: int) -> None:
     """Scan one block of hosts; a block already done, or leased by a live worker, is skipped."""
     now = timezone.now()
     me = f"{socket.gethostname()}:{os.getpid()}"
+    # the attempt is counted in the claim itself: a worker killed right after claiming (before
+    # a second statement) used to leave the count one short
+    taken = {
+        "lease_until": now + LEASE,
+        "hosts_done": 0,
+        "worker": me,
+        "attempts": F("attempts") + 1,
+    }
     claimed = (
         ScanShard.objects.filter(pk=shard_id, run__status=RunStatus.RUNNING)
         .filter(status=RunStatus.QUEUED)
-        .update(status=RunStatus.RUNNING, lease_until=now + LEASE, hosts_done=0, worker=me)
+        .update(status=RunStatus.RUNNING, **taken)
     )
     if not claimed:
         claimed = ScanShard.objects.filter(
@@ -532,11 +540,10 @@ def run_shard(shard_id: int) -> None:
             run__status=RunStatus.RUNNING,
             status=RunStatus.RUNNING,
             lease_until__lt=now,
-        ).update(lease_until=now + LEASE, hosts_done=0, worker=me)
+        ).update(**taken)
     if not claimed:
         return
     shard = ScanShard.objects.select_related("run").get(pk=shard_id)
-    ScanShard.objects.filter(pk=shard_id).update(attempts=shard.attempts + 1)
     run = shard.run
 
     if shard.addresses:
