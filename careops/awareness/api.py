@@ -236,22 +236,13 @@ class CountsOut(Schema):
     reported_rate: float | None
 
 
-class PhishingOut(Schema):
+class PhishingOut(CountsOut):
     id: int
     organisation: int
     organisation_name: str
     name: str
     started_on: dt.date | None
     targets: int
-    delivered: int
-    opened: int
-    clicked: int
-    submitted: int
-    reported: int
-    opened_rate: float | None
-    clicked_rate: float | None
-    submitted_rate: float | None
-    reported_rate: float | None
     evidence_id: int | None
     imported_at: dt.datetime
     replaced_at: dt.datetime | None

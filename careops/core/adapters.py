@@ -106,6 +106,7 @@ class MFAAdapter(DefaultMFAAdapter):
 
     def decrypt(self, encrypted_text: str) -> str:
         if not crypto.is_encrypted(encrypted_text):
-            # enrolled before encryption; `careops secrets rotate` encrypts it
+            # enrolled before encryption and not yet encrypted by migration core 0004 or by
+            # `careops secrets rotate`
             return encrypted_text
         return crypto.decrypt(encrypted_text)

@@ -41,8 +41,6 @@ def unescape_cell(value: Any) -> Any:
 def french_cell(value: Any) -> Any:
     """A CSV cell as French Excel reads it: decimals with a comma (``27,3``, where ``27.3``
     in a ``;`` file is taken for a date or text), dates as ``dd/mm/yyyy``."""
-    if isinstance(value, bool):
-        return value
     if isinstance(value, float | Decimal):
         return str(value).replace(".", ",")
     if isinstance(value, dt.datetime):

@@ -33,7 +33,6 @@ from careops.exposure.models import (
     RunStatus,
     ScanRun,
     ScanShard,
-    Severity,
 )
 from careops.tenancy import scope
 from careops.tenancy.choices import OrgKind, Role
@@ -56,12 +55,7 @@ _STATUS_RANK = {
     FindingStatus.FALSE_POSITIVE: 2,
     FindingStatus.FIXED: 3,
 }
-_SEVERITY_RANK = {
-    s: i
-    for i, s in enumerate(
-        [Severity.CRITICAL, Severity.HIGH, Severity.MEDIUM, Severity.LOW, Severity.INFO]
-    )
-}
+_SEVERITY_RANK = {s: i for i, s in enumerate(rules.SEVERITIES)}  # the engine's order
 
 
 def by_priority(findings):

@@ -336,8 +336,12 @@ def import_rpps_directory(path: Path, progress=None, force: bool = False) -> Rpp
             " actuel : elle semble tronquée ou incomplète. L'annuaire n'a pas été modifié"
             " (--force pour la charger quand même)."
         ) % {"file": Path(path).name, "new": len(seen), "old": current}
-        logger.warning("rpps import refused: %s people in %s, %s in the directory",
-                       len(seen), Path(path).name, current)  # fmt: skip
+        logger.warning(
+            "rpps import refused: %s people in %s, %s in the directory",
+            len(seen),
+            Path(path).name,
+            current,
+        )
         raise ValidationError(message)
     with transaction.atomic():
         RppsEntry.objects.all().delete()

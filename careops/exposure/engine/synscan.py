@@ -17,8 +17,8 @@ Politeness: per-host pacing (round-robin across hosts under the global ``rate``)
 each) is probed faster, as TCP's slow start grows a window: each window (at least 20 ms and 4
 smoothed RTTs) by whose end the host has answered as many probes as were sent before the window
 began doubles the host's rate, up to the ceiling ``host_rate``; the first window that falls short
-ends the growth for the rest of the sweep. A host that filters, or drops under load, never grows past the start rate.
-Then an adaptive back-off: silent ports of a host that answered are probed again in a second
+ends the growth for the rest of the sweep. A host that filters, or drops under load, never grows
+past the start rate. Then an adaptive back-off: silent ports of a host that answered are probed again in a second
 pass; if that pass recovers answers (loss or a rate-limiting middlebox, not a filtering
 firewall, which stays silent the second time too) the host's rate drops to the answer rate
 measured in that pass (at least halved) and the remaining silent ports get another pass, up to
@@ -194,6 +194,7 @@ class SynSweep:
         # the kernel keeps only the answers to this sweep (the raw socket would otherwise get a
         # copy of every TCP packet: identification, TLS analysis, another sweep running beside)
         attach_port_filter(self.sock, self.sport)
+        self.ceiling = float(options.host_rate or 0.0) or 1e9  # 0: no ceiling
         self.isn = random.getrandbits(32)
         self.ack = (self.isn + 1) & 0xFFFFFFFF
         self.hosts: dict[bytes, _Host] = {}
@@ -207,9 +208,8 @@ class SynSweep:
             host.pending = set(ports)
             host.queue = list(reversed(ports))
             host.sent_at = {}
-            ceiling = float(options.host_rate or 0.0) or 1e9  # 0: no ceiling
-            host.rate = min(ceiling, float(options.start_host_rate or ceiling))
-            host.growing = host.rate < ceiling
+            host.rate = min(self.ceiling, float(options.start_host_rate or self.ceiling))
+            host.growing = host.rate < self.ceiling
             host.window_end = None
             host.window_sent = 0
             host.pass_sent = 0
@@ -361,8 +361,9 @@ class SynSweep:
                     pass
 
     def _grow(self, host: _Host, now: float) -> None:
-        """Slow start: double the host's rate when every probe sent before the current window
-        has been answered by its end; stop growing at the first window that shows a silence."""
+        """Slow start: double the host's rate when, at the end of the current window, it has
+        answered as many probes as were sent before the window began; stop growing at the
+        first window that falls short."""
         if host.window_end is None:
             host.window_end, host.window_sent = now + GROWTH_WINDOW, host.pass_sent
             return
@@ -376,10 +377,9 @@ class SynSweep:
             if host.pass_answers < host.window_sent:
                 host.growing = False
                 return
-            ceiling = self.options.host_rate or 1e9
-            host.rate = min(ceiling, host.rate * 2)
+            host.rate = min(self.ceiling, host.rate * 2)
             host.result.peak_rate = max(host.result.peak_rate, host.rate)
-            host.growing = host.rate < ceiling
+            host.growing = host.rate < self.ceiling
         srtt = host.srtt or 0.0
         host.window_end, host.window_sent = now + max(GROWTH_WINDOW, 4 * srtt), host.pass_sent
 
