@@ -105,7 +105,7 @@ def api():
 
 
 def test_the_compose_stack_serves_and_runs_tasks(careops_image, stack_folder, api):
-    require_tools("docker-compose", "netavark", "aardvark-dns")
+    require_tools("docker-compose", "netavark", "aardvark-dns", "iptables")
     if os.geteuid() != 0:
         message = "la pile compose de test a besoin de podman en root (réseau, ports publiés)"
         if os.environ.get("CI"):
