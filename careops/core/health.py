@@ -41,6 +41,28 @@ def check_database() -> str | None:
 _migrated: dict[str, bool] = {}
 
 
+def require_migrated(command: str) -> None:
+    """Refuse to start ``command`` (a worker, the scheduler) on a database that lacks this
+    code's migrations: a French CommandError instead of a traceback at the first query."""
+    from django.core.management.base import CommandError
+    from django.db import DatabaseError
+
+    try:
+        reason = check_database()
+    except DatabaseError as error:
+        logger.error("%s: database unreachable: %s", command, error)
+        raise CommandError(
+            f"la base de données ne répond pas ({error.__class__.__name__}) ; "
+            "vérifiez CAREOPS_DATABASE_URL"
+        ) from error
+    if reason:
+        logger.error("%s: database not migrated", command)
+        raise CommandError(
+            "la base de données n'est pas à jour ; lancez « careops migrate » avant de "
+            f"démarrer {command}"
+        )
+
+
 def check_queue() -> str | None:
     """The task queue (Redis or SQLite) answers."""
     from huey.contrib.djhuey import HUEY

@@ -166,6 +166,10 @@ class ContextFilter(logging.Filter):
     the secrets its message might hold (a last line of defence: code never logs secrets)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and getattr(record, "status_code", 500) < 500:
+            # django.request's 403 and 404 carry the PermissionDenied / Http404 raised by the
+            # view: an expected answer, whose traceback would bury the real errors
+            record.exc_info = record.exc_text = None
         message = record.getMessage()
         cleaned = redact(message)
         if cleaned != message:

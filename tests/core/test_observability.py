@@ -17,12 +17,15 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.test import Client, override_settings
+from django.urls import path
 from django.utils import timezone
 from huey import SqliteHuey
 from prometheus_client.parser import text_string_to_metric_families
 
 from careops import config
+from careops import urls as site_urls
 from careops.core import logs, metrics
 from tests.conftest import PASSWORD
 
@@ -488,6 +491,37 @@ def test_log_lines_are_one_json_object_each(db, log_lines, make_user, org_tree):
         assert {"ts", "level", "logger", "message"} <= entry.keys()
         assert entry["ts"].endswith("Z")
     assert any("ValueError" in e.get("exception", "") for e in entries)
+
+
+def test_refusals_are_logged_without_a_traceback_and_errors_with_one(
+    db, log_lines, make_user, org_tree
+):
+    """A refusal (PermissionDenied, 403) is an answer, not a fault: one line, no traceback; a
+    500 keeps its traceback."""
+    user = make_user("es_rssi", org_tree.ej_b)
+    client = Client(raise_request_exception=False)
+    assert client.login(username=user.username, password=PASSWORD)
+    with override_settings(ROOT_URLCONF=f"{__name__}"):
+        assert client.get("/refus/").status_code == 403
+        assert client.get("/panne/").status_code == 500
+    entries = [json.loads(line) for line in log_lines() if '"django.request"' in line]
+    refusal = next(e for e in entries if "/refus/" in e["message"])
+    assert refusal["level"] == "WARNING"
+    assert "exception" not in refusal
+    failure = next(e for e in entries if "/panne/" in e["message"])
+    assert "RuntimeError" in failure["exception"]
+
+
+def _refusing_view(request):
+    raise PermissionDenied
+
+
+def _broken_view(request):
+    raise RuntimeError("panne de test")
+
+
+# the site's own pages (the error pages link to them) and two test views
+urlpatterns = [path("refus/", _refusing_view), path("panne/", _broken_view), *site_urls.urlpatterns]
 
 
 class LogInViewMiddleware:

@@ -64,3 +64,14 @@ def test_the_scheduler_command_runs_once(tmp_path):
     result = careops(["scheduler", "--once"], env)
     assert result.returncode == 0, result.stderr
     assert "tâche(s) planifiée(s)" in result.stdout
+
+
+@pytest.mark.parametrize("command", [["scheduler", "--once"], ["worker"]])
+def test_services_refuse_an_unmigrated_database_in_french(command, tmp_path):
+    from tests.deploy.helpers import base_env, careops
+
+    env = base_env(tmp_path)  # a fresh SQLite file: no migration applied
+    result = careops(command, env)
+    assert result.returncode == 1
+    assert "lancez « careops migrate »" in result.stderr
+    assert "Traceback" not in result.stderr

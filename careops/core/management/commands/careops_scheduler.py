@@ -7,6 +7,7 @@ import time
 from django.core.management.base import BaseCommand
 from huey.contrib.djhuey import HUEY
 
+from careops.core.health import require_migrated
 from careops.core.scheduler import tick
 
 
@@ -23,6 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        require_migrated("careops scheduler")
         if options["once"]:
             names = tick(HUEY)
             self.stdout.write(f"careops scheduler : {len(names)} tâche(s) planifiée(s)")

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from huey.contrib.djhuey import HUEY
 
+from careops.core.health import require_migrated
 from careops.core.queue import start_reaper
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        require_migrated("careops worker")
         logging.getLogger("huey").setLevel(logging.INFO)
         consumer = HUEY.create_consumer(
             workers=options["workers"],
