@@ -29,10 +29,36 @@ class AssetOut(Schema):
     kind: str
     value: str
     status: str
-    txt_name: str
-    txt_value: str
+    # how the asset is proven: "dns_txt" for a name (publish txt_value at txt_name, then POST
+    # /assets/{id}/verify), "attestation" for an address range (POST /assets/{id}/attest, then an
+    # ARS instructor or an administrator approves it)
+    verification: str
+    txt_name: str | None
+    txt_value: str | None
+    verification_note: str
     holder: str  # the range's holder as the approver saw it
     resolved_from_id: int | None  # the verified name this address was found behind
+
+    @staticmethod
+    def resolve_verification(asset) -> str:
+        return "attestation" if asset.is_network else "dns_txt"
+
+    @staticmethod
+    def resolve_txt_name(asset) -> str | None:
+        return None if asset.is_network else asset.txt_name
+
+    @staticmethod
+    def resolve_txt_value(asset) -> str | None:
+        return None if asset.is_network else asset.txt_value
+
+
+class AttestationIn(Schema):
+    attestation: str
+
+
+class ApprovalIn(Schema):
+    approve: bool = True
+    holder: str = ""
 
 
 class ExposureRunIn(Schema):
@@ -89,6 +115,41 @@ def create_asset(request, payload: AssetIn):
     """Declare a domain, host name or IP range (to be verified)."""
     organisation = visible_or_404(Organisation.objects.all(), request, payload.organisation)
     return 201, services.declare_asset(current_user(request), organisation, payload.value)
+
+
+@router.get("/assets/{asset_id}", response={200: AssetOut, **READ_ERRORS})
+def get_asset(request, asset_id: int):
+    """One declared asset and where its proof stands."""
+    return visible_or_404(Asset.objects.all(), request, asset_id)
+
+
+@router.post("/assets/{asset_id}/verify", response={200: AssetOut, **WRITE_ERRORS})
+@service_errors
+def verify_asset(request, asset_id: int):
+    """Look the name's TXT token up in the DNS now; ``status`` says whether it was found and
+    ``verification_note`` what was read."""
+    asset = visible_or_404(Asset.objects.all(), request, asset_id)
+    services.verify_domain(current_user(request), asset)
+    return asset
+
+
+@router.post("/assets/{asset_id}/attest", response={200: AssetOut, **WRITE_ERRORS})
+@service_errors
+def attest_asset(request, asset_id: int, payload: AttestationIn):
+    """Attest that the organisation holds the address range (holder, RIPE reference, contract);
+    an ARS instructor of the region or an administrator then approves it."""
+    asset = visible_or_404(Asset.objects.all(), request, asset_id)
+    return services.attest_range(current_user(request), asset, payload.attestation)
+
+
+@router.post("/assets/{asset_id}/approve", response={200: AssetOut, **WRITE_ERRORS})
+@service_errors
+def approve_asset(request, asset_id: int, payload: ApprovalIn):
+    """Approve (or reject, ``approve: false``) an attested range, with its holder as seen."""
+    asset = visible_or_404(Asset.objects.all(), request, asset_id)
+    return services.approve_range(
+        current_user(request), asset, approve=payload.approve, holder=payload.holder
+    )
 
 
 @router.get("/runs", response=list[ExposureRunOut])

@@ -406,3 +406,52 @@ def test_findings_page_lists_open_and_severe_first_fifty_at_a_time(org_tree, rol
     # another organisation's user sees none of it
     client.force_login(role_users["reader"])
     assert client.get(f"/exposition/organisations/{org.pk}/").status_code == 404
+
+
+def test_assets_are_proven_through_the_api(org_tree, role_users, dns_server, make_user):
+    """A name by DNS TXT, a range by attestation then an ARS instructor's approval; each proof
+    is refused in French where it does not apply, and no one approves their own attestation."""
+    from tests.api.conftest import Api
+
+    rssi = Api(role_users["es_rssi"])
+    name = rssi.post("/api/exposure/assets", {"organisation": org_tree.ej_b.pk, "value": "chu.fr"})
+    assert name.status_code == 201, name.content
+    name = name.json()
+    assert name["verification"] == "dns_txt"
+    assert name["txt_name"] == "_careops-challenge.chu.fr"
+    verify = f"/api/exposure/assets/{name['id']}/verify"
+    first = rssi.post(verify, {})
+    assert (first.status_code, first.json()["status"]) == (200, AssetStatus.PENDING)
+    assert "jeton absent" in first.json()["verification_note"]
+    dns_server.records[(name["txt_name"], "TXT")] = [name["txt_value"]]
+    assert rssi.post(verify, {}).json()["status"] == AssetStatus.VERIFIED
+
+    block = rssi.post(
+        "/api/exposure/assets", {"organisation": org_tree.ej_b.pk, "value": "193.51.24.0/28"}
+    ).json()
+    assert (block["verification"], block["txt_name"], block["txt_value"]) == (
+        "attestation",
+        None,
+        None,
+    )
+    refused = rssi.post(f"/api/exposure/assets/{block['id']}/verify", {})
+    assert refused.status_code == 422 and "attestation" in refused.json()["detail"]
+    short = rssi.post(f"/api/exposure/assets/{block['id']}/attest", {"attestation": "court"})
+    assert short.status_code == 422 and "20 caractères" in short.json()["detail"]
+    attested = rssi.post(
+        f"/api/exposure/assets/{block['id']}/attest",
+        {"attestation": "Bloc RIPE inetnum 193.51.24.0/28 au nom du CH Bêta"},
+    )
+    assert attested.json()["status"] == AssetStatus.ATTESTED
+    approve = f"/api/exposure/assets/{block['id']}/approve"
+    assert rssi.post(approve, {"holder": "CH Bêta"}).status_code == 403  # never the organisation
+    other_region = Api(role_users["ars_instructor"])
+    assert other_region.post(approve, {"holder": "CH Bêta"}).status_code == 404
+    instructor = Api(make_user("ars_instructor", org_tree.ars_idf))
+    no_holder = instructor.post(approve, {})
+    assert no_holder.status_code == 422 and "titulaire" in no_holder.json()["detail"]
+    approved = instructor.post(approve, {"holder": "inetnum RIPE au nom du CH Bêta"})
+    assert approved.status_code == 200, approved.content
+    assert approved.json()["status"] == AssetStatus.VERIFIED
+    assert Asset.objects.get(pk=block["id"]).verified_by == instructor.user
+    assert rssi.get(f"/api/exposure/assets/{block['id']}").json()["holder"].startswith("inetnum")
