@@ -19,13 +19,14 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = scenarios.LIBRARY_DIR / "rancongiciel-dpi-v1.yaml"
 
 
-def test_library_ships_the_four_scenarios_with_roles_injects_and_grid():
+def test_library_ships_the_five_scenarios_with_roles_injects_and_grid():
     library = {s.id: s for s in scenarios.shipped()}
     assert set(library) >= {
         "rancongiciel-dpi",
         "perte-active-directory",
         "compromission-prestataire",
         "fuite-donnees",
+        "rancongiciel-ehpad",
     }
     for scenario in library.values():
         roles = {r.id for r in scenario.roles}
@@ -38,6 +39,11 @@ def test_library_ships_the_four_scenarios_with_roles_injects_and_grid():
         assert len(scenario.sha256) == 64
     ransomware = library["rancongiciel-dpi"]
     assert {"direction_medicale", "cadre_sante"} <= {r.id for r in ransomware.roles}
+    # a medico-social structure: no hospital services, the medicines round kept going
+    ehpad = library["rancongiciel-ehpad"]
+    assert {"idec", "medecin_coordonnateur"} <= {r.id for r in ehpad.roles}
+    assert "AAPMS.O1" in ehpad.evidence_items
+    assert "urgences" not in " ".join(i.content for i in ehpad.injects).lower()
 
 
 # A shipped version never changes (an exercise records the digest it was planned with): a
@@ -47,6 +53,7 @@ SHIPPED_DIGESTS = {
     "fuite-donnees-v1.yaml": "e45fe87efc137ed3ee4cfae39ae91019011dc2e407b6d100cdfc1e7570ed567b",
     "perte-active-directory-v1.yaml": "d46299aec6fcee2de7fb6b1da8e3c5dea38401e4bbe084355a2758c9a86a374b",
     "rancongiciel-dpi-v1.yaml": "8274240c22b4998a59a2d3a095e2f9fe49a0b1d2d7847fc43b31bdd1973ffaba",
+    "rancongiciel-ehpad-v1.yaml": "964fc95659c71b4d832f909b734534e01f24faeddafc7c58e07258053cf8582e",
 }
 
 
