@@ -216,7 +216,9 @@ def pools_of(user, today: dt.date) -> list[dict[str, Any]]:
     from careops.maturity.models import Membership, MembershipStatus, Pool
 
     members = (
-        scope.restrict(Membership.objects.all(), user)
+        # "change": the structures the user works for; an ARS instructor's "view" would list
+        # every pool of the region here (they have the regional list in Maturité)
+        scope.restrict(Membership.objects.all(), user, "change")
         .filter(status=MembershipStatus.ACTIVE)
         .values("pool_id")
     )

@@ -362,3 +362,9 @@ def test_the_cockpit_leads_the_pooled_rssi_and_the_member_to_the_pool(
         assert 'id="pools"' in html and url in html and "convention jusqu'au" in html
     client.force_login(make_user("es_rssi", org_tree.ej_other))
     assert url not in client.get(reverse("core:home")).content.decode()
+    # the region's instructor has the regional list in Maturité: their home page does not
+    # compute every regional pool's alerts
+    from careops.core import cockpit
+
+    assert cockpit.build(fresh(ars))["pools"] == []
+    assert [p["pool"] for p in cockpit.build(fresh(rssi))["pools"]] == [pool]
