@@ -716,3 +716,19 @@ def test_an_export_saved_again_by_excel_is_not_older_than_itself():
     assert is_older("2026-03-17T09:59", "2026-03-17T10:00:40")
     assert is_older("2026-03-10T10:00:40", "2026-03-17T10:00:40")
     assert not is_older("", "2026-03-17T10:00:40")
+
+
+def test_gophish_positions_written_several_ways_are_one_position(tmp_path):
+    """Target groups typed by hand: « IDE », « Infirmière », « Infirmier(e) » are the nurses."""
+    rows = [
+        ("Clicked Link", False, "IDE"),
+        ("Email Opened", False, "Infirmière"),
+        ("Email Sent", True, "Infirmier(e)"),
+        ("Submitted Data", False, "Aide-soignante"),
+        ("Email Sent", False, "AS"),
+    ]
+    campaign = read_results(gophish_csv(tmp_path / "Positions - Results.csv", rows))
+    assert set(campaign.by_position) == {"IDE", "Aide-soignante"}
+    nurses = campaign.by_position["IDE"]
+    assert (nurses.delivered, nurses.opened, nurses.clicked, nurses.reported) == (3, 2, 1, 1)
+    assert campaign.by_position["Aide-soignante"].delivered == 2

@@ -10,7 +10,8 @@ target reported the e-mail. The file name is « <campaign> - Results.csv ».
 
 Rates are over the targets the e-mail reached: opened, clicked, submitted (each includes the
 further steps) and reported; per campaign, and per ``position`` (the profession, when the
-target groups carry it).
+target groups carry it; its spellings grouped as the training shares group them: « IDE » and
+« Infirmière » are one position, named as first written).
 
 Only counts leave this module: no address, name, IP or position of a single target, and never
 what a target typed (GoPhish keeps that in the « Events » export's ``details``, which is refused).
@@ -27,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from careops.awareness.engine.training import profession_key
 from careops.hospiconnect.engine.tables import (
     TableError,
     csv_problem,
@@ -189,6 +191,7 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
     name = campaign_name(shown)
     totals = Rates()
     by_position: dict[str, Rates] = defaultdict(Rates)
+    position_label: dict[str, str] = {}  # profession_key → the first spelling met
     unknown: dict[str, int] = defaultdict(int)
     undelivered: dict[str, int] = defaultdict(int)
     starts: list[str] = []
@@ -238,6 +241,7 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
                     unknown[status or "(vide)"] += 1
                     step, delivered = 0, False
                 position = _unescape((row.get("position") or "").strip()) or "non renseigné"
+                position = position_label.setdefault(profession_key(position) or position, position)
                 totals.add(step, reported, delivered)
                 by_position[position].add(step, reported, delivered)
                 changes.append(_change_key((row.get("modified_date") or "").strip()))
