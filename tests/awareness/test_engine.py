@@ -655,6 +655,8 @@ def test_an_lms_export_with_french_long_dates_and_unfinished_learners(tmp_path):
     ]
     assert training.parse_date("31 février 2026") is None
     assert training.parse_date("novembre 2026") is None
+    # Moodle's short French date and time (« strftimedatetimeshort »)
+    assert training.parse_date("03/11/26, 14:05") == dt.date(2026, 11, 3)
 
 
 def gophish_results(path, rows, encoding="utf-8"):

@@ -216,7 +216,7 @@ def parse_date(text: str) -> dt.date | None:
     text = text.strip()
     if not text:
         return None
-    head = text.split("T")[0].split(" ")[0]
+    head = text.split("T")[0].split(" ")[0].rstrip(",")  # « 03/11/26, 14:05 » (Moodle)
     for pattern in DATE_FORMATS:
         try:
             return dt.datetime.strptime(head, pattern).date()
