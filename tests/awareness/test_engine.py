@@ -734,3 +734,26 @@ def test_gophish_positions_written_several_ways_are_one_position(tmp_path):
     nurses = campaign.by_position["IDE"]
     assert (nurses.delivered, nurses.opened, nurses.clicked, nurses.reported) == (3, 2, 1, 1)
     assert campaign.by_position["Aide-soignante"].delivered == 2
+
+
+def test_ticks_and_crosses_in_the_signature_column(tmp_path):
+    """A tick (✓, ✔) is a presence and a cross or a dash an absence; an unknown mark (« ? ») is
+    refused — before, every mark without a letter was silently an absence."""
+    path = tmp_path / "coche.csv"
+    path.write_text(
+        "Nom;Prénom;Fonction;Date;Signature\nDUPONT;Marie;IDE;10/11/2026;✓\n"
+        "MARTIN;Jeanne;AS;10/11/2026;✔\nPETIT;Paul;ASH;10/11/2026;\nROUX;Zoé;IDE;10/11/2026;-\n"
+        "FAURE;Luc;AS;10/11/2026;✗\n",
+        encoding="utf-8",
+    )
+    read = training.read_sheet(path, today=TODAY)
+    assert [(r.last_name, r.present) for r in read.rows] == [
+        ("DUPONT", True),
+        ("MARTIN", True),
+        ("PETIT", False),
+        ("ROUX", False),
+        ("FAURE", False),
+    ]
+    path.write_text(path.read_text("utf-8").replace("✗", "?"), encoding="utf-8")
+    with pytest.raises(training.TrainingError, match="ligne 6, colonne « Signature » : présence"):
+        training.read_sheet(path, today=TODAY)

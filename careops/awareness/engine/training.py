@@ -183,6 +183,8 @@ ABSENT = {
     "non acheve", "non achevee", "non complete", "non completee", "pas commence", "incomplet",
     "not completed", "non present", "non presente", "non reussi", "abs",
 }  # fmt: skip
+CHECK_MARKS = {"✓", "✔", "☑", "✅", "√", "+"}  # ticked in Excel: present
+CROSS_MARKS = {"✗", "✘", "☒", "❌", "☐", "-", "–", "—"}  # crossed out or a dash: absent
 EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
 ALL = ""  # the structure key when a file names none
@@ -447,10 +449,11 @@ def _row(shown, line, cells, layout, default_date, today, problems) -> Attendanc
         return None
     present = True
     if "status" in layout.index:
-        status = fold(cell(cells, layout, "status"))
-        if status in PRESENT:
+        raw_status = cell(cells, layout, "status")
+        status = fold(raw_status)
+        if status in PRESENT or (not status and raw_status.strip() in CHECK_MARKS):
             present = True
-        elif status in ABSENT or not status:
+        elif status in ABSENT or not raw_status.strip() or raw_status.strip() in CROSS_MARKS:
             present = False
         else:
             problem(
