@@ -253,7 +253,7 @@ def save_headcount(user, organisation: Organisation, profession: str, headcount:
         (
             h
             for h in StaffHeadcount.objects.filter(organisation=organisation)
-            if engine.fold(h.profession) == engine.fold(profession)
+            if engine.profession_key(h.profession) == engine.profession_key(profession)
         ),
         None,
     )
@@ -290,7 +290,7 @@ def import_headcounts(user, node: Organisation, upload) -> int:
         for row in rows:
             org = orgs[row.line]
             for other in StaffHeadcount.objects.filter(organisation=org):
-                if engine.fold(other.profession) == engine.fold(row.profession):
+                if engine.profession_key(other.profession) == engine.profession_key(row.profession):
                     other.delete()
             StaffHeadcount.objects.create(
                 organisation=org, profession=row.profession, headcount=row.count, updated_by=user
@@ -336,9 +336,9 @@ def _report(attendances, headcounts, start, end, professions: list[str] | None =
     (tens of thousands of sign-in lines feed a cockpit card)."""
     labels = {}
     counts = []
-    wanted = {engine.fold(p) for p in professions or [] if p.strip()}
+    wanted = {engine.profession_key(p) for p in professions or [] if p.strip()}
     for h in headcounts.select_related("organisation"):
-        if wanted and engine.fold(h.profession) not in wanted:
+        if wanted and engine.profession_key(h.profession) not in wanted:
             continue
         labels[str(h.organisation_id)] = h.organisation.name
         counts.append(engine.Headcount(str(h.organisation_id), h.profession, h.headcount))
@@ -351,7 +351,7 @@ def _report(attendances, headcounts, start, end, professions: list[str] | None =
         )
     people = _people(rows)
     if wanted:
-        people = [p for p in people if engine.fold(p.profession) in wanted]
+        people = [p for p in people if engine.profession_key(p.profession) in wanted]
     return engine.shares(people, counts, start, end, labels)
 
 
@@ -600,7 +600,21 @@ def import_phishing(
             data, file_name, lambda path: phishing_engine.read_results(path, file_name=file_name)
         )
     except engine.TableError as exc:
+        logger.warning("phishing import refused for organisation %s: %s", organisation.pk, exc)
         raise ValidationError(str(exc)) from exc
+    if result.nothing_delivered():
+        logger.warning(
+            "phishing import refused for organisation %s: %s: %s",
+            organisation.pk,
+            file_name,
+            result.nothing_delivered(),
+        )
+        raise ValidationError(
+            _(
+                "« %(name)s » : %(why)s. Importez l'export une fois la campagne envoyée. Rien n'a été importé."
+            )
+            % {"name": file_name, "why": result.nothing_delivered()}
+        )
     started = dt.date.fromisoformat(result.started) if result.started else None
     if started and started > compliance.today_in_paris():
         raise ValidationError(_("« %(name)s » : campagne datée du futur.") % {"name": file_name})
@@ -608,7 +622,7 @@ def import_phishing(
     t = result.totals
     with transaction.atomic():
         previous, matched_by = _previous_import(organisation, result, started, name, replace)
-        if previous and result.last_change and result.last_change < previous.last_change:
+        if previous and phishing_engine.is_older(result.last_change, previous.last_change):
             raise ValidationError(
                 _(
                     "« %(file)s » est un export plus ancien de la campagne « %(name)s » (dernière "

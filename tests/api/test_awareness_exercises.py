@@ -437,3 +437,56 @@ def test_an_older_export_of_the_same_campaign_does_not_replace_a_newer_one(
         in older.json()["detail"]
     )
     assert PhishingCampaign.objects.get().clicked == 6
+
+
+def excel_resave(text: str) -> bytes:
+    """The export opened in French Excel and saved again as « CSV (séparateur : point-virgule) »:
+    semicolons, Windows-1252, VRAI/FAUX, dates kept to the minute."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    rows = list(csv.reader(io.StringIO(text)))
+    writer.writerow(rows[0])
+    for row in rows[1:]:
+        for index in (5, 7):
+            day, time = row[index][:10], row[index][11:16]
+            row[index] = f"{day[8:10]}/{day[5:7]}/{day[:4]} {time}"
+        row[6] = "VRAI" if row[6] == "true" else "FAUX"
+        writer.writerow(row)
+    return out.getvalue().encode("cp1252")
+
+
+def test_the_same_export_saved_again_by_excel_is_not_refused_as_older(org_tree, role_users, api):
+    """The export is imported, then a colleague's copy saved by Excel (minutes only): it is the
+    same campaign with the same activity, imported again, not « un export plus ancien »."""
+    client = api(role_users["ght_rssi"])
+    url, form = "/api/awareness/phishing-campaigns", {"organisation": org_tree.ght.pk}
+    assert (
+        client.post_form(url, form | {"export": export(MARCH.name, MARCH.read_bytes())}).status_code
+        == 201
+    )
+    resaved = excel_resave(MARCH.read_text("utf-8"))
+    again = client.post_form(
+        url, form | {"export": export("Campagne mars 2026 - Results (1).csv", resaved)}
+    )
+    assert again.status_code == 200, again.content
+    assert "importé de nouveau (mêmes cibles GoPhish)" in again.json()["message"]
+    campaign = PhishingCampaign.objects.get()
+    assert (campaign.delivered, campaign.clicked, campaign.imports) == (11, 5, 2)
+
+
+def test_an_export_where_no_email_was_delivered_is_refused(org_tree, role_users, api):
+    """All targets in « Error » (mail server down) or « Scheduled »: no exercise took place,
+    so no exercise, no rate, no evidence; a French refusal, nothing saved."""
+    client = api(role_users["ght_rssi"])
+    url, form = "/api/awareness/phishing-campaigns", {"organisation": org_tree.ght.pk}
+    content = gophish("err", ["Error", "Error", "Scheduled"])
+    refused = client.post_form(url, form | {"export": export("Novembre - Results.csv", content)})
+    assert refused.status_code == 422
+    detail = refused.json()["detail"]
+    assert "aucun courriel n'a été remis (3 cible(s) : « Error » 2, « Scheduled » 1)" in detail
+    assert "Rien n'a été importé" in detail
+    assert not PhishingCampaign.objects.exists()
+    assert not Evidence.objects.filter(kind="phishing_exercise").exists()

@@ -531,3 +531,229 @@ def test_a_sign_in_sheet_with_a_title_above_its_table(tmp_path):
         training.read_sheet(none, today=TODAY)
     assert "cherchée dans ses 10 premières lignes" in str(caught.value)
     assert "Correspondance des colonnes" not in str(caught.value)
+
+
+# --- inputs written by hand the way EHPAD staff and GoPhish produce them --------------------
+
+
+def ehpad_headcount(tmp_path):
+    path = tmp_path / "effectifs.csv"
+    path.write_bytes(
+        "Structure;Profession;Effectif\r\nEHPAD Les Tilleuls;Infirmier;5\r\n"
+        "EHPAD Les Tilleuls;Aide-soignant;10\r\nEHPAD Les Tilleuls;ASH;6\r\n".encode("cp1252")
+    )
+    return training.read_headcount(path)
+
+
+def test_professions_written_freely_share_their_profession_headcount(tmp_path):
+    """A sign-in sheet prepared in Excel: title block, merged « Établissement » and « Date »,
+    a signature column, professions as people write them. « IDE », « Infirmière » and
+    « Infirmier(e) » are nurses, « Aide-soignante » an « Aide-soignant »."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet["A1"] = "FEUILLE D'ÉMARGEMENT — Sensibilisation à la cybersécurité"
+    sheet.merge_cells("A1:F1")
+    sheet["A2"] = "Formateur : RSSI mutualisé"
+    sheet.append([])
+    sheet.append(["Établissement", "NOM", "Prénom", "Fonction", "Date", "Signature"])
+    for row in [
+        ("EHPAD Les Tilleuls", "DUPONT", "Marie", "IDE", "10/11/2026", "X"),
+        (None, "MARTIN", "Jeanne", "Aide-soignante", None, "X"),
+        (None, "PETIT", "Paul", "ASH", None, "présent"),
+        (None, "ROUX", "Zoé", "Infirmier(e)", None, ""),
+        (None, "FAURE", "Luc", "Aide-soignant", None, "x"),
+        (None, "MOREL", "Anne", "Infirmière", None, "Oui"),
+    ]:
+        sheet.append(row)
+    sheet.merge_cells("A5:A10")
+    sheet.merge_cells("E5:E10")
+    path = tmp_path / "emargement-tilleuls.xlsx"
+    book.save(path)
+    read = training.read_sheet(path, today=TODAY)
+    assert len(read.people) == 5 and read.absent == 1  # Zoé ROUX did not sign
+    report = training.shares(read.people, ehpad_headcount(tmp_path), dt.date(2025, 12, 1), END)
+    (structure,) = report.structures
+    assert [(s.label, s.trained, s.headcount) for s in structure.professions] == [
+        ("Aide-soignant", 2, 10),
+        ("ASH", 1, 6),
+        ("Infirmier", 2, 5),
+    ]
+    assert (structure.total.trained, structure.total.headcount) == (5, 21)
+    assert report.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("written", "same_as"),
+    [
+        ("IDE", "Infirmier"),
+        ("Infirmier(e)", "Infirmière"),
+        ("Infirmiers", "infirmier"),
+        ("Aide-soignante", "Aide soignant"),
+        ("AS", "Aide-soignant(e)"),
+        ("A.S.H.", "Agent de service hospitalier"),
+        ("Éducatrice spécialisée", "Educateur specialise"),
+        ("Agente administrative", "Agent administratif"),
+    ],
+)
+def test_profession_key_matches_the_ways_one_profession_is_written(written, same_as):
+    assert training.profession_key(written) == training.profession_key(same_as)
+
+
+def test_distinct_professions_keep_distinct_keys():
+    keys = {
+        training.profession_key(p)
+        for p in ("Infirmier", "Aide-soignant", "ASH", "Médecin", "Cadre de santé", "Psychologue")
+    }
+    assert len(keys) == 6
+
+
+def test_a_headcount_file_giving_one_profession_twice_under_two_spellings_is_refused(tmp_path):
+    """Imported, the second line would silently replace the first: refused with both lines."""
+    path = tmp_path / "effectifs.csv"
+    path.write_text("Profession;Effectif\nInfirmier;5\nInfirmière;3\n", encoding="utf-8")
+    with pytest.raises(training.TrainingError, match="ligne 3 : « ensemble / Infirmière » déjà"):
+        training.read_headcount(path)
+
+
+def test_a_signature_column_left_empty_on_every_row_is_refused(tmp_path):
+    """The sheet typed before the session, signed on paper: nobody would count as trained."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Nom", "Prénom", "Fonction", "Date", "Signature"])
+    sheet.append(["DURAND", "Luc", "IDE", dt.datetime(2026, 11, 12), None])
+    sheet.append(["LEBLANC", "Sara", "AS", dt.datetime(2026, 11, 12), None])
+    path = tmp_path / "emargement-papier.xlsx"
+    book.save(path)
+    with pytest.raises(training.TrainingError) as caught:
+        training.read_sheet(path, today=TODAY)
+    assert "la colonne « Signature » est vide sur toutes les lignes" in str(caught.value)
+    assert "Rien n'est importé" in str(caught.value)
+
+
+def test_an_lms_export_with_french_long_dates_and_unfinished_learners(tmp_path):
+    """Moodle in French writes « mardi 3 novembre 2026, 14:05 »; a learner who has not finished
+    has no completion date; the establishment is the « Institution » profile field."""
+    path = tmp_path / "moodle.csv"
+    path.write_text(
+        "Prénom,Nom,Adresse de courriel,Institution,Fonction,Statut,Date d'achèvement\n"
+        "Marie,Dupont,marie.dupont@tilleuls.test,EHPAD Les Tilleuls,IDE,Terminé,3 novembre 2026\n"
+        'Jeanne,Martin,j.martin@tilleuls.test,EHPAD Les Tilleuls,Aide-soignante,Terminé,"mardi 3 novembre 2026, 14:05"\n'
+        "Paul,Petit,,EHPAD Les Tilleuls,ASH,Non terminé,\n"
+        "Luc,Faure,l.faure@tilleuls.test,EHPAD Les Tilleuls,AS,Complété,1er déc. 2025\n",
+        encoding="utf-8",
+    )
+    read = training.read_sheet(path, today=TODAY)
+    assert [(r.last_name, r.date.isoformat(), r.present, r.structure) for r in read.rows] == [
+        ("Dupont", "2026-11-03", True, "EHPAD Les Tilleuls"),
+        ("Martin", "2026-11-03", True, "EHPAD Les Tilleuls"),
+        ("Petit", TODAY.isoformat(), False, "EHPAD Les Tilleuls"),
+        ("Faure", "2025-12-01", True, "EHPAD Les Tilleuls"),
+    ]
+    assert training.parse_date("31 février 2026") is None
+    assert training.parse_date("novembre 2026") is None
+    # Moodle's short French date and time (« strftimedatetimeshort »)
+    assert training.parse_date("03/11/26, 14:05") == dt.date(2026, 11, 3)
+
+
+def gophish_results(path, rows, encoding="utf-8"):
+    """Rows as GoPhish's « Export CSV → Results » writes them (Papa.unparse, CRLF)."""
+    lines = [GOPHISH_HEADER] + [",".join(row) for row in rows]
+    path.write_bytes("\r\n".join(lines).encode(encoding))
+    return path
+
+
+def test_a_campaign_sent_after_midnight_in_paris_is_dated_in_paris(tmp_path):
+    """GoPhish stores dates in UTC: 23:30Z on 2 November is 00:30 on 3 November in Paris."""
+    path = gophish_results(
+        tmp_path / "Nuit - Results.csv",
+        [
+            ["aB7cD2e", "Email Sent", "", "0", "0", "2026-11-02T23:30:00.123456789Z", "false",
+             "0001-01-01T00:00:00Z", "a@x.test", "A", "B", "IDE"],
+            ["fG4hI8j", "Clicked Link", "192.0.2.1", "0", "0", "2026-11-02T23:30:01Z", "false",
+             "2026-11-03T07:30:00Z", "b@x.test", "C", "D", "IDE"],
+        ],
+    )  # fmt: skip
+    assert read_results(path).started == "2026-11-03"
+
+
+def test_an_empty_export_file_says_it_is_empty(tmp_path):
+    path = tmp_path / "Campagne - Results.csv"
+    path.write_bytes(b"")
+    with pytest.raises(TableError, match="fichier vide"):
+        read_results(path)
+
+
+def test_an_export_where_no_email_was_delivered_says_why_there_is_no_rate(tmp_path):
+    """Every target in « Error » (the mail server refused) or still « Scheduled »."""
+    path = gophish_results(
+        tmp_path / "Erreurs - Results.csv",
+        [
+            [f"id{i:05d}", "Error", "", "0", "0", "2026-11-03T08:12:44Z", "false",
+             "2026-11-03T08:12:45Z", f"a{i}@x.test", "A", "B", "IDE"]
+            for i in range(3)
+        ]
+        + [["id99999", "Scheduled", "", "0", "0", "2026-12-20T08:00:00Z", "false",
+            "2026-12-01T08:00:00Z", "z@x.test", "Z", "Y", "ASH"]],
+    )  # fmt: skip
+    campaign = read_results(path)
+    assert (campaign.totals.targets, campaign.totals.delivered) == (4, 0)
+    assert "aucun courriel n'a été remis (4 cible(s) : « Error » 3, « Scheduled » 1)" in (
+        campaign.nothing_delivered()
+    )
+    done = run_cli("phishing", path)
+    assert done.returncode == 0 and "! aucun courriel n'a été remis" in done.stdout
+    assert read_results(MARCH).nothing_delivered() == ""
+
+
+def test_an_export_saved_again_by_excel_is_not_older_than_itself():
+    """Excel keeps the minute of « 2026-03-17T10:00:40 »: the same activity, not older."""
+    from careops.awareness.engine.phishing import is_older
+
+    assert not is_older("2026-03-17T10:00", "2026-03-17T10:00:40")
+    assert not is_older("2026-03-17T10:00:40", "2026-03-17T10:00")
+    assert is_older("2026-03-17T09:59", "2026-03-17T10:00:40")
+    assert is_older("2026-03-10T10:00:40", "2026-03-17T10:00:40")
+    assert not is_older("", "2026-03-17T10:00:40")
+
+
+def test_gophish_positions_written_several_ways_are_one_position(tmp_path):
+    """Target groups typed by hand: « IDE », « Infirmière », « Infirmier(e) » are the nurses."""
+    rows = [
+        ("Clicked Link", False, "IDE"),
+        ("Email Opened", False, "Infirmière"),
+        ("Email Sent", True, "Infirmier(e)"),
+        ("Submitted Data", False, "Aide-soignante"),
+        ("Email Sent", False, "AS"),
+    ]
+    campaign = read_results(gophish_csv(tmp_path / "Positions - Results.csv", rows))
+    assert set(campaign.by_position) == {"IDE", "Aide-soignante"}
+    nurses = campaign.by_position["IDE"]
+    assert (nurses.delivered, nurses.opened, nurses.clicked, nurses.reported) == (3, 2, 1, 1)
+    assert campaign.by_position["Aide-soignante"].delivered == 2
+
+
+def test_ticks_and_crosses_in_the_signature_column(tmp_path):
+    """A tick (✓, ✔) is a presence and a cross or a dash an absence; an unknown mark (« ? ») is
+    refused — before, every mark without a letter was silently an absence."""
+    path = tmp_path / "coche.csv"
+    path.write_text(
+        "Nom;Prénom;Fonction;Date;Signature\nDUPONT;Marie;IDE;10/11/2026;✓\n"
+        "MARTIN;Jeanne;AS;10/11/2026;✔\nPETIT;Paul;ASH;10/11/2026;\nROUX;Zoé;IDE;10/11/2026;-\n"
+        "FAURE;Luc;AS;10/11/2026;✗\n",
+        encoding="utf-8",
+    )
+    read = training.read_sheet(path, today=TODAY)
+    assert [(r.last_name, r.present) for r in read.rows] == [
+        ("DUPONT", True),
+        ("MARTIN", True),
+        ("PETIT", False),
+        ("ROUX", False),
+        ("FAURE", False),
+    ]
+    path.write_text(path.read_text("utf-8").replace("✗", "?"), encoding="utf-8")
+    with pytest.raises(training.TrainingError, match="ligne 6, colonne « Signature » : présence"):
+        training.read_sheet(path, today=TODAY)

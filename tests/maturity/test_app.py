@@ -134,3 +134,29 @@ def test_the_radar_writes_every_theme_name_whole():
     words = [" ".join(re.findall(r"<tspan [^>]*>(.*?)</tspan>", label)) for label in labels]
     assert words == titles
     assert 'viewBox="-110 0 680 460"' in svg  # room for the names beside the chart
+
+
+def test_evolution_between_campaigns_is_in_points_not_percent(client, org_tree, rssi):
+    """Gouvernance 100 % then 50 %: a fall of 50 points, not « -50 % » (half of it)."""
+    context = {"ctx_annuaire": "non", "ctx_prestataires": "non"}
+    scored = [q.id for q in engine_questions("diagnostic-ms") if q.scored]
+    first = services.open_campaign(rssi, org_tree.esms, "diagnostic-ms")
+    services.save_answers(rssi, first, context | {q: "oui" for q in scored})
+    services.close_campaign(rssi, first)
+    second = services.open_campaign(rssi, org_tree.esms, "diagnostic-ms")
+    services.save_answers(
+        rssi, second, context | {q: "oui" for q in scored} | {"G1": "non", "G2": "partiel"}
+    )
+    services.close_campaign(rssi, second)
+    login(client, rssi)
+    page = client.get(reverse("maturity:result", args=[second.pk])).content.decode()
+    assert "Évolution (points de score)" in page
+    # gouvernance: (0 + 0.5 + 1) / 3 = 50 % against 100 %
+    assert "<td>−50 pts</td>" in page and "<td>0 pts</td>" in page
+    assert "-50\u00a0%" not in page
+
+
+def engine_questions(ident):
+    from careops.maturity.engine import questionnaire as engine
+
+    return engine.load(ident).questions

@@ -290,3 +290,122 @@ def test_cli_refuses_a_question_answered_twice(tmp_path):
     done = _score(twice)
     assert done.returncode == 2, done.stderr
     assert "« G1 » figure deux fois (ligne 4)" in done.stderr
+
+
+# --- answer files written from the docs alone, as a structure's RSSI writes them --------------
+
+HAND_WRITTEN = """\
+questionnaire: diagnostic-ms
+answers:
+  ctx_annuaire: non
+  ctx_prestataires: oui
+  G1: oui
+  G2: partiel
+  G3: non
+  C1: oui
+  C2: partiel
+  C3: non
+  C4: oui
+  C6: ne_sait_pas
+  P1: oui
+  P2: oui
+  P3: partiel
+  S1: partiel
+  S2: non
+  S3: oui
+  R1: oui
+  R2: sans_objet
+  H1: partiel
+  H2: non
+  H3: oui
+"""
+
+
+def cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "careops.cli", "maturity", *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_hand_written_diagnostic_scored_by_hand(tmp_path):
+    """Themes: gouvernance (1+0.5+0)/3 = 0.5; comptes (C5 hidden, no directory)
+    (2·1 + 0.5 + 1.5·0 + 1.5·1 + 0)/7 = 4/7; postes (1.5+1+0.5)/3.5 = 6/7; sauvegardes
+    (2·0.5 + 0 + 1)/4.5 = 4/9; réseau (R2 « sans objet » out) 1; humain (0.75+0+1)/3.5 = 0.5.
+    Overall (0.5 + 1.5·4/7 + 6/7 + 1.5·4/9 + 1 + 0.5)/7 = 0.6259 → level 3 (0.45 ≤ s < 0.7)."""
+    path = tmp_path / "reponses.yaml"
+    path.write_text(HAND_WRITTEN, encoding="utf-8")
+    done = cli("score", "diagnostic-ms", path, "--json")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["level"] == 3 and result["score"] == pytest.approx(
+        (0.5 + 1.5 * 4 / 7 + 6 / 7 + 1.5 * 4 / 9 + 1 + 0.5) / 7
+    )
+    themes = {t["id"]: t["score"] for t in result["themes"]}
+    assert themes["comptes"] == pytest.approx(4 / 7) and themes["sauvegardes"] == pytest.approx(
+        4 / 9
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "written"),
+    [
+        ("  G2: partiel", "  G2: En partie"),  # the label shown on the page
+        ("  G1: oui", "  G1: Oui"),
+        ("  C6: ne_sait_pas", "  C6: Je ne sais pas"),
+        ("  R2: sans_objet", "  R2: Sans objet"),
+        ("  ctx_annuaire: non", "  ctx_annuaire: no"),  # YAML reads « no » as false
+        ("  G1: oui", "  G1: yes"),
+    ],
+)
+def test_answers_written_as_the_page_shows_them_score_the_same(tmp_path, line, written):
+    path = tmp_path / "reponses.yaml"
+    path.write_text(HAND_WRITTEN.replace(line, written), encoding="utf-8")
+    done = cli("score", "diagnostic-ms", path)
+    assert done.returncode == 0, done.stderr
+    assert "Niveau 3 « Intermédiaire » — score 62,6 %" in done.stdout
+
+
+def test_an_answer_left_blank_is_unanswered_not_none(tmp_path):
+    path = tmp_path / "reponses.yaml"
+    path.write_text(HAND_WRITTEN.replace("  G1: oui", "  G1:"), encoding="utf-8")
+    done = cli("score", "diagnostic-ms", path)
+    assert done.returncode == 0, done.stderr
+    assert "Questions sans réponse (comptées 0) : G1" in done.stdout
+    assert "None" not in done.stdout + done.stderr
+
+
+def test_wrong_answers_files_get_french_errors(tmp_path):
+    path = tmp_path / "reponses.yaml"
+    path.write_text(HAND_WRITTEN.replace("  G2: partiel", "  G2: peut-être"), encoding="utf-8")
+    done = cli("score", "diagnostic-ms", path)
+    assert done.returncode == 2
+    assert (
+        "question G2 : réponse « peut-être » hors de l'échelle (non, partiel « En partie », oui, "
+        "ne_sait_pas « Je ne sais pas »)" in done.stderr
+    )
+    path.write_text(HAND_WRITTEN.replace("  G2: partiel", "  G9: partiel"), encoding="utf-8")
+    done = cli("score", "diagnostic-ms", path)
+    assert done.returncode == 2 and "réponse à une question inconnue : « G9 »" in done.stderr
+    path.write_text("G1: oui\nG2: non\n", encoding="utf-8")  # forgot « answers: »
+    done = cli("score", "diagnostic-ms", path)
+    assert done.returncode == 2
+    assert "clé(s) inconnue(s) « G1 », « G2 » ; les réponses se mettent sous « answers: »" in (
+        done.stderr
+    )
+
+
+def test_nis2_reason_never_rounds_a_figure_onto_its_threshold():
+    from careops.maturity.engine.nis2 import classify
+
+    just_over = classify("sante_es", 49, 50_000_001, 43_000_001)
+    assert just_over.category == "essentielle"
+    assert "50\u202f000\u202f001 € > 50 M€" in just_over.reason
+    assert "43\u202f000\u202f001 € > 43 M€" in just_over.reason
+    at = classify("sante_es", 49, 10e6, 10e6)  # « > », not « ≥ »: exactly 10 M€ stays small
+    assert at.category == "hors_champ"
+    assert "49 salariés < 50, chiffre d'affaires 10 M€ et bilan 10 M€" in at.reason
+    assert classify("sante_es", 10, 12.5e6, 11e6).category == "importante"
+    assert "12,5 M€ > 10 M€" in classify("sante_es", 10, 12.5e6, 11e6).reason

@@ -87,6 +87,8 @@ def _phishing(args) -> int:
             print(f"  (remplace « {earlier} », export antérieur de la même campagne, non compté)")
         for status, count in campaign.unknown_statuses.items():
             print(f"  ! statut inconnu « {status} » : {count} cible(s) non comptée(s)")
+        if campaign.nothing_delivered():
+            print(f"  ! {campaign.nothing_delivered()}")
     return 0
 
 

@@ -10,7 +10,8 @@ target reported the e-mail. The file name is « <campaign> - Results.csv ».
 
 Rates are over the targets the e-mail reached: opened, clicked, submitted (each includes the
 further steps) and reported; per campaign, and per ``position`` (the profession, when the
-target groups carry it).
+target groups carry it; its spellings grouped as the training shares group them: « IDE » and
+« Infirmière » are one position, named as first written).
 
 Only counts leave this module: no address, name, IP or position of a single target, and never
 what a target typed (GoPhish keeps that in the « Events » export's ``details``, which is refused).
@@ -25,7 +26,9 @@ import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from careops.awareness.engine.training import profession_key
 from careops.hospiconnect.engine.tables import (
     TableError,
     csv_problem,
@@ -74,6 +77,7 @@ class Campaign:
     totals: Rates
     by_position: dict[str, Rates] = field(default_factory=dict)
     unknown_statuses: dict[str, int] = field(default_factory=dict)
+    undelivered: dict[str, int] = field(default_factory=dict)  # « Error », « Scheduled »…
     # sha256 of the sorted result ids (GoPhish's ``id``: one random id per target, fixed when
     # the campaign is launched): the same campaign exported again has the same one; "" when a
     # row has no id (a file edited by hand), so the campaign cannot be recognised by it.
@@ -81,6 +85,18 @@ class Campaign:
     file: str = ""
     last_change: str = ""  # the latest ``modified_date``, sortable (« 2026-03-17T10:00:40 »)
     replaces: list[str] = field(default_factory=list)  # earlier exports of the same campaign
+
+    def nothing_delivered(self) -> str:
+        """ "" when some e-mail reached its target; else why there is no rate (French)."""
+        if self.totals.delivered:
+            return ""
+        statuses = {**self.undelivered, **self.unknown_statuses}
+        counts = ", ".join(f"« {k} » {v}" for k, v in sorted(statuses.items()))
+        return (
+            f"aucun courriel n'a été remis ({self.totals.targets} cible(s) : {counts}) : la "
+            "campagne n'est pas encore envoyée ou l'envoi a échoué (serveur d'envoi, adresses) ; "
+            "il n'y a aucun taux à calculer"
+        )
 
     def as_json(self) -> dict:
         data = {
@@ -103,16 +119,26 @@ TRUE = {"true", "vrai", "1", "oui", "yes"}  # GoPhish writes true/false; French 
 FRENCH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 
 
+PARIS = ZoneInfo("Europe/Paris")
+
+
 def _sent_day(sent: str) -> str | None:
-    """The day of a send date, ISO: GoPhish's RFC 3339, or the dd/mm/yyyy hh:mm that Excel
-    writes when the export is saved again."""
+    """The day of a send date in Paris, ISO: GoPhish's RFC 3339 (in UTC, « …Z », as GoPhish
+    stores it: a campaign sent at 00:30 in Paris is dated the day before in UTC), or the
+    dd/mm/yyyy hh:mm that Excel writes when the export is saved again."""
     if not sent or sent.startswith("0001"):
         return None
     found = FRENCH_DATE.match(sent)
     if found:
         day, month, year = found.groups()
         return f"{year}-{int(month):02d}-{int(day):02d}"
-    return sent[:10]
+    try:
+        moment = dt.datetime.fromisoformat(re.sub(r"(\.\d{6})\d+", r"\1", sent))
+    except ValueError:
+        return sent[:10]
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(PARIS)
+    return moment.date().isoformat()
 
 
 DOWNLOAD_COPY = re.compile(r"\s*\(\d{1,3}\)$")  # « … - Results (1).csv » saved twice
@@ -127,6 +153,15 @@ def _change_key(modified: str) -> str:
         rest = modified[found.end() :].strip()
         return f"{year}-{int(month):02d}-{int(day):02d}T{rest}"
     return modified[:19] if modified[:4].isdigit() and not modified.startswith("0001") else ""
+
+
+def is_older(change: str, than: str) -> bool:
+    """Whether the latest activity ``change`` is before ``than`` (sortable keys, "" unknown),
+    compared at the precision both have: the export saved again by Excel keeps the minute
+    (« 2026-03-17T10:00 ») of the second GoPhish wrote (« 2026-03-17T10:00:40 »), and is the
+    same export, not an older one."""
+    common = min(len(change), len(than))
+    return bool(change and than) and change[:common] < than[:common]
 
 
 def campaign_name(file_name: str) -> str:
@@ -156,7 +191,9 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
     name = campaign_name(shown)
     totals = Rates()
     by_position: dict[str, Rates] = defaultdict(Rates)
+    position_label: dict[str, str] = {}  # profession_key → the first spelling met
     unknown: dict[str, int] = defaultdict(int)
+    undelivered: dict[str, int] = defaultdict(int)
     starts: list[str] = []
     seen: dict[str, int] = {}
     ids: list[str] = []
@@ -166,6 +203,11 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
         handle.seek(0)
         reader = csv.DictReader(handle, delimiter=delimiter)
         found = set(reader.fieldnames or [])
+        if not found:
+            raise TableError(
+                f"{shown} : fichier vide (ni en-tête ni cible) ; ce n'est pas un export "
+                "« Results » de GoPhish"
+            )
         if {"message", "details"} <= found and "status" not in found:
             raise TableError(
                 f"{shown} : c'est l'export « Events » de GoPhish (journal des événements, avec ce "
@@ -194,10 +236,12 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
                     step, delivered = STEPS.index(status), True
                 elif status in NOT_DELIVERED:
                     step, delivered = 0, False
+                    undelivered[status] += 1
                 else:
                     unknown[status or "(vide)"] += 1
                     step, delivered = 0, False
                 position = _unescape((row.get("position") or "").strip()) or "non renseigné"
+                position = position_label.setdefault(profession_key(position) or position, position)
                 totals.add(step, reported, delivered)
                 by_position[position].add(step, reported, delivered)
                 changes.append(_change_key((row.get("modified_date") or "").strip()))
@@ -221,6 +265,7 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
         totals,
         dict(by_position),
         dict(unknown),
+        dict(undelivered),
         fingerprint(ids) if "id" in found else "",
         file=shown,
         last_change=max(changes, default=""),
@@ -245,9 +290,9 @@ def read_campaigns(paths: list[Path]) -> list[Campaign]:
             latest[key] = campaign
             continue
         kept, dropped = (
-            (campaign, earlier)
-            if campaign.last_change >= earlier.last_change
-            else (earlier, campaign)
+            (earlier, campaign)
+            if is_older(campaign.last_change, earlier.last_change)
+            else (campaign, earlier)
         )
         kept.replaces = [*earlier.replaces, *campaign.replaces, dropped.file]
         dropped.replaces = []

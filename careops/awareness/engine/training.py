@@ -41,7 +41,16 @@ from careops.hospiconnect.engine.tables import (
 STRUCTURE = Column(
     "structure",
     "structure",
-    ("structure", "etablissement", "site", "finess", "entite", "organisation", "organization"),
+    (
+        "structure",
+        "etablissement",
+        "site",
+        "finess",
+        "entite",
+        "organisation",
+        "organization",
+        "institution",
+    ),  # fmt: skip
 )
 SHEET_COLUMNS = [
     Column(
@@ -170,8 +179,12 @@ PRESENT = {
 ABSENT = {
     "non", "n", "0", "false", "faux", "absent", "absente", "excuse", "excusee", "en cours",
     "non commence", "non commencee", "not started", "in progress", "incomplete", "echoue",
-    "echec", "failed", "non acquis", "no", "non valide",
+    "echec", "failed", "non acquis", "no", "non valide", "non termine", "non terminee",
+    "non acheve", "non achevee", "non complete", "non completee", "pas commence", "incomplet",
+    "not completed", "non present", "non presente", "non reussi", "abs",
 }  # fmt: skip
+CHECK_MARKS = {"✓", "✔", "☑", "✅", "√", "+"}  # ticked in Excel: present
+CROSS_MARKS = {"✗", "✘", "☒", "❌", "☐", "-", "–", "—"}  # crossed out or a dash: absent
 EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
 ALL = ""  # the structure key when a file names none
@@ -190,18 +203,71 @@ def fold(text: str) -> str:
     return normalise_header(text)
 
 
+MONTHS = {
+    "janvier": 1, "janv": 1, "fevrier": 2, "fevr": 2, "fev": 2, "mars": 3, "avril": 4, "avr": 4,
+    "mai": 5, "juin": 6, "juillet": 7, "juil": 7, "aout": 8, "septembre": 9, "sept": 9,
+    "octobre": 10, "oct": 10, "novembre": 11, "nov": 11, "decembre": 12, "dec": 12,
+}  # fmt: skip
+# « 3 novembre 2026 », « mardi 3 novembre 2026, 14:05 » (Moodle), « 1er déc. 2026 à 9h »
+LONG_DATE = re.compile(r"^(?:[a-z]+ )?(\d{1,2})(?: ?er)? ([a-z]+) (\d{4})(?: .*)?$")
+
+
 def parse_date(text: str) -> dt.date | None:
-    """ISO (« 2026-03-02 », also with a time), French (« 02/03/2026 », « 02/03/26 ») or None."""
+    """ISO (« 2026-03-02 », also with a time), French (« 02/03/2026 », « 02/03/26 », « 3 novembre
+    2026 », « mardi 3 novembre 2026, 14:05 » as Moodle writes it) or None."""
     text = text.strip()
     if not text:
         return None
-    head = text.split("T")[0].split(" ")[0]
+    head = text.split("T")[0].split(" ")[0].rstrip(",")  # « 03/11/26, 14:05 » (Moodle)
     for pattern in DATE_FORMATS:
         try:
             return dt.datetime.strptime(head, pattern).date()
         except ValueError:
             continue
+    found = LONG_DATE.match(fold(text))
+    if found and found.group(2) in MONTHS:
+        try:
+            return dt.date(int(found.group(3)), MONTHS[found.group(2)], int(found.group(1)))
+        except ValueError:
+            return None
     return None
+
+
+# Professions as people write them on a sheet or a headcount file: abbreviations and the
+# feminine or plural forms of one profession are the same profession (« IDE », « Infirmière »,
+# « Infirmier(e) » and « Infirmiers » are « Infirmier »).
+PROFESSION_ABBREVIATIONS = {
+    "ide": "infirmier", "i d e": "infirmier", "infirmier diplome d etat": "infirmier",
+    "as": "aide soignant", "a s": "aide soignant", "ash": "agent de service hospitalier",
+    "a s h": "agent de service hospitalier", "asg": "assistant de soin en gerontologie",
+    "amp": "aide medico psychologique", "aes": "accompagnant educatif et social",
+}  # fmt: skip
+FEMININE_ENDINGS = (
+    ("iere", "ier"), ("ienne", "ien"), ("trice", "teur"), ("euse", "eur"), ("ante", "ant"),
+    ("ente", "ent"), ("ere", "er"), ("ive", "if"), ("ale", "al"), ("ee", "e"),
+)  # fmt: skip
+INCLUSIVE_SUFFIXES = {"e", "s", "es", "ere", "ne", "ienne", "trice", "euse"}  # « Infirmier(ère) »
+
+
+def _masculine_singular(word: str) -> str:
+    if word == "des":
+        return "de"
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    for ending, replacement in FEMININE_ENDINGS:
+        if len(word) > len(ending) + 1 and word.endswith(ending):
+            return word[: -len(ending)] + replacement
+    return word
+
+
+def profession_key(text: str) -> str:
+    """The key that matches a profession however it is written: « Aide-soignante »,
+    « aide soignant », « AS » → « aide soignant »."""
+    folded = fold(text)
+    folded = PROFESSION_ABBREVIATIONS.get(folded, folded)
+    words = [w for w in folded.split() if w not in INCLUSIVE_SUFFIXES]
+    key = " ".join(_masculine_singular(w) for w in words) or folded
+    return PROFESSION_ABBREVIATIONS.get(key, key)
 
 
 @dataclass
@@ -220,7 +286,7 @@ class Attendance:
 
     @property
     def name_key(self) -> str:
-        return fold(f"{self.last_name} {self.first_name}") + "|" + fold(self.profession)
+        return fold(f"{self.last_name} {self.first_name}") + "|" + profession_key(self.profession)
 
 
 @dataclass
@@ -318,17 +384,27 @@ def read_sheet(
         raise TrainingError(f"{shown} : pas de colonne « Date » : indiquez la date de la séance.")
     problems = Problems()
     found: list[Attendance] = []
+    unmarked = 0  # rows whose presence cell is empty
     try:
         for line, cells in rows:
             row = _row(shown, line, cells, layout, default_date, today, problems)
             if row is not None:
                 found.append(row)
+                unmarked += "status" in layout.index and not cell(cells, layout, "status")
     except TableError as exc:
         raise TrainingError(str(exc).replace(path.name, shown, 1)) from exc
     if problems.items:
         raise TrainingError(_summary(shown, problems), problems.items)
     if not found:
         raise TrainingError(f"{shown} : aucune ligne de participant")
+    if unmarked == len(found):
+        column = layout.headers[layout.index["status"]]
+        raise TrainingError(
+            f"{shown} : la colonne « {column} » est vide sur toutes les lignes : personne ne "
+            "serait compté présent. Si les signatures sont sur le papier, marquez chaque présent "
+            "d'un X (ou « oui ») dans cette colonne ; si toutes les personnes listées étaient "
+            "présentes, supprimez la colonne. Rien n'est importé."
+        )
     people, merged = dedupe(found)
     return Sheet(
         shown,
@@ -371,26 +447,13 @@ def _row(shown, line, cells, layout, default_date, today, problems) -> Attendanc
     if not profession:
         problem("profession vide", layout.headers[layout.index["profession"]], "profession vide")
         return None
-    raw_date = cell(cells, layout, "date")
-    date = parse_date(raw_date) if raw_date else default_date
-    if date is None:
-        problem(
-            f"date illisible « {raw_date} » (attendu jj/mm/aaaa ou aaaa-mm-jj)"
-            if raw_date
-            else "date vide",
-            layout.headers[layout.index["date"]] if "date" in layout.index else "",
-            "date illisible",
-        )
-        return None
-    if date > today:
-        problem(f"date future « {raw_date or date.isoformat()} »", kind="date future")
-        return None
     present = True
     if "status" in layout.index:
-        status = fold(cell(cells, layout, "status"))
-        if status in PRESENT:
+        raw_status = cell(cells, layout, "status")
+        status = fold(raw_status)
+        if status in PRESENT or (not status and raw_status.strip() in CHECK_MARKS):
             present = True
-        elif status in ABSENT or not status:
+        elif status in ABSENT or not raw_status.strip() or raw_status.strip() in CROSS_MARKS:
             present = False
         else:
             problem(
@@ -400,6 +463,22 @@ def _row(shown, line, cells, layout, default_date, today, problems) -> Attendanc
                 "présence illisible",
             )
             return None
+    raw_date = cell(cells, layout, "date")
+    date = parse_date(raw_date) if raw_date else default_date
+    if date is None and not raw_date and not present:
+        date = today  # an LMS gives no completion date to whom has not finished: not counted
+    if date is None:
+        problem(
+            f"date illisible « {raw_date} » (attendu jj/mm/aaaa, aaaa-mm-jj ou 3 novembre 2026)"
+            if raw_date
+            else "date vide",
+            layout.headers[layout.index["date"]] if "date" in layout.index else "",
+            "date illisible",
+        )
+        return None
+    if date > today:
+        problem(f"date future « {raw_date or date.isoformat()} »", kind="date future")
+        return None
     return Attendance(
         line,
         last,
@@ -488,12 +567,15 @@ def read_headcount(path: Path, file_name: str | None = None) -> list[Headcount]:
                     "effectif illisible",
                 )
                 continue
-            key = (fold(structure), fold(profession))
+            key = (fold(structure), profession_key(profession))
             if key in found:
+                same = found[key].profession
+                also = f" (« {same} », même profession)" if same != profession else ""
                 problems.add(
                     Problem(
                         shown,
-                        f"« {structure or 'ensemble'} / {profession} » déjà donné ligne {found[key].line}",
+                        f"« {structure or 'ensemble'} / {profession} » déjà donné ligne "
+                        f"{found[key].line}{also}",
                         line,
                     ),
                     "doublon",
@@ -615,8 +697,9 @@ def shares(
 ) -> Report:
     """Share of staff trained per structure, per profession and in all (the roll-up).
 
-    Structures and professions are matched case-, accent- and blank-insensitively; when either
-    side names no structure, everything is counted together."""
+    Structures are matched case-, accent- and blank-insensitively, professions by
+    ``profession_key`` (« IDE » and « Infirmière » are « Infirmier »); when either side names no
+    structure, everything is counted together."""
     people = [p for p in people if start <= p.date <= end]
     headcounts = list(headcounts)
     warnings: list[str] = []
@@ -641,15 +724,15 @@ def shares(
 
     profession_label: dict[str, str] = {}
     for h in headcounts:
-        profession_label.setdefault(fold(h.profession), h.profession)
+        profession_label.setdefault(profession_key(h.profession), h.profession)
         labels.setdefault(skey(h.structure), h.structure or "Ensemble")
     cells: dict[tuple[str, str], Share] = {}
     for h in headcounts:
-        key = (skey(h.structure), fold(h.profession))
+        key = (skey(h.structure), profession_key(h.profession))
         cells.setdefault(key, Share(profession_label[key[1]])).headcount += h.count
     unmatched: dict[str, int] = defaultdict(int)
     for person in people:
-        key = (skey(person.structure), fold(person.profession))
+        key = (skey(person.structure), profession_key(person.profession))
         profession_label.setdefault(key[1], person.profession)
         labels.setdefault(key[0], person.structure or "Ensemble")
         if key not in cells:

@@ -1,6 +1,7 @@
 """Template helpers shared by every app."""
 
 from django import template
+from django.utils.translation import gettext
 
 from careops.compliance.choices import Status
 
@@ -138,6 +139,18 @@ def pct(value) -> str:
         return "—"
     text = f"{float(value) * 100:.1f}".replace(".", ",").removesuffix(",0")
     return f"{text}\u00a0%"
+
+
+@register.filter
+def points(value) -> str:
+    """A difference of two shares, in percentage points: 0.071 → « +7,1 pts », -0.056 →
+    « −5,6 pts » (never « % », which would read as a relative change); None → « — »."""
+    if value is None or value == "":
+        return "—"
+    number = float(value) * 100
+    text = f"{abs(number):.1f}".replace(".", ",").removesuffix(",0")
+    sign = "+" if number > 0.05 else "−" if number < -0.05 else ""
+    return gettext("%(value)s pts") % {"value": f"{sign}{text}"}
 
 
 def _url_maker(name: str):

@@ -69,6 +69,7 @@ def maturity_main(argv: list[str], prog: str = "careops maturity") -> int:
             return 0
         questionnaire = engine.load(args.questionnaire)
         declared, answers, facts = engine.read_answers(args.answers)
+        answers = engine.normalise_answers(questionnaire, answers)
         if declared and declared != questionnaire.id:
             raise engine.QuestionnaireError(
                 f"{args.answers.name} répond au questionnaire « {declared} », pas à « {questionnaire.id} »"
@@ -128,6 +129,7 @@ def _pathways(args) -> int:
         if args.reponses is not None:
             questionnaire = engine.load(args.questionnaire)
             _declared, answers, facts = engine.read_answers(args.reponses)
+            answers = engine.normalise_answers(questionnaire, answers)
             proposed = engine.prefill(questionnaire, facts, answers)
             merged = {**{k: v for k, (v, _) in proposed.items()}, **answers}
             level = engine.score(questionnaire, merged).level

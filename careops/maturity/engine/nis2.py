@@ -29,7 +29,11 @@ class Classification:
 
 
 def _euros(value: float) -> str:
-    return f"{value / 1_000_000:g} M€".replace(".", ",")
+    """« 10 M€ », « 12,5 M€ »; a figure just over a threshold is written whole (« 50 000 001 € »)
+    so that the reason never reads « 50 M€ > 50 M€ »."""
+    if value % 100_000 == 0:
+        return f"{value / 1_000_000:g} M€".replace(".", ",")
+    return f"{value:,.0f} €".replace(",", "\u202f")
 
 
 def classify(
@@ -55,7 +59,12 @@ def classify(
     elif size["turnover"]:
         why_size = f"chiffre d'affaires {_euros(turnover)} > {_euros(size['turnover'])} et bilan {_euros(balance)} > {_euros(size['balance'])}"
     else:
-        why_size = f"{employees} salariés, sous les seuils de la moyenne entreprise"
+        medium = document["sizes"][-2]
+        why_size = (
+            f"{employees} salariés < {medium['employees']}, chiffre d'affaires {_euros(turnover)} "
+            f"et bilan {_euros(balance)} : pas tous deux au-dessus de {_euros(medium['turnover'])} "
+            f"et {_euros(medium['balance'])}"
+        )
     annex = spec.get("annex")
     category = next(
         (

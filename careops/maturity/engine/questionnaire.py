@@ -14,6 +14,8 @@ level is the highest level whose threshold the score reaches (thresholds are dat
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -346,7 +348,10 @@ def score(
         if question is None:
             raise QuestionnaireError(f"réponse à une question inconnue : « {ident} »")
         if questionnaire.option(question, str(value)) is None:
-            allowed = ", ".join(o.value for o in questionnaire.scales[question.scale])
+            allowed = ", ".join(
+                o.value if _folded(o.value) == _folded(o.label) else f"{o.value} « {o.label} »"
+                for o in questionnaire.scales[question.scale]
+            )
             raise QuestionnaireError(
                 f"question {ident} : réponse « {value} » hors de l'échelle ({allowed})"
             )
@@ -464,13 +469,50 @@ def read_answers(path: Path) -> tuple[str | None, dict[str, str], dict[str, Any]
         raise QuestionnaireError(
             f"{Path(path).name} : « answers » doit associer chaque question à sa réponse"
         )
-    answers = {
-        str(k): str(v).lower() if isinstance(v, bool) else str(v)
-        for k, v in (document.get("answers") or {}).items()
-    }
+    stray = [str(key) for key in document if key not in ("questionnaire", "answers", "facts")]
+    if stray:
+        raise QuestionnaireError(
+            f"{name} : clé(s) inconnue(s) {', '.join(f'« {k} »' for k in stray[:5])} ; les "
+            "réponses se mettent sous « answers: », une question par ligne, en retrait (« answers: » "
+            "puis « G1: oui » à la ligne, précédé de deux espaces)"
+        )
+    answers = {}
+    for key, value in (document.get("answers") or {}).items():
+        if value is None:
+            continue  # « G1: » left blank: not answered (counted 0 and listed)
+        if isinstance(value, bool):  # YAML reads yes/no, true/false, on/off as booleans
+            value = "oui" if value else "non"
+        answers[str(key)] = str(value)
     facts = dict(document.get("facts") or {})
     check_facts(facts, Path(path).name)
     return document.get("questionnaire"), answers, facts
+
+
+def _folded(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def normalise_answers(questionnaire: Questionnaire, answers: dict[str, str]) -> dict[str, str]:
+    """Answers as a person writes them from the questionnaire's page — « Oui », « En partie »,
+    « Je ne sais pas », « sans objet » — as the scale's values (« oui », « partiel »,
+    « ne_sait_pas », « sans_objet »); anything else is left for ``score`` to refuse."""
+    found = {}
+    for ident, value in answers.items():
+        question = questionnaire.question(ident)
+        if question is not None and questionnaire.option(question, value) is None:
+            wanted = _folded(value)
+            value = next(
+                (
+                    o.value
+                    for o in questionnaire.scales[question.scale]
+                    if wanted in (_folded(o.value), _folded(o.label))
+                ),
+                value,
+            )
+        found[ident] = value
+    return found
 
 
 # The facts careops can supply and their form (anything else in ``facts`` is refused).
