@@ -57,7 +57,8 @@ def test_campaign_answers_prefill_and_validation(client, org_tree, rssi):
     answers = services.answers_of(campaign)
     assert answers["S3"] == "oui"  # the validated BIA
     assert (
-        campaign.answers.get(question="S3").note == "pré-rempli par careops : bia_validated = True"
+        campaign.answers.get(question="S3").note
+        == "pré-rempli par careops : analyse d'impact (BIA) validée"
     )
     page = client.get(url).content.decode()
     assert "pré-rempli" in page and "Sans objet au vu du contexte" in page  # C5 hidden

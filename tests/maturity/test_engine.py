@@ -132,7 +132,10 @@ def test_prefill_proposes_from_careops_data_and_never_overwrites(diagnostic):
     proposed = engine.prefill(
         diagnostic, {"ad_level": 3, "backup_verified": False, "bia_validated": False}
     )
-    assert proposed["C5"] == ("oui", "pré-rempli par careops : ad_level = 3")
+    assert proposed["C5"] == (
+        "oui",
+        "pré-rempli par careops : dernier audit de l'Active Directory au niveau ANSSI 3",
+    )
     assert proposed["S2"][0] == "non"
     assert "S3" not in proposed  # no rule for a BIA not validated
     kept = engine.prefill(diagnostic, {"ad_level": 1}, answers={"C5": "oui"})
@@ -203,7 +206,9 @@ def test_cli_without_django(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
-    assert result["prefilled"] == {"C1": "pré-rempli par careops : backup_verified = True"}
+    assert result["prefilled"] == {
+        "C1": "pré-rempli par careops : test de restauration réussi dans l'année"
+    }
     wrong = subprocess.run(
         [sys.executable, "-m", "careops.cli", "maturity", "score", "diagnostic-ms", str(answers)],
         capture_output=True,

@@ -333,7 +333,10 @@ def prefill(
                 )
                 or (isinstance(threshold, str) and str(fact) == threshold)
             ):
-                proposed[question.id] = (answer, f"pré-rempli par careops : {rule.source} = {fact}")
+                proposed[question.id] = (
+                    answer,
+                    f"pré-rempli par careops : {fact_text(rule.source, fact)}",
+                )
                 break
     return proposed
 
@@ -522,6 +525,31 @@ FACTS = {
     "backup_verified": (bool, None, "vrai ou faux"),
     "bia_validated": (bool, None, "vrai ou faux"),
 }
+
+
+# How each fact reads on a page: its French wording when true, when false; a level in words.
+FACT_WORDS = {
+    "ad_level": "dernier audit de l'Active Directory au niveau ANSSI {value}",
+    "exposure_minimum_met": (
+        "dernier audit d'exposition au niveau minimal",
+        "dernier audit d'exposition sous le niveau minimal",
+    ),
+    "backup_verified": (
+        "test de restauration réussi dans l'année",
+        "aucun test de restauration réussi dans l'année",
+    ),
+    "bia_validated": ("analyse d'impact (BIA) validée", "aucune analyse d'impact (BIA) validée"),
+}
+
+
+def fact_text(name: str, value: Any) -> str:
+    """What careops observed, in French (« backup_verified = True » meant nothing to a user)."""
+    words = FACT_WORDS.get(name)
+    if isinstance(words, tuple) and isinstance(value, bool):
+        return words[0] if value else words[1]
+    if isinstance(words, str):
+        return words.format(value=value)
+    return f"{name} = {value}"
 
 
 def check_facts(facts: dict, where: str = "faits") -> None:
