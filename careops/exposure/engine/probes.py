@@ -109,6 +109,7 @@ BANNER_PATTERNS: list[tuple[re.Pattern, str, str, str]] = [
     ),
     (re.compile(r"^220.*ESMTP Postfix"), "smtp", "Postfix", "postfix:postfix"),
     (re.compile(r"^220.*Exim ([\d.]+)"), "smtp", "Exim", "exim:exim"),
+    (re.compile(r"^220.*Sendmail ([\d.]+\w*)"), "smtp", "Sendmail", "sendmail:sendmail"),
     (
         re.compile(r"^220.*Microsoft ESMTP"),
         "smtp",

@@ -185,13 +185,16 @@ async def identify(
     service = Service(port)
     hint = probes.PORT_HINTS.get(port)
     order = [hint] if hint else []
+    # Redis right after HTTP: it stays silent on the TLS, RDP and SMB probes (it waits for an
+    # end of line) and drops the HTTP one unanswered, so after them it was left alone as a mute
+    # port and a Redis without password on any port but 6379 went unnamed.
     for name in [
         "banner",
         "tls",
         "http",
+        "redis",
         "rdp",
         "smb",
-        "redis",
         "mongodb",
         "postgresql",
         "mssql",
