@@ -482,7 +482,13 @@ async def scan(
                 udp_task.cancel()
                 for address in group:
                     for future in (port_results[address], udp_results[address]):
-                        if not future.done():
+                        if future.done():
+                            continue
+                        if isinstance(exc, asyncio.CancelledError):
+                            # Ctrl-C: the hosts' jobs are cancelled too and never read these;
+                            # an exception set here was logged once per address at exit
+                            future.cancel()
+                        else:
                             future.set_exception(exc)
                 raise
             for address in group:

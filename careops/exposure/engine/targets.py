@@ -170,6 +170,8 @@ def parse_ports(spec: str | None) -> PortList:
                 low = high = int(part)
         except ValueError:
             raise TargetError(f"Liste de ports invalide : « {part} ».") from None
+        if 1 <= high < low <= 65535:
+            raise TargetError(f"Plage de ports à l'envers : « {part} » ({low} > {high}).")
         if not (1 <= low <= high <= 65535):
             raise TargetError(f"Ports hors de l'intervalle 1-65535 : « {part} ».")
         current.update(range(low, high + 1))
@@ -290,6 +292,11 @@ async def resolve(name: str, resolver) -> Resolution:
             continue
         except dns.resolver.NXDOMAIN:
             result.error = f"Nom inconnu dans le DNS : « {name} »."
+            break
+        except dns.exception.Timeout:
+            result.error = (
+                f"Résolution impossible de « {name} » : aucun serveur DNS n'a répondu à temps."
+            )
             break
         except dns.exception.DNSException as exc:
             result.error = f"Résolution impossible de « {name} » : {exc.__class__.__name__}."
