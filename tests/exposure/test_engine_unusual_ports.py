@@ -74,3 +74,37 @@ def test_sendmail_is_named_from_its_greeting():
     service = classify_banner(greeting)
     assert (service.service, service.product, service.version) == ("smtp", "Sendmail", "8.15.2")
     assert service.cpe.startswith("cpe:2.3:a:sendmail:sendmail:8.15.2:")
+
+
+def test_message_brokers_are_named_from_what_they_send():
+    # RabbitMQ answers any other first bytes with its protocol header, then closes
+    amqp = classify_banner(b"AMQP\x00\x00\x09\x01")
+    assert (amqp.service, amqp.product, amqp.version) == ("amqp", "AMQP", "0-9-1")
+    nats = classify_banner(
+        b'INFO {"server_id":"NDS3FEJJ","server_name":"n1","version":"2.9.10","proto":1} \r\n'
+    )
+    assert (nats.service, nats.product, nats.version) == ("nats", "NATS", "2.9.10")
+
+
+def test_an_amqp_broker_on_any_port_is_named_from_its_answer_to_another_probe():
+    async def broker(reader, writer):
+        try:
+            header = await asyncio.wait_for(reader.read(8), 5)
+            if header != b"AMQP\x00\x00\x09\x01":
+                writer.write(b"AMQP\x00\x00\x09\x01")  # what RabbitMQ does
+                await writer.drain()
+        except (TimeoutError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def run():
+        server = await asyncio.start_server(broker, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            return await identify("127.0.0.1", port, None, ScanOptions(tls_checks=False), NOW)
+        finally:
+            server.close()
+
+    service = asyncio.run(run())
+    assert (service.service, service.product, service.version) == ("amqp", "AMQP", "0-9-1")
