@@ -114,3 +114,32 @@ def test_a_dns_server_that_never_answers_is_said_in_french():
     assert answer.error == (
         "Résolution impossible de « portail.chu-exemple.fr » : aucun serveur DNS n'a répondu à temps."
     )
+
+
+def test_dns_servers_that_refuse_are_not_reported_as_a_name_without_address():
+    import asyncio
+    import threading
+
+    import dns.message
+    import dns.rcode
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.settimeout(5)
+
+        def refuse() -> None:  # REFUSED to every query, as a resolver closed to us does
+            try:
+                while True:
+                    query, peer = server.recvfrom(512)
+                    response = dns.message.make_response(dns.message.from_wire(query))
+                    response.set_rcode(dns.rcode.REFUSED)
+                    server.sendto(response.to_wire(), peer)
+            except OSError:
+                return
+
+        threading.Thread(target=refuse, daemon=True).start()
+        resolver = targets.make_resolver([f"127.0.0.1:{server.getsockname()[1]}"], timeout=2)
+        answer = asyncio.run(targets.resolve("portail.chu-exemple.fr", resolver))
+    assert "Aucune adresse" not in answer.error
+    assert answer.error.startswith("Résolution impossible de « portail.chu-exemple.fr » : ")
+    assert "refusé" in answer.error

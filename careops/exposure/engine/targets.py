@@ -285,10 +285,14 @@ async def resolve(name: str, resolver) -> Resolution:
     import dns.resolver
 
     result = Resolution(name=name)
+    unanswered = False  # every server failed, refused or was unreachable for some query
     for rdtype in ("A", "AAAA", "CNAME", "MX"):
         try:
             answer = await resolver.resolve(name, rdtype, search=False)
-        except (dns.resolver.NoAnswer, dns.resolver.NoNameservers):
+        except dns.resolver.NoAnswer:
+            continue
+        except dns.resolver.NoNameservers:
+            unanswered = True
             continue
         except dns.resolver.NXDOMAIN:
             result.error = f"Nom inconnu dans le DNS : « {name} »."
@@ -311,7 +315,14 @@ async def resolve(name: str, resolver) -> Resolution:
             else:
                 result.mx.append(str(record.exchange).rstrip("."))
     if not result.error and not (result.a or result.aaaa):
-        result.error = f"Aucune adresse pour « {name} »."
+        # servers that refuse, fail (SERVFAIL) or cannot be reached say nothing of the name:
+        # « no address » sent users looking for a DNS record that may well exist
+        result.error = (
+            f"Résolution impossible de « {name} » : les serveurs DNS sont injoignables, ont "
+            "refusé la requête ou ont échoué (SERVFAIL)."
+            if unanswered
+            else f"Aucune adresse pour « {name} »."
+        )
     return result
 
 
