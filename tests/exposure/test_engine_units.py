@@ -860,3 +860,33 @@ def test_range_blocks_are_discovered_two_at_a_time(monkeypatch):
     assert sorted(seen) == [100, 256, 256] and most[0] == scanner.DISCOVERY_BLOCKS_AT_ONCE == 2
     assert len(result.hosts) == 612
     assert {h.coverage for h in result.hosts} == {"discovery"}
+
+
+def test_a_declared_host_inside_a_declared_range_gets_every_port(monkeypatch):
+    """An address or a name the user declared is audited on every port even when a range also
+    declared holds it: it used to get host discovery like its neighbours, and a host that drops
+    everything was left with the 35 discovery ports."""
+    from careops.exposure.engine import scanner
+
+    assert scanner.range_members(["192.0.2.0/30", "192.0.2.2"]) == {"192.0.2.1"}
+    assert scanner.range_members(["192.0.2.1-2", "192.0.2.0/30"]) == {"192.0.2.1", "192.0.2.2"}
+
+    async def nobody_answers(block, options, rtt_hint=None):
+        return {a: "syn" for a in block}, rtt_hint
+
+    monkeypatch.setattr(scanner, "discover_hosts", nobody_answers)
+    options = ScanOptions(ports=[1], tls_checks=False, allow_private=True)
+    result = scanner.scan_sync(["127.0.0.0/30", "127.0.0.2"], options, now=NOW)
+    assert {h.address: h.coverage for h in result.hosts} == {
+        "127.0.0.1": "discovery",
+        "127.0.0.2": "full",
+    }
+    # the address of a declared name, handed over already resolved (as the app's shards do)
+    addresses = {"127.0.0.1": ["portail.chu-exemple.fr"], "127.0.0.2": []}
+    result = asyncio.run(
+        scanner.scan([], options, NOW, addresses=addresses, discover=set(addresses))
+    )
+    assert {h.address: h.coverage for h in result.hosts} == {
+        "127.0.0.1": "full",
+        "127.0.0.2": "discovery",
+    }

@@ -111,8 +111,11 @@ def internal_profile(options: ScanOptions) -> ScanOptions:
 
 def range_members(raw_targets: list[str]) -> set[str]:
     """Addresses that come from a range (CIDR or a.b.c.d-e) of ``raw_targets``: those get host
-    discovery; a declared address or name is always audited on every port."""
+    discovery; a declared address or name is always audited on every port, even inside a range
+    also declared (it used to get discovery only there, and a host that drops everything was
+    then left with 35 ports probed although the user had named it)."""
     members: set[str] = set()
+    declared: set[str] = set()
     for raw in raw_targets:
         try:
             target = targets.parse_target(raw)
@@ -120,7 +123,9 @@ def range_members(raw_targets: list[str]) -> set[str]:
             continue
         if not target.hostname and len(target.addresses) > 1:
             members.update(target.addresses)
-    return members
+        else:
+            declared.update(target.addresses)
+    return members - declared
 
 
 def _server_product(service: Service, server: str) -> None:
@@ -436,7 +441,12 @@ async def scan(
     )
     if discover is None:
         discover = range_members(raw_targets)
-    candidates = [a for a in addresses if a in discover] if options.host_discovery else []
+    # an address a declared name resolves to is a declared host too
+    candidates = (
+        [a for a in addresses if a in discover and not addresses[a]]
+        if options.host_discovery
+        else []
+    )
     in_ranges = set(candidates)
     declared = [a for a in addresses if a not in in_ranges]
     # Per address: its port sweep (a PortScanHost, or the probe method when host discovery
