@@ -650,7 +650,11 @@ def finalize_run(run_id: int) -> None:
         run.exposure_level = result.exposure_level
         # no host analysed: no level at all (None), never "minimum met"
         run.minimum_level_met = result.minimum_level_met if result.exposure_level else None
-        run.errors = result.errors if result.hosts else [*result.errors, rules.NO_HOST_MESSAGE]
+        run.errors = (
+            result.errors
+            if rules.analysed(result.hosts)
+            else [*result.errors, rules.NO_HOST_MESSAGE]
+        )
         run.status = RunStatus.DONE
         run.finished_at = timezone.now()
         run.diff = track_findings(run, result)

@@ -890,3 +890,17 @@ def test_a_declared_host_inside_a_declared_range_gets_every_port(monkeypatch):
         "127.0.0.1": "full",
         "127.0.0.2": "discovery",
     }
+
+
+def test_an_address_no_probe_can_reach_gives_no_level():
+    """fe80::1 without its interface: every connect fails on this machine (EINVAL), nothing is
+    sent. It used to read as an audited host with nothing exposed: level A, minimum met."""
+    from careops.exposure.engine import scan_sync
+
+    options = ScanOptions(ports=[22, 80, 443], udp_ports=[], allow_private=True, tls_checks=False)
+    result = scan_sync(["fe80::1"], options, now=NOW)
+    (host,) = result.hosts
+    assert (host.coverage, host.unreachable, host.services) == ("unreachable", 3, [])
+    assert (result.exposure_level, result.minimum_level_met) == ("", False)
+    assert any("fe80::1 injoignable depuis ce poste" in e for e in result.errors)
+    assert result_from_json(result.to_json()).hosts[0].coverage == "unreachable"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 
 from careops.exposure.engine.portscan import PortScanOptions
-from careops.exposure.engine.rules import NO_HOST_MESSAGE, level_label
+from careops.exposure.engine.rules import NO_HOST_MESSAGE, analysed, level_label
 from careops.exposure.engine.scanner import ScanOptions, internal_profile, scan_sync
 from careops.exposure.engine.targets import TargetError, parse_ports
 
@@ -234,7 +234,7 @@ def run_scan(options: dict, out: TextIO, err: TextIO, default_vulndb: str | None
     result = scan_sync(options["targets"], scan_options, now=dt.datetime.now(dt.UTC))
     for error in result.errors:
         err.write(f"careops exposure : {error}\n")
-    if vulndb is None and result.hosts:
+    if vulndb is None and analysed(result.hosts):
         err.write(
             "careops exposure : aucune base de vulnérabilités (--vulndb, ou careops vulndb import) :"
             " aucun CVE rattaché aux versions trouvées\n"
@@ -252,7 +252,7 @@ def run_scan(options: dict, out: TextIO, err: TextIO, default_vulndb: str | None
             f"écriture du résultat impossible ({exc.strerror or exc}) : l'audit est perdu, "
             "relancez-le vers un autre fichier"
         ) from None
-    if not result.hosts:  # nothing analysed: no level, and a failure for scripts
+    if not analysed(result.hosts):  # nothing analysed: no level, and a failure for scripts
         if options["json"]:
             err.write(f"careops exposure : {NO_HOST_MESSAGE}\n")
         return 2
@@ -270,7 +270,7 @@ SEVERITY_LABELS = {
 
 def write_summary(result, out: TextIO) -> None:
     """The French text summary of a run (no level when no host was analysed)."""
-    if not result.hosts:
+    if not analysed(result.hosts):
         out.write(f"{NO_HOST_MESSAGE}\n")
         return
     silent = [h for h in result.hosts if h.coverage == "discovery"]
@@ -281,6 +281,9 @@ def write_summary(result, out: TextIO) -> None:
         )
     for host in result.hosts:
         if host.coverage == "discovery":
+            continue
+        if host.coverage == "unreachable":
+            out.write(f"{host.address} : injoignable depuis ce poste, non auditée\n")
             continue
         names = f" ({', '.join(host.hostnames)})" if host.hostnames else ""
         out.write(f"{host.address}{names} : {len(host.services)} service(s) ouvert(s)\n")

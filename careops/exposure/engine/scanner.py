@@ -608,7 +608,16 @@ async def scan(
             method=scanned.method,
             backoffs=scanned.backoffs,
             peak_rate=round(scanned.peak_rate),
+            unreachable=scanned.unreachable,
         )
+        if options.ports and scanned.unreachable >= len(options.ports):
+            # nothing was probed: without this the host read as audited, with nothing exposed
+            # (level A, minimum met) although no packet had reached it
+            host.coverage = "unreachable"
+            result.errors.append(
+                f"Adresse {address} injoignable depuis ce poste (pas de route, ou pare-feu "
+                "local) : aucun port n'a pu être sondé, elle n'est pas auditée."
+            )
         tcp_services, udp_probes = await asyncio.gather(
             asyncio.gather(*(identification(address, port) for port in scanned.open)),
             udp_results[address],
