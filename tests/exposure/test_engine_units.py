@@ -771,7 +771,7 @@ def test_adaptive_waits_follow_the_measured_round_trip():
 def test_a_greeting_that_follows_our_request_still_names_the_service():
     """A server that greets only once the client has spoken: its greeting arrives in front of
     a later probe's answer, and is recognised there."""
-    from careops.exposure.engine.scanner import identify
+    from tests.exposure.helpers import identify_behind
 
     async def late_greeter(reader, writer):
         try:
@@ -783,15 +783,7 @@ def test_a_greeting_that_follows_our_request_still_names_the_service():
         finally:
             writer.close()
 
-    async def run():
-        server = await asyncio.start_server(late_greeter, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        try:
-            return await identify("127.0.0.1", port, None, ScanOptions(tls_checks=False), NOW)
-        finally:
-            server.close()
-
-    service = asyncio.run(run())
+    service = identify_behind(late_greeter, NOW)
     assert (service.service, service.product, service.version) == ("ssh", "OpenSSH", "9.2p1")
     assert service.details["late_banner"] is True
 

@@ -14,13 +14,8 @@ from careops.exposure.engine import scan_sync
 from careops.exposure.engine.probes import classify_banner
 from careops.exposure.engine.scanner import ScanOptions, identify
 from tests.exposure.conftest import need
+from tests.exposure.helpers import free_port, identify_behind
 from tests.exposure.test_engine_units import NOW
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -28,7 +23,7 @@ def redis_elsewhere(tmp_path):
     """A real redis-server without password on 127.0.0.1, on a free port (never 6379)."""
     server = shutil.which("redis-server")
     need("" if server else "redis-server absent (voir .ci/run)")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [server, "--bind", "127.0.0.1", "--port", str(port), "--protected-mode", "no",
          "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
@@ -98,13 +93,5 @@ def test_an_amqp_broker_on_any_port_is_named_from_its_answer_to_another_probe():
         finally:
             writer.close()
 
-    async def run():
-        server = await asyncio.start_server(broker, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        try:
-            return await identify("127.0.0.1", port, None, ScanOptions(tls_checks=False), NOW)
-        finally:
-            server.close()
-
-    service = asyncio.run(run())
+    service = identify_behind(broker, NOW)
     assert (service.service, service.product, service.version) == ("amqp", "AMQP", "0-9-1")
