@@ -896,3 +896,22 @@ def test_an_address_no_probe_can_reach_gives_no_level():
     assert (result.exposure_level, result.minimum_level_met) == ("", False)
     assert any("fe80::1 injoignable depuis ce poste" in e for e in result.errors)
     assert result_from_json(result.to_json()).hosts[0].coverage == "unreachable"
+
+
+def test_range_addresses_no_probe_can_reach_are_one_sentence_and_no_level(monkeypatch):
+    """Addresses of a range that host discovery could not even send to: unreachable, counted in
+    one error, and no level (they read as silent addresses of an audited range, level A)."""
+    from careops.exposure.engine import scanner
+
+    async def no_route(block, options, rtt_hint=None):
+        return {a: scanner.UNREACHABLE for a in block}, rtt_hint
+
+    monkeypatch.setattr(scanner, "discover_hosts", no_route)
+    options = ScanOptions(ports=[1], udp_ports=[], tls_checks=False, allow_private=True)
+    result = scanner.scan_sync(["127.0.0.0/29"], options, now=NOW)
+    assert {h.coverage for h in result.hosts} == {"unreachable"} and len(result.hosts) == 6
+    assert (result.exposure_level, result.minimum_level_met) == ("", False)
+    assert result.errors == [
+        "6 adresse(s) des plages injoignable(s) depuis ce poste (pas de route, ou pare-feu "
+        "local), non auditées : 127.0.0.1, 127.0.0.2, 127.0.0.3, 127.0.0.4, 127.0.0.5 …"
+    ]

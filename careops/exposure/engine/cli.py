@@ -279,11 +279,16 @@ def write_summary(result, out: TextIO) -> None:
             f"{len(silent)} adresse(s) des plages sans réponse à la découverte d'hôtes "
             "(non auditées sur tous les ports ; --no-discovery pour le faire)\n"
         )
+    unreachable = [h for h in result.hosts if h.coverage == "unreachable"]
+    if unreachable:
+        out.write(
+            f"{len(unreachable)} adresse(s) injoignable(s) depuis ce poste, non auditée(s) "
+            "(voir les erreurs)\n"
+        )
     for host in result.hosts:
         if host.coverage == "discovery":
             continue
         if host.coverage == "unreachable":
-            out.write(f"{host.address} : injoignable depuis ce poste, non auditée\n")
             continue
         names = f" ({', '.join(host.hostnames)})" if host.hostnames else ""
         out.write(f"{host.address}{names} : {len(host.services)} service(s) ouvert(s)\n")

@@ -371,11 +371,22 @@ DISCOVERY_BLOCK = 256
 DISCOVERY_BLOCKS_AT_ONCE = 2
 
 
+UNREACHABLE = "unreachable"  # coverage of an address no probe could be sent to from here
+
+
+def _unreachable(address: str) -> str:
+    return (
+        f"Adresse {address} injoignable depuis ce poste (pas de route, ou pare-feu local) : "
+        "aucun port n'a pu être sondé, elle n'est pas auditée."
+    )
+
+
 async def discover_hosts(
     candidates: list[str], options: ScanOptions, rtt_hint: float | None = None
 ) -> tuple[dict[str, str], float | None]:
     """Probe DISCOVERY_PORTS (and ICMP echo when raw sockets are allowed) on ``candidates``;
-    return ({address: probe method} for the addresses that answered nothing, the round-trip
+    return ({address: probe method, or UNREACHABLE when no probe could leave this machine} for
+    the addresses that answered nothing, the round-trip
     time of those that answered, for the next block). With SYN probes, silent addresses wait
     as long as the answering ones need (8 × their smoothed RTT, at least ``min_timeout``, at
     most ``timeout``; ``rtt_hint`` from a previous block), as nmap's group timing does."""
@@ -396,7 +407,7 @@ async def discover_hosts(
     finally:
         sweep.cancel()
     dead = {
-        a: found[a].method
+        a: UNREACHABLE if found[a].unreachable >= len(DISCOVERY_PORTS) else found[a].method
         for a in candidates
         if not found[a].answered and not found[a].open and a not in alive
     }
@@ -596,6 +607,9 @@ async def scan(
                 coverage="discovery",
                 method=scanned,
             )
+            if scanned == UNREACHABLE:  # a range with no route from here: not « silent »
+                host.coverage, host.method = UNREACHABLE, ""
+                host.filtered, host.unreachable = 0, len(DISCOVERY_PORTS)
             if on_host_done:
                 on_host_done(host)
             return host
@@ -613,11 +627,8 @@ async def scan(
         if options.ports and scanned.unreachable >= len(options.ports):
             # nothing was probed: without this the host read as audited, with nothing exposed
             # (level A, minimum met) although no packet had reached it
-            host.coverage = "unreachable"
-            result.errors.append(
-                f"Adresse {address} injoignable depuis ce poste (pas de route, ou pare-feu "
-                "local) : aucun port n'a pu être sondé, elle n'est pas auditée."
-            )
+            host.coverage = UNREACHABLE
+            result.errors.append(_unreachable(address))
         tcp_services, udp_probes = await asyncio.gather(
             asyncio.gather(*(identification(address, port) for port in scanned.open)),
             udp_results[address],
@@ -642,6 +653,15 @@ async def scan(
     try:
         result.hosts = list(await asyncio.gather(*(host_job(a) for a in addresses)))
         await asyncio.gather(*stages)
+        unreachable = [
+            h.address for h in result.hosts if h.coverage == UNREACHABLE and h.address in in_ranges
+        ]
+        if unreachable:  # one sentence for a range, not one per address
+            shown = ", ".join(unreachable[:5]) + (" …" if len(unreachable) > 5 else "")
+            result.errors.append(
+                f"{len(unreachable)} adresse(s) des plages injoignable(s) depuis ce poste (pas de "
+                f"route, ou pare-feu local), non auditées : {shown}"
+            )
     except BaseException:
         for stage in stages:
             stage.cancel()
