@@ -9,6 +9,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import socket
 
 from django.conf import settings
@@ -132,6 +133,9 @@ def is_administrator(user, organisation) -> bool:
 # ------------------------------------------------------------------ assets and verification
 
 
+RANGE_WITH_DASH = re.compile(r"^\d{1,3}(\.\d{1,3}){3}\s*-\s*[\d.]+$")
+
+
 def classify_asset(value: str) -> tuple[str, str]:
     """Normalise a declared value and return (kind, value); French ValidationError if invalid."""
     text = (value or "").strip().lower().rstrip(".")
@@ -150,6 +154,17 @@ def classify_asset(value: str) -> tuple[str, str]:
             )
         kind = AssetKind.IPV4 if network.version == 4 else AssetKind.IPV6
         return kind, str(network)
+    if RANGE_WITH_DASH.match(text):
+        # the command line's a.b.c.d-e: it passed the host-name pattern and was stored as a name
+        # to prove by DNS TXT, which no address range can be
+        raise ValidationError(
+            {
+                "value": [
+                    f"« {value} » : déclarez une plage d'adresses en notation CIDR "
+                    "(par exemple 192.0.2.0/28)."
+                ]
+            }
+        )
     if (
         "/" in text
         or not engine_targets.HOSTNAME_RE.match(text)
@@ -635,7 +650,11 @@ def finalize_run(run_id: int) -> None:
         run.exposure_level = result.exposure_level
         # no host analysed: no level at all (None), never "minimum met"
         run.minimum_level_met = result.minimum_level_met if result.exposure_level else None
-        run.errors = result.errors if result.hosts else [*result.errors, rules.NO_HOST_MESSAGE]
+        run.errors = (
+            result.errors
+            if rules.analysed(result.hosts)
+            else [*result.errors, rules.NO_HOST_MESSAGE]
+        )
         run.status = RunStatus.DONE
         run.finished_at = timezone.now()
         run.diff = track_findings(run, result)

@@ -93,3 +93,21 @@ def stop(process: subprocess.Popen) -> None:
     if process.poll() is None:
         os.killpg(process.pid, 15)
         process.wait(timeout=10)
+
+
+def identify_behind(handler, now):
+    """What identification names on a 127.0.0.1 port served by ``handler`` (an asyncio
+    stream handler), with the default options and no TLS analysis."""
+    import asyncio
+
+    from careops.exposure.engine.scanner import ScanOptions, identify
+
+    async def run():
+        server = await asyncio.start_server(handler, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            return await identify("127.0.0.1", port, None, ScanOptions(tls_checks=False), now)
+        finally:
+            server.close()
+
+    return asyncio.run(run())

@@ -84,6 +84,10 @@ def test_bad_assets_are_refused_in_french(org_tree, role_users):
     for bad in ("", "pas un domaine", "10.0.0.0/8", "1.2.3.4/40"):
         with pytest.raises(ValidationError):
             services.declare_asset(rssi, org_tree.ej_b, bad)
+    # the command line's range syntax was stored as a host name to prove by DNS TXT
+    for dashed in ("193.51.24.10-20", "193.51.24.1-300", "193.51.24.10-193.51.24.20"):
+        with pytest.raises(ValidationError, match="notation CIDR"):
+            services.declare_asset(rssi, org_tree.ej_b, dashed)
     services.declare_asset(rssi, org_tree.ej_b, "chu-beta.fr")
     with pytest.raises(ValidationError, match="déjà déclaré"):
         services.declare_asset(rssi, org_tree.ej_b, "chu-beta.fr")

@@ -771,7 +771,7 @@ def test_adaptive_waits_follow_the_measured_round_trip():
 def test_a_greeting_that_follows_our_request_still_names_the_service():
     """A server that greets only once the client has spoken: its greeting arrives in front of
     a later probe's answer, and is recognised there."""
-    from careops.exposure.engine.scanner import identify
+    from tests.exposure.helpers import identify_behind
 
     async def late_greeter(reader, writer):
         try:
@@ -783,15 +783,7 @@ def test_a_greeting_that_follows_our_request_still_names_the_service():
         finally:
             writer.close()
 
-    async def run():
-        server = await asyncio.start_server(late_greeter, "127.0.0.1", 0)
-        port = server.sockets[0].getsockname()[1]
-        try:
-            return await identify("127.0.0.1", port, None, ScanOptions(tls_checks=False), NOW)
-        finally:
-            server.close()
-
-    service = asyncio.run(run())
+    service = identify_behind(late_greeter, NOW)
     assert (service.service, service.product, service.version) == ("ssh", "OpenSSH", "9.2p1")
     assert service.details["late_banner"] is True
 
@@ -860,3 +852,66 @@ def test_range_blocks_are_discovered_two_at_a_time(monkeypatch):
     assert sorted(seen) == [100, 256, 256] and most[0] == scanner.DISCOVERY_BLOCKS_AT_ONCE == 2
     assert len(result.hosts) == 612
     assert {h.coverage for h in result.hosts} == {"discovery"}
+
+
+def test_a_declared_host_inside_a_declared_range_gets_every_port(monkeypatch):
+    """An address or a name the user declared is audited on every port even when a range also
+    declared holds it: it used to get host discovery like its neighbours, and a host that drops
+    everything was left with the 35 discovery ports."""
+    from careops.exposure.engine import scanner
+
+    assert scanner.range_members(["192.0.2.0/30", "192.0.2.2"]) == {"192.0.2.1"}
+    assert scanner.range_members(["192.0.2.1-2", "192.0.2.0/30"]) == {"192.0.2.1", "192.0.2.2"}
+
+    async def nobody_answers(block, options, rtt_hint=None):
+        return {a: "syn" for a in block}, rtt_hint
+
+    monkeypatch.setattr(scanner, "discover_hosts", nobody_answers)
+    options = ScanOptions(ports=[1], tls_checks=False, allow_private=True)
+    result = scanner.scan_sync(["127.0.0.0/30", "127.0.0.2"], options, now=NOW)
+    assert {h.address: h.coverage for h in result.hosts} == {
+        "127.0.0.1": "discovery",
+        "127.0.0.2": "full",
+    }
+    # the address of a declared name, handed over already resolved (as the app's shards do)
+    addresses = {"127.0.0.1": ["portail.chu-exemple.fr"], "127.0.0.2": []}
+    result = asyncio.run(
+        scanner.scan([], options, NOW, addresses=addresses, discover=set(addresses))
+    )
+    assert {h.address: h.coverage for h in result.hosts} == {
+        "127.0.0.1": "full",
+        "127.0.0.2": "discovery",
+    }
+
+
+def test_an_address_no_probe_can_reach_gives_no_level():
+    """fe80::1 without its interface: every connect fails on this machine (EINVAL), nothing is
+    sent. It used to read as an audited host with nothing exposed: level A, minimum met."""
+    from careops.exposure.engine import scan_sync
+
+    options = ScanOptions(ports=[22, 80, 443], udp_ports=[], allow_private=True, tls_checks=False)
+    result = scan_sync(["fe80::1"], options, now=NOW)
+    (host,) = result.hosts
+    assert (host.coverage, host.unreachable, host.services) == ("unreachable", 3, [])
+    assert (result.exposure_level, result.minimum_level_met) == ("", False)
+    assert any("fe80::1 injoignable depuis ce poste" in e for e in result.errors)
+    assert result_from_json(result.to_json()).hosts[0].coverage == "unreachable"
+
+
+def test_range_addresses_no_probe_can_reach_are_one_sentence_and_no_level(monkeypatch):
+    """Addresses of a range that host discovery could not even send to: unreachable, counted in
+    one error, and no level (they read as silent addresses of an audited range, level A)."""
+    from careops.exposure.engine import scanner
+
+    async def no_route(block, options, rtt_hint=None):
+        return {a: scanner.UNREACHABLE for a in block}, rtt_hint
+
+    monkeypatch.setattr(scanner, "discover_hosts", no_route)
+    options = ScanOptions(ports=[1], udp_ports=[], tls_checks=False, allow_private=True)
+    result = scanner.scan_sync(["127.0.0.0/29"], options, now=NOW)
+    assert {h.coverage for h in result.hosts} == {"unreachable"} and len(result.hosts) == 6
+    assert (result.exposure_level, result.minimum_level_met) == ("", False)
+    assert result.errors == [
+        "6 adresse(s) des plages injoignable(s) depuis ce poste (pas de route, ou pare-feu "
+        "local), non auditées : 127.0.0.1, 127.0.0.2, 127.0.0.3, 127.0.0.4, 127.0.0.5 …"
+    ]

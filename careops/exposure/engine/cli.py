@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import ipaddress
 import json
 import sys
 from pathlib import Path
 from typing import TextIO
 
 from careops.exposure.engine.portscan import PortScanOptions
-from careops.exposure.engine.rules import NO_HOST_MESSAGE, level_label
+from careops.exposure.engine.rules import NO_HOST_MESSAGE, analysed, level_label
 from careops.exposure.engine.scanner import ScanOptions, internal_profile, scan_sync
 from careops.exposure.engine.targets import TargetError, parse_ports
 
@@ -44,6 +45,22 @@ def _number(kind, minimum: float, strict: bool):
 
 POSITIVE_INT, POSITIVE_FLOAT = _number(int, 0, True), _number(float, 0, True)
 NATURAL = _number(int, 0, False)
+
+
+def nameserver(text: str) -> str:
+    """An argparse type: a DNS server "ip" or "ipv4:port" (dnspython's own ValueError, or an
+    OverflowError for a port above 65535, came out as a traceback once a name was resolved)."""
+    address, _, port = text.rpartition(":") if text.count(":") == 1 else (text, "", "")
+    try:
+        ipaddress.ip_address(address)
+        if port and not 1 <= int(port) <= 65535:
+            raise ValueError(port)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"« {text} » : adresse IP de serveur DNS attendue, port facultatif (ip:port, "
+            "port de 1 à 65535)"
+        ) from None
+    return text
 
 
 def add_scan_arguments(scan: argparse.ArgumentParser) -> None:
@@ -148,7 +165,20 @@ def add_scan_arguments(scan: argparse.ArgumentParser) -> None:
         default=1,
         help="processus du balayage connect (0 : un par cœur au-delà de 20 000 essais)",
     )
-    scan.add_argument("--nameserver", action="append", default=None, help="serveur DNS ip[:port]")
+    scan.add_argument(
+        "--nameserver", action="append", type=nameserver, default=None, help="serveur DNS ip[:port]"
+    )
+
+
+def vulndb_problem(path: str) -> str:
+    """Why the vulnerability base at ``path`` cannot be used ("" when it can)."""
+    from careops.exposure.engine.vulndb import VulnDB, VulnDBError
+
+    try:
+        VulnDB(path).close()
+    except VulnDBError as exc:
+        return str(exc)
+    return ""
 
 
 def run_scan(options: dict, out: TextIO, err: TextIO, default_vulndb: str | None = None) -> int:
@@ -158,8 +188,18 @@ def run_scan(options: dict, out: TextIO, err: TextIO, default_vulndb: str | None
     except TargetError as exc:
         raise UsageError(str(exc)) from exc
     vulndb = options["vulndb"]
-    if vulndb is None and default_vulndb and Path(default_vulndb).exists():
-        vulndb = default_vulndb
+    if vulndb is not None:
+        # checked before the sweep: a wrong path used to be said only after the whole audit,
+        # and a file that is not a base ended it with a traceback, results lost
+        problem = vulndb_problem(vulndb)
+        if problem:
+            raise UsageError(problem)
+    elif default_vulndb and Path(default_vulndb).exists():
+        problem = vulndb_problem(default_vulndb)
+        if problem:
+            err.write(f"careops exposure : {problem}\n")
+        else:
+            vulndb = default_vulndb
     scan_options = ScanOptions(
         ports=ports,
         portscan=PortScanOptions(
@@ -194,16 +234,25 @@ def run_scan(options: dict, out: TextIO, err: TextIO, default_vulndb: str | None
     result = scan_sync(options["targets"], scan_options, now=dt.datetime.now(dt.UTC))
     for error in result.errors:
         err.write(f"careops exposure : {error}\n")
-    if vulndb is None and result.hosts:
+    if vulndb is None and analysed(result.hosts):
         err.write(
             "careops exposure : aucune base de vulnérabilités (--vulndb, ou careops vulndb import) :"
             " aucun CVE rattaché aux versions trouvées\n"
         )
-    if options["json"]:
-        out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
-    else:
-        write_summary(result, out)
-    if not result.hosts:  # nothing analysed: no level, and a failure for scripts
+    try:
+        if options["json"]:
+            out.write(json.dumps(result.to_json(), ensure_ascii=False, indent=2) + "\n")
+        else:
+            write_summary(result, out)
+        out.flush()
+    except BrokenPipeError:
+        raise  # the reader went away (``| head``): careops.cli stops quietly
+    except OSError as exc:  # a full disk, a file that cannot be written
+        raise UsageError(
+            f"écriture du résultat impossible ({exc.strerror or exc}) : l'audit est perdu, "
+            "relancez-le vers un autre fichier"
+        ) from None
+    if not analysed(result.hosts):  # nothing analysed: no level, and a failure for scripts
         if options["json"]:
             err.write(f"careops exposure : {NO_HOST_MESSAGE}\n")
         return 2
@@ -221,7 +270,7 @@ SEVERITY_LABELS = {
 
 def write_summary(result, out: TextIO) -> None:
     """The French text summary of a run (no level when no host was analysed)."""
-    if not result.hosts:
+    if not analysed(result.hosts):
         out.write(f"{NO_HOST_MESSAGE}\n")
         return
     silent = [h for h in result.hosts if h.coverage == "discovery"]
@@ -230,8 +279,16 @@ def write_summary(result, out: TextIO) -> None:
             f"{len(silent)} adresse(s) des plages sans réponse à la découverte d'hôtes "
             "(non auditées sur tous les ports ; --no-discovery pour le faire)\n"
         )
+    unreachable = [h for h in result.hosts if h.coverage == "unreachable"]
+    if unreachable:
+        out.write(
+            f"{len(unreachable)} adresse(s) injoignable(s) depuis ce poste, non auditée(s) "
+            "(voir les erreurs)\n"
+        )
     for host in result.hosts:
         if host.coverage == "discovery":
+            continue
+        if host.coverage == "unreachable":
             continue
         names = f" ({', '.join(host.hostnames)})" if host.hostnames else ""
         out.write(f"{host.address}{names} : {len(host.services)} service(s) ouvert(s)\n")
@@ -281,3 +338,6 @@ def main(
     except UsageError as exc:
         sys.stderr.write(f"careops exposure : {exc}\n")
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: a sentence, not sixty lines of asyncio traceback
+        sys.stderr.write("careops exposure : audit interrompu (Ctrl-C) : aucun résultat\n")
+        return 130  # 128 + SIGINT, what a shell reports for an interrupted command

@@ -77,7 +77,16 @@ class PortScanHost:
 
 _LINGER_ZERO = struct.pack("ii", 1, 0)
 SILENT_SWITCH = 1000  # connect scan: silent probes after which a mute host gets the short timeout
-_UNREACHABLE_ERRNOS = {errno.EHOSTUNREACH, errno.ENETUNREACH, errno.EACCES, errno.EPERM}
+# probes that never left this machine: no route, a local firewall, an address it cannot use
+# (an IPv6 link-local address without its interface gives EINVAL)
+_UNREACHABLE_ERRNOS = {
+    errno.EHOSTUNREACH,
+    errno.ENETUNREACH,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EINVAL,
+    errno.EADDRNOTAVAIL,
+}
 
 
 class _Sweep:

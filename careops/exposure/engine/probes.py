@@ -109,6 +109,7 @@ BANNER_PATTERNS: list[tuple[re.Pattern, str, str, str]] = [
     ),
     (re.compile(r"^220.*ESMTP Postfix"), "smtp", "Postfix", "postfix:postfix"),
     (re.compile(r"^220.*Exim ([\d.]+)"), "smtp", "Exim", "exim:exim"),
+    (re.compile(r"^220.*Sendmail ([\d.]+\w*)"), "smtp", "Sendmail", "sendmail:sendmail"),
     (
         re.compile(r"^220.*Microsoft ESMTP"),
         "smtp",
@@ -134,7 +135,30 @@ def classify_banner(data: bytes) -> Service | None:
     mysql = _mysql_greeting(data)
     if mysql:
         return mysql
+    if data.startswith(b"AMQP") and len(data) >= 8:
+        # the protocol header an AMQP broker (RabbitMQ…) sends back to any other first bytes
+        version = "-".join(str(b) for b in data[5:8])
+        return Service(
+            0,
+            service="amqp",
+            product="AMQP",
+            version=version,
+            confidence="high",
+            banner=_printable(data[:8]),
+            details={"protocol": version},
+        )
     line = data.split(b"\n", 1)[0].decode("latin-1").strip()
+    nats = re.match(r'^INFO (\{.*"server_id".*\})', line)
+    if nats:  # a NATS server greets with its INFO document
+        version = re.search(r'"version":"([\w.]+)"', nats.group(1))
+        return Service(
+            0,
+            service="nats",
+            product="NATS",
+            version=version.group(1) if version else "",
+            confidence="high",
+            banner=line[:200],
+        )
     for pattern, service, product, cpe in BANNER_PATTERNS:
         match = pattern.match(line)
         if not match:

@@ -87,8 +87,11 @@ class HostResult:
     ports_scanned: int = 0
     filtered: int = 0
     # "full": every requested port probed; "discovery": an address of a range that answered
-    # none of the host-discovery probes (scanner.DISCOVERY_PORTS), so only those were sent
+    # none of the host-discovery probes (scanner.DISCOVERY_PORTS), so only those were sent;
+    # "unreachable": no TCP probe could leave this machine (no route, a local firewall): the
+    # host was not audited at all and gives the run no level
     coverage: str = "full"
+    unreachable: int = 0  # TCP probes that failed on this machine (no route, refused locally)
     method: str = ""  # TCP probes: "syn" (raw SYN, CAP_NET_RAW) or "connect"
     backoffs: int = 0  # times the probe rate towards this host was lowered (loss, rate limit)
     # highest rate of new SYN probes reached towards this host (probes/s; 0: connect scan)

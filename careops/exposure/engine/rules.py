@@ -249,10 +249,15 @@ def exposure_level(findings: list[Finding], rules_path: str | None = None) -> tu
     return chosen, order.index(chosen) <= order.index(data["minimum_level"])
 
 
+def analysed(hosts: list) -> list:
+    """The hosts a run actually probed (not those no probe could reach from the scanner)."""
+    return [h for h in hosts if h.coverage != "unreachable"]
+
+
 def result_level(hosts: list, findings: list[Finding], rules_path: str | None = None):
     """``exposure_level`` of a run, or ("", False) when no host was analysed: an audit that
     scanned nothing has no level and proves nothing."""
-    if not hosts:
+    if not analysed(hosts):
         return "", False
     return exposure_level(findings, rules_path)
 

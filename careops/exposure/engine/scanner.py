@@ -111,8 +111,11 @@ def internal_profile(options: ScanOptions) -> ScanOptions:
 
 def range_members(raw_targets: list[str]) -> set[str]:
     """Addresses that come from a range (CIDR or a.b.c.d-e) of ``raw_targets``: those get host
-    discovery; a declared address or name is always audited on every port."""
+    discovery; a declared address or name is always audited on every port, even inside a range
+    also declared (it used to get discovery only there, and a host that drops everything was
+    then left with 35 ports probed although the user had named it)."""
     members: set[str] = set()
+    declared: set[str] = set()
     for raw in raw_targets:
         try:
             target = targets.parse_target(raw)
@@ -120,7 +123,9 @@ def range_members(raw_targets: list[str]) -> set[str]:
             continue
         if not target.hostname and len(target.addresses) > 1:
             members.update(target.addresses)
-    return members
+        else:
+            declared.update(target.addresses)
+    return members - declared
 
 
 def _server_product(service: Service, server: str) -> None:
@@ -185,13 +190,16 @@ async def identify(
     service = Service(port)
     hint = probes.PORT_HINTS.get(port)
     order = [hint] if hint else []
+    # Redis right after HTTP: it stays silent on the TLS, RDP and SMB probes (it waits for an
+    # end of line) and drops the HTTP one unanswered, so after them it was left alone as a mute
+    # port and a Redis without password on any port but 6379 went unnamed.
     for name in [
         "banner",
         "tls",
         "http",
+        "redis",
         "rdp",
         "smb",
-        "redis",
         "mongodb",
         "postgresql",
         "mssql",
@@ -363,11 +371,22 @@ DISCOVERY_BLOCK = 256
 DISCOVERY_BLOCKS_AT_ONCE = 2
 
 
+UNREACHABLE = "unreachable"  # coverage of an address no probe could be sent to from here
+
+
+def _unreachable(address: str) -> str:
+    return (
+        f"Adresse {address} injoignable depuis ce poste (pas de route, ou pare-feu local) : "
+        "aucun port n'a pu être sondé, elle n'est pas auditée."
+    )
+
+
 async def discover_hosts(
     candidates: list[str], options: ScanOptions, rtt_hint: float | None = None
 ) -> tuple[dict[str, str], float | None]:
     """Probe DISCOVERY_PORTS (and ICMP echo when raw sockets are allowed) on ``candidates``;
-    return ({address: probe method} for the addresses that answered nothing, the round-trip
+    return ({address: probe method, or UNREACHABLE when no probe could leave this machine} for
+    the addresses that answered nothing, the round-trip
     time of those that answered, for the next block). With SYN probes, silent addresses wait
     as long as the answering ones need (8 × their smoothed RTT, at least ``min_timeout``, at
     most ``timeout``; ``rtt_hint`` from a previous block), as nmap's group timing does."""
@@ -388,7 +407,7 @@ async def discover_hosts(
     finally:
         sweep.cancel()
     dead = {
-        a: found[a].method
+        a: UNREACHABLE if found[a].unreachable >= len(DISCOVERY_PORTS) else found[a].method
         for a in candidates
         if not found[a].answered and not found[a].open and a not in alive
     }
@@ -433,7 +452,12 @@ async def scan(
     )
     if discover is None:
         discover = range_members(raw_targets)
-    candidates = [a for a in addresses if a in discover] if options.host_discovery else []
+    # an address a declared name resolves to is a declared host too
+    candidates = (
+        [a for a in addresses if a in discover and not addresses[a]]
+        if options.host_discovery
+        else []
+    )
     in_ranges = set(candidates)
     declared = [a for a in addresses if a not in in_ranges]
     # Per address: its port sweep (a PortScanHost, or the probe method when host discovery
@@ -479,7 +503,13 @@ async def scan(
                 udp_task.cancel()
                 for address in group:
                     for future in (port_results[address], udp_results[address]):
-                        if not future.done():
+                        if future.done():
+                            continue
+                        if isinstance(exc, asyncio.CancelledError):
+                            # Ctrl-C: the hosts' jobs are cancelled too and never read these;
+                            # an exception set here was logged once per address at exit
+                            future.cancel()
+                        else:
                             future.set_exception(exc)
                 raise
             for address in group:
@@ -577,6 +607,9 @@ async def scan(
                 coverage="discovery",
                 method=scanned,
             )
+            if scanned == UNREACHABLE:  # a range with no route from here: not « silent »
+                host.coverage, host.method = UNREACHABLE, ""
+                host.filtered, host.unreachable = 0, len(DISCOVERY_PORTS)
             if on_host_done:
                 on_host_done(host)
             return host
@@ -589,7 +622,13 @@ async def scan(
             method=scanned.method,
             backoffs=scanned.backoffs,
             peak_rate=round(scanned.peak_rate),
+            unreachable=scanned.unreachable,
         )
+        if options.ports and scanned.unreachable >= len(options.ports):
+            # nothing was probed: without this the host read as audited, with nothing exposed
+            # (level A, minimum met) although no packet had reached it
+            host.coverage = UNREACHABLE
+            result.errors.append(_unreachable(address))
         tcp_services, udp_probes = await asyncio.gather(
             asyncio.gather(*(identification(address, port) for port in scanned.open)),
             udp_results[address],
@@ -614,6 +653,15 @@ async def scan(
     try:
         result.hosts = list(await asyncio.gather(*(host_job(a) for a in addresses)))
         await asyncio.gather(*stages)
+        unreachable = [
+            h.address for h in result.hosts if h.coverage == UNREACHABLE and h.address in in_ranges
+        ]
+        if unreachable:  # one sentence for a range, not one per address
+            shown = ", ".join(unreachable[:5]) + (" …" if len(unreachable) > 5 else "")
+            result.errors.append(
+                f"{len(unreachable)} adresse(s) des plages injoignable(s) depuis ce poste (pas de "
+                f"route, ou pare-feu local), non auditées : {shown}"
+            )
     except BaseException:
         for stage in stages:
             stage.cancel()

@@ -170,6 +170,8 @@ def parse_ports(spec: str | None) -> PortList:
                 low = high = int(part)
         except ValueError:
             raise TargetError(f"Liste de ports invalide : « {part} ».") from None
+        if 1 <= high < low <= 65535:
+            raise TargetError(f"Plage de ports à l'envers : « {part} » ({low} > {high}).")
         if not (1 <= low <= high <= 65535):
             raise TargetError(f"Ports hors de l'intervalle 1-65535 : « {part} ».")
         current.update(range(low, high + 1))
@@ -283,13 +285,22 @@ async def resolve(name: str, resolver) -> Resolution:
     import dns.resolver
 
     result = Resolution(name=name)
+    unanswered = False  # every server failed, refused or was unreachable for some query
     for rdtype in ("A", "AAAA", "CNAME", "MX"):
         try:
             answer = await resolver.resolve(name, rdtype, search=False)
-        except (dns.resolver.NoAnswer, dns.resolver.NoNameservers):
+        except dns.resolver.NoAnswer:
+            continue
+        except dns.resolver.NoNameservers:
+            unanswered = True
             continue
         except dns.resolver.NXDOMAIN:
             result.error = f"Nom inconnu dans le DNS : « {name} »."
+            break
+        except dns.exception.Timeout:
+            result.error = (
+                f"Résolution impossible de « {name} » : aucun serveur DNS n'a répondu à temps."
+            )
             break
         except dns.exception.DNSException as exc:
             result.error = f"Résolution impossible de « {name} » : {exc.__class__.__name__}."
@@ -304,7 +315,14 @@ async def resolve(name: str, resolver) -> Resolution:
             else:
                 result.mx.append(str(record.exchange).rstrip("."))
     if not result.error and not (result.a or result.aaaa):
-        result.error = f"Aucune adresse pour « {name} »."
+        # servers that refuse, fail (SERVFAIL) or cannot be reached say nothing of the name:
+        # « no address » sent users looking for a DNS record that may well exist
+        result.error = (
+            f"Résolution impossible de « {name} » : les serveurs DNS sont injoignables, ont "
+            "refusé la requête ou ont échoué (SERVFAIL)."
+            if unanswered
+            else f"Aucune adresse pour « {name} »."
+        )
     return result
 
 

@@ -250,9 +250,22 @@ class VulnDB:
             raise VulnDBError(
                 f"Base de vulnérabilités absente : {self.path} (lancez « careops vulndb import »)."
             )
-        self.connection = sqlite3.connect(
-            f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
-        )
+        connection = None
+        try:
+            connection = sqlite3.connect(
+                f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
+            )
+            connection.execute("SELECT key, value FROM meta LIMIT 1").fetchall()
+        except sqlite3.Error:
+            # a directory, another file, a damaged base: said in French, not a traceback that
+            # would lose the scan it comes at the end of
+            if connection is not None:
+                connection.close()
+            raise VulnDBError(
+                f"Base de vulnérabilités illisible : {self.path} (fichier inaccessible ou qui "
+                "n'est pas une base de « careops vulndb import » ; relancez l'import)."
+            ) from None
+        self.connection = connection
         self.connection.row_factory = sqlite3.Row
 
     def catalogues(self) -> dict:
