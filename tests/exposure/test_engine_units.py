@@ -915,3 +915,27 @@ def test_range_addresses_no_probe_can_reach_are_one_sentence_and_no_level(monkey
         "6 adresse(s) des plages injoignable(s) depuis ce poste (pas de route, ou pare-feu "
         "local), non auditées : 127.0.0.1, 127.0.0.2, 127.0.0.3, 127.0.0.4, 127.0.0.5 …"
     ]
+
+
+def test_a_host_whose_turn_came_late_gets_the_probes_it_was_due():
+    """Beside fast hosts whose answers keep the loop busy, a host paced at 40 000/s kept only
+    20 ms of probes per turn however long the turn took, and was swept at 2/3 of its rate; it
+    now gets what it was due (up to 100 ms), while a host starting a new pass after a pause
+    still gets only the 20 ms burst (politeness after a pause)."""
+    from careops.exposure.engine.synscan import CATCH_UP, _Host, _refill
+
+    host = _Host()
+    host.rate, host.tokens, host.queued = 40_000.0, 0.0, True
+    _refill(host, 0.06)  # a turn 60 ms after the previous one
+    assert host.tokens == pytest.approx(40_000 * 0.06)
+    host.tokens = 0.0
+    _refill(host, 5.0)  # the loop stalled: no more than CATCH_UP's worth
+    assert host.tokens == pytest.approx(40_000 * CATCH_UP)
+    idle = _Host()
+    idle.rate, idle.tokens, idle.queued = 40_000.0, 0.0, False  # nothing waiting: a pause
+    _refill(idle, 0.5)
+    assert idle.tokens == pytest.approx(40_000 * 0.02)
+    gentle = _Host()
+    gentle.rate, gentle.tokens, gentle.queued = 300.0, 0.0, False  # the internal profile
+    _refill(gentle, 1.0)
+    assert gentle.tokens == pytest.approx(6.0)

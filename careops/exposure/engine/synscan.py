@@ -45,6 +45,7 @@ BATCH = 2048  # SYNs handed to one sender thread per turn
 SENDERS = int(os.environ.get("CAREOPS_SYN_SENDERS", "2"))  # sender threads
 SAMPLE = 256  # silent ports probed again to tell loss (they answer now) from filtering
 GROWTH_WINDOW = 0.02  # shortest rate-growth window (s); at least 4 smoothed RTTs
+CATCH_UP = 0.1  # longest gap between turns whose probes a host may still get (s)
 GROWTH_MIN_PROBES = 64  # a window proves nothing with fewer probes sent before it
 
 
@@ -170,6 +171,7 @@ class _Host:
         "window_end",
         "window_sent",
         "pass_sent",
+        "queued",
     )
 
 
@@ -215,6 +217,7 @@ class SynSweep:
             host.pass_sent = 0
             result.peak_rate = host.rate
             host.tokens = 0.0
+            host.queued = False  # had probes waiting at the end of the last turn
             host.passes = 0
             host.pass_answers = 0
             host.pass_started = None
@@ -296,8 +299,7 @@ class SynSweep:
                 for host in sending:
                     if host.growing:
                         self._grow(host, now)
-                    # per-host token bucket, burst 20 ms worth
-                    host.tokens = min(max(host.rate * 0.02, 1.0), host.tokens + host.rate * elapsed)
+                    _refill(host, elapsed)
                     if host.pass_started is None:
                         host.pass_started = now
                 # each host's share of the budget in one chunk of consecutive queue entries
@@ -322,6 +324,8 @@ class SynSweep:
                         if host.tokens >= 1 and host.queue:
                             still.append(host)
                     sending = still
+                for host in self.active:
+                    host.queued = bool(host.queue)
                 if options.rate:
                     self.global_tokens -= count
                 if batch:
@@ -528,6 +532,7 @@ class _MultiSender:
         self.stride = ctypes.sizeof(MMsgHdr)
         self.first = ctypes.addressof(self.messages)
         self.names: dict[bytes, object] = {}  # packed address → its sockaddr_in, kept alive
+        self.slot_names = [0] * self.SLOTS  # the sockaddr each slot's header points to
         base = ctypes.addressof(self.buffer)
         for index in range(self.SLOTS):
             self.iovecs[index].base = base + index * self.SIZE
@@ -545,37 +550,68 @@ class _MultiSender:
         return self.ctypes.addressof(name)
 
     def send(self, fd: int, batch: list, failed: list) -> None:
-        slots, messages = self.SLOTS, self.messages
-        pending: list[tuple[_Host, int]] = []  # (host, port) of each filled slot
+        slots, messages, held = self.SLOTS, self.messages, self.slot_names
+        # the slots filled so far: (host, its ports in these slots), in slot order; a failure
+        # (rare) is mapped back to its port from them, so no per-packet tuple is built
+        segments: list[tuple[_Host, list[int]]] = []
         data: list[bytes] = []
+        filled = 0
         for host, ports in batch:
             name, part = self._name(host), ports
             while part:
-                head, part = part[: slots - len(pending)], part[slots - len(pending) :]
-                for index in range(len(pending), len(pending) + len(head)):
-                    messages[index].hdr.name = name
-                pending.extend((host, port) for port in head)
+                room = slots - filled
+                head, part = part[:room], part[room:]
+                end = filled + len(head)
+                # a slot keeps its destination from one call to the next: set only the slots
+                # that held another host's (a ctypes write per packet cost a third of sending)
+                if held[filled:end].count(name) != end - filled:
+                    for index in range(filled, end):
+                        messages[index].hdr.name = name
+                    held[filled:end] = [name] * (end - filled)
+                segments.append((host, head))
                 data.extend(host.template.packets(head))
-                if len(pending) == slots:
-                    self._flush(fd, pending, data, failed)
-                    pending, data = [], []
-        if pending:
-            self._flush(fd, pending, data, failed)
+                filled = end
+                if filled == slots:
+                    self._flush(fd, segments, filled, data, failed)
+                    segments, data, filled = [], [], 0
+        if filled:
+            self._flush(fd, segments, filled, data, failed)
 
-    def _flush(self, fd: int, pending: list, data: list, failed: list) -> None:
+    def _flush(self, fd: int, segments: list, count: int, data: list, failed: list) -> None:
         ctypes = self.ctypes
         payload = b"".join(data)
         ctypes.memmove(self.buffer, payload, len(payload))
-        count, offset = len(pending), 0
+        offset = 0
         while offset < count:
             sent = self.function(fd, self.first + offset * self.stride, count - offset, 0)
             if sent < 0:
                 # the message at ``offset`` failed; the next call goes on after it
-                host, port = pending[offset]
+                host, port = _slot(segments, offset)
                 _failure(failed, host, port, ctypes.get_errno())
                 offset += 1
             else:
                 offset += sent
+
+
+def _refill(host: _Host, elapsed: float) -> None:
+    """Add to the host's token bucket what ``elapsed`` seconds since the last turn give it.
+
+    The burst is 20 ms worth. When this turn came late while the host had probes waiting (the
+    loop was receiving a fast host's answers), the host gets what it was due since the last
+    turn, up to CATCH_UP, so that its rate holds on average: beside two fast hosts, a slow one
+    got 2/3 of its rate. The turn's budget still bounds what leaves at once, and a host starting
+    a new pass after a pause gets no more than the 20 ms burst."""
+    burst = max(GROWTH_WINDOW, min(elapsed, CATCH_UP)) if host.queued else GROWTH_WINDOW
+    host.tokens = min(max(host.rate * burst, 1.0), host.tokens + host.rate * elapsed)
+
+
+def _slot(segments: list, index: int) -> tuple:
+    """The (host, port) of slot ``index`` among ``segments`` [(host, ports), …]."""
+    for host, ports in segments:
+        if index < len(ports):
+            return host, ports[index]
+        index -= len(ports)
+    raise IndexError(index)
 
 
 _SENDERS = threading.local()
