@@ -939,3 +939,16 @@ def test_a_host_whose_turn_came_late_gets_the_probes_it_was_due():
     gentle.rate, gentle.tokens, gentle.queued = 300.0, 0.0, False  # the internal profile
     _refill(gentle, 1.0)
     assert gentle.tokens == pytest.approx(6.0)
+
+
+def test_a_refused_sendmmsg_slot_is_traced_back_to_its_host_and_port():
+    from careops.exposure.engine.synscan import _slot
+
+    first, second = object(), object()
+    segments = [(first, [22, 80, 443]), (second, [8080, 104])]
+    assert _slot(segments, 0) == (first, 22)
+    assert _slot(segments, 2) == (first, 443)
+    assert _slot(segments, 3) == (second, 8080)
+    assert _slot(segments, 4) == (second, 104)
+    with pytest.raises(IndexError):
+        _slot(segments, 5)
