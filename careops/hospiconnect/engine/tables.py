@@ -345,21 +345,33 @@ def _read_xlsx(path, columns, mapping, header_within=1):
     except (KeyError, OSError, ValueError, AttributeError):
         merges = {}
 
+    # Merged ranges by their first row: each row looks only at the ranges that start on it and
+    # at those still open (it went through every range of the sheet: thousands of merged cells
+    # over thousands of rows took minutes, a 10 MB workbook hours).
+    starting: dict[int, list[tuple[int, int]]] = {}
+    for column, ranges in merges.items():
+        for first, last in ranges:
+            starting.setdefault(first, []).append((column, last))
+
     def rows():
         line = header_at
-        carried: dict[int, str] = {}  # column → the value of the merged range it is in
+        carried: dict[int, tuple[int, str]] = {}  # column → (last row, value) of its open range
         try:
             for line, values in enumerate(iterator, start=header_at + 1):
                 cells = [_cell(value) for value in values]
                 if not any(cells):
                     continue  # a blank row stays blank, even inside a merged range
-                for column, ranges in merges.items():
-                    for first, last in ranges:
-                        if first == line and column < len(cells):
-                            carried[column] = cells[column]
-                        elif first < line <= last and column in carried:
-                            cells += [""] * (column + 1 - len(cells))
-                            cells[column] = cells[column] or carried[column]
+                for column, (last, value) in list(carried.items()):
+                    if last < line:
+                        del carried[column]
+                    else:
+                        cells += [""] * (column + 1 - len(cells))
+                        cells[column] = cells[column] or value
+                for column, last in starting.get(line, ()):
+                    if column < len(cells):
+                        carried[column] = (last, cells[column])
+                    else:
+                        carried.pop(column, None)
                 yield line, cells
         except UNREADABLE_XLSX as exc:  # a damaged sheet (XML not well-formed…)
             raise TableError(
