@@ -254,6 +254,11 @@ def _read_csv(path, columns, mapping, header_within=1):
                             "(le reste du fichier serait lu comme une seule valeur) ; corrigez la "
                             "ligne ou exportez de nouveau le fichier"
                         )
+                    if any("\x00" in value for value in cells):  # PostgreSQL stores none
+                        raise TableError(
+                            f"{path.name}, ligne {line} : caractère nul (octet 0) : ce n'est pas "
+                            "un fichier texte ; exportez-le de nouveau en CSV"
+                        )
                     if any(value.strip() for value in cells):  # « ;;;; » is a blank line
                         yield line, cells
             except UnicodeDecodeError as exc:

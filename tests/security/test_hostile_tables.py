@@ -1,0 +1,159 @@
+"""Hostile workbooks given to the sign-in sheet, headcount and HospiConnect readers (they share
+careops/hospiconnect/engine/tables.py): the work done stays in proportion to the file."""
+
+import datetime as dt
+
+import pytest
+
+from careops.awareness.engine import training
+from careops.hospiconnect.engine import tables
+
+TODAY = dt.date(2026, 12, 1)
+
+
+class CountedRanges(list):
+    """The merged ranges of one column, counting how many times a reader walks them."""
+
+    walks = 0
+
+    def __iter__(self):
+        CountedRanges.walks += 1
+        return super().__iter__()
+
+
+def test_merged_cells_are_walked_once_not_once_per_row(tmp_path, monkeypatch):
+    """Thousands of merged cells over thousands of rows took minutes (a 600 KB sign-in sheet
+    with 16,000 merges over 32,000 rows: 25 s of one worker; 10 MB: hours): every row went
+    through every merged range of the sheet."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Nom", "Profession", "Date", "Présence"])
+    for number in range(400):
+        sheet.append(
+            [f"AGENT{number}", "Infirmier", "12/03/2026" if number % 2 == 0 else None, "oui"]
+        )
+    for first in range(2, 402, 2):
+        sheet.merge_cells(f"C{first}:C{first + 1}")  # the date written once per pair of rows
+    path = tmp_path / "emargement.xlsx"
+    book.save(path)
+
+    read_merges = tables._vertical_merges
+
+    def counted(*args):
+        return {column: CountedRanges(ranges) for column, ranges in read_merges(*args).items()}
+
+    monkeypatch.setattr(tables, "_vertical_merges", counted)
+    CountedRanges.walks = 0
+    read = training.read_sheet(path, today=TODAY)
+    assert len(read.rows) == 400
+    assert {r.date for r in read.rows} == {dt.date(2026, 3, 12)}  # every merged date carried
+    assert CountedRanges.walks <= 1
+
+
+def test_a_merged_range_carries_only_inside_itself(tmp_path):
+    """A cell left empty below a merged range that ended is not filled from that range."""
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["Nom", "Profession", "Structure"])
+    sheet.append(["DUPONT", "Infirmier", "CH Bêta"])
+    sheet.append(["MARTIN", "Infirmier", None])
+    sheet.append(["LEROY", "Médecin", None])  # after the range C2:C3
+    sheet.merge_cells("C2:C3")
+    path = tmp_path / "emargement.xlsx"
+    book.save(path)
+    read = training.read_sheet(path, default_date=dt.date(2026, 3, 1), today=TODAY)
+    assert [(r.last_name, r.structure) for r in read.rows] == [
+        ("DUPONT", "CH Bêta"),
+        ("MARTIN", "CH Bêta"),
+        ("LEROY", ""),
+    ]
+
+
+def test_a_nul_character_in_a_csv_is_refused_by_the_reader(tmp_path):
+    """Every reader of tables.py (sign-in sheets, headcounts, HospiConnect exports)."""
+    path = tmp_path / "emargement.csv"
+    path.write_bytes(
+        b"Nom;Profession;Date\nDUPONT;Infirmier;12/03/2026\nMAR\x00TIN;IDE;12/03/2026\n"
+    )
+    with pytest.raises(training.TrainingError) as caught:
+        training.read_sheet(path, today=TODAY)
+    assert "ligne 3 : caractère nul" in str(caught.value)
+
+
+# --- through the API, as a contributor of a structure would send them ---------------------------
+
+
+def headcounts(api, organisation, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return api.post_form(
+        "/api/awareness/headcounts/import",
+        {"organisation": organisation.pk, "sheet": SimpleUploadedFile("effectifs.csv", content)},
+    )
+
+
+@pytest.mark.parametrize(
+    ("cell", "said"),
+    [
+        (b"9" * 5000, "au plus 1000000"),  # int() refused 5,000 digits: a 500
+        (b"99999999999999999999", "au plus 1000000"),  # beyond the column: a 500
+        (b"1000001", "au plus 1000000"),
+    ],
+)
+def test_an_absurd_headcount_is_refused_in_french(org_tree, make_user, cell, said):
+    from careops.awareness.models import StaffHeadcount
+    from tests.api.conftest import Api
+
+    api = Api(make_user("contributor", org_tree.ej_b))
+    answer = headcounts(api, org_tree.ej_b, b"Profession;Effectif\nInfirmier;" + cell + b"\n")
+    assert answer.status_code == 422, answer.content
+    assert said in answer.json()["detail"]
+    assert not StaffHeadcount.objects.exists()
+
+
+def test_an_overlong_profession_is_refused_in_french(org_tree, make_user):
+    """The column holds 150 characters: PostgreSQL answered a longer profession with a 500."""
+    from careops.awareness.models import StaffHeadcount
+    from tests.api.conftest import Api
+
+    api = Api(make_user("contributor", org_tree.ej_b))
+    answer = headcounts(api, org_tree.ej_b, b"Profession;Effectif\n" + b"P" * 151 + b";3\n")
+    assert answer.status_code == 422
+    assert "151 caractères" in answer.json()["detail"]
+    assert not StaffHeadcount.objects.exists()
+
+
+def test_a_nul_character_far_in_the_file_is_refused(org_tree, make_user):
+    """Only the first 64 KiB were looked at: a NUL further on reached PostgreSQL (a 500)."""
+    from careops.awareness.models import StaffHeadcount
+    from tests.api.conftest import Api
+
+    api = Api(make_user("contributor", org_tree.ej_b))
+    lines = b"".join(b"Profession %d;1\n" % number for number in range(6000))
+    answer = headcounts(api, org_tree.ej_b, b"Profession;Effectif\n" + lines + b"Aide\x00;2\n")
+    assert answer.status_code == 422
+    assert "n'est pas un fichier texte" in answer.json()["detail"]
+    assert not StaffHeadcount.objects.exists()
+
+
+def test_a_large_headcount_file_takes_a_few_queries_not_some_per_row(
+    org_tree, make_user, django_assert_max_num_queries
+):
+    """Each row read every headcount of its structure again (2,000 rows: 40 s; 10 MB: days);
+    a re-import still replaces each profession, named by FINESS or by name."""
+    from careops.awareness.models import StaffHeadcount
+    from tests.api.conftest import Api
+
+    api = Api(make_user("contributor", org_tree.ej_b))
+    first = b"".join(b"Profession %d;1\n" % number for number in range(2000))
+    assert headcounts(api, org_tree.ej_b, b"Profession;Effectif\n" + first).status_code == 200
+    again = b"".join(b"PROFESSION %d;2\n" % number for number in range(0, 2000, 2))
+    with django_assert_max_num_queries(40):
+        answer = headcounts(api, org_tree.ej_b, b"Profession;Effectif\n" + again)
+    assert answer.status_code == 200 and answer.json() == {"rows": 1000}
+    assert StaffHeadcount.objects.count() == 2000
+    assert StaffHeadcount.objects.filter(headcount=2).count() == 1000
+    assert not StaffHeadcount.objects.filter(profession="Profession 0").exists()
+    assert StaffHeadcount.objects.filter(profession="PROFESSION 0", headcount=2).exists()
