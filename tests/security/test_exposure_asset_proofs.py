@@ -147,3 +147,33 @@ def test_a_nul_character_in_a_query_string_is_refused(org_tree, role_users):
     answer = Api(role_users["es_rssi"]).get("/api/exposure/findings", status="open\x00")
     assert answer.status_code == 422
     assert "caractère nul" in answer.json()["detail"]
+
+
+def test_an_overlong_finding_owner_is_refused_in_french(org_tree, role_users):
+    """The owner column holds 150 characters: PostgreSQL answered a longer one with a 500."""
+    from django.utils import timezone
+
+    from careops.exposure.models import Finding, RunStatus, ScanRun
+
+    run = ScanRun.objects.create(
+        organisation=org_tree.ej_b, scope={"ports": "443"}, status=RunStatus.DONE
+    )
+    finding = Finding.objects.create(
+        organisation=org_tree.ej_b,
+        fingerprint="EXP-T|192.0.2.1|443",
+        rule="EXP-T",
+        severity="high",
+        host="192.0.2.1",
+        port=443,
+        title="constat",
+        first_run=run,
+        last_run=run,
+        first_seen=timezone.now(),
+        last_seen=timezone.now(),
+    )
+    answer = Api(role_users["es_rssi"]).patch(
+        f"/api/exposure/findings/{finding.pk}", {"status": "in_progress", "owner": "O" * 151}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["errors"]["owner"] == ["au plus 150 caractères"]
+    assert Finding.objects.get(pk=finding.pk).owner == ""
