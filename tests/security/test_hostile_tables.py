@@ -2,6 +2,7 @@
 careops/hospiconnect/engine/tables.py): the work done stays in proportion to the file."""
 
 import datetime as dt
+import io
 
 import pytest
 
@@ -157,3 +158,27 @@ def test_a_large_headcount_file_takes_a_few_queries_not_some_per_row(
     assert StaffHeadcount.objects.filter(headcount=2).count() == 1000
     assert not StaffHeadcount.objects.filter(profession="Profession 0").exists()
     assert StaffHeadcount.objects.filter(profession="PROFESSION 0", headcount=2).exists()
+
+
+def test_an_imported_control_character_does_not_break_the_xlsx_export(org_tree, make_user, client):
+    """A profession with an escape or a vertical tab (accepted by the CSV reader) made openpyxl
+    raise IllegalCharacterError: the share export of the whole scope answered 500."""
+    from openpyxl import load_workbook
+
+    from tests.api.conftest import Api
+
+    user = make_user("es_rssi", org_tree.ej_b)
+    sent = b'Profession;Effectif\nInfir\x1bmier\x0b;3\n\x1b=HYPERLINK("http://evil.test");2\n'
+    assert headcounts(Api(user), org_tree.ej_b, sent).status_code == 200
+    client.force_login(user)
+    answer = client.get(
+        "/sensibilisation/parts/export.xlsx",
+        {"organisation": org_tree.ej_b.pk, "end": "2026-11-30"},
+    )
+    assert answer.status_code == 200
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    cells = [c for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+    professions = {c.value for c in cells}
+    assert "Infirmier" in professions
+    assert '\'=HYPERLINK("http://evil.test")' in professions  # cleaned, then neutralised
+    assert all(c.data_type != "f" for c in cells)
