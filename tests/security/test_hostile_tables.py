@@ -182,3 +182,54 @@ def test_an_imported_control_character_does_not_break_the_xlsx_export(org_tree, 
     assert "Infirmier" in professions
     assert '\'=HYPERLINK("http://evil.test")' in professions  # cleaned, then neutralised
     assert all(c.data_type != "f" for c in cells)
+
+
+def gophish_import(api, organisation, name: str, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return api.post_form(
+        "/api/awareness/phishing-campaigns",
+        {"organisation": organisation.pk, "export": SimpleUploadedFile(name, content)},
+    )
+
+
+def test_a_gophish_export_turning_unreadable_after_a_mebibyte_is_refused(org_tree, make_user):
+    """The encoding is read from the first mebibyte: a bad byte further on raised
+    UnicodeDecodeError out of the GoPhish reader (a 500)."""
+    from careops.awareness.models import PhishingCampaign
+    from tests.api.conftest import Api
+    from tests.api.test_awareness_exercises import gophish
+
+    rows = b"".join(
+        b"t%07d,Email Sent,,0,0,2026-05-04T09:00:00Z,false,2026-05-04T10:00:00Z,a%d@chu.test,"
+        b"P,N,Infirmier\n" % (number, number)
+        for number in range(12000)
+    )
+    content = gophish("Campagne", ["Email Sent", "Clicked Link"]) + rows + b"z1,Email Sent,,0,0,"
+    content += b"2026-05-04T09:00:00Z,false,2026-05-04T10:00:00Z,z@chu.test,P,N,Infirmi\xe8re\n"
+    assert len(content) > 1024 * 1024
+    api = Api(make_user("contributor", org_tree.ej_b))
+    answer = gophish_import(api, org_tree.ej_b, "Campagne - Results.csv", content)
+    assert answer.status_code == 422
+    assert "caractère illisible en utf-8" in answer.json()["detail"]
+    assert not PhishingCampaign.objects.exists()
+
+
+def test_a_nul_character_in_a_utf16_file_is_refused(org_tree, make_user):
+    """A UTF-16 file is not searched for NUL bytes (it is full of them): a NUL character it
+    encodes reached PostgreSQL (a 500 on the campaign's positions)."""
+    from careops.awareness.models import PhishingCampaign, StaffHeadcount
+    from tests.api.conftest import Api
+    from tests.api.test_awareness_exercises import gophish
+
+    api = Api(make_user("contributor", org_tree.ej_b))
+    text = gophish("Campagne", ["Email Sent", "Clicked Link"]).decode()
+    sent = text.replace("Infirmier", "Infir\x00mier").encode("utf-16")
+    answer = gophish_import(api, org_tree.ej_b, "Campagne - Results.csv", sent)
+    assert answer.status_code == 422
+    assert "caractère nul" in answer.json()["detail"]
+    assert not PhishingCampaign.objects.exists()
+    sheet = "Profession;Effectif\nInfir\x00mier;3\n".encode("utf-16")
+    answer = headcounts(api, org_tree.ej_b, sheet)
+    assert answer.status_code == 422 and "caractère nul" in answer.json()["detail"]
+    assert not StaffHeadcount.objects.exists()
