@@ -177,3 +177,22 @@ def test_an_overlong_finding_owner_is_refused_in_french(org_tree, role_users):
     assert answer.status_code == 422
     assert answer.json()["errors"]["owner"] == ["au plus 150 caractères"]
     assert Finding.objects.get(pk=finding.pk).owner == ""
+
+
+@pytest.mark.parametrize(("who", "code"), [("contributor", 403), ("reader", 404), ("vendor", 404)])
+def test_only_the_organisation_s_rssi_verifies_or_attests(
+    org_tree, role_users, make_user, who, code
+):
+    user = make_user("vendor", org_tree.ej_b) if who == "vendor" else role_users[who]
+    name = Asset.objects.create(organisation=org_tree.ej_b, kind="domain", value="chu-beta.fr")
+    block = Asset.objects.create(organisation=org_tree.ej_b, kind="ipv4", value="193.51.24.0/28")
+    api = Api(user)
+    assert api.post(f"/api/exposure/assets/{name.pk}/verify", {}).status_code == code
+    attest = api.post(
+        f"/api/exposure/assets/{block.pk}/attest", {"attestation": "Bloc RIPE au nom du CH Bêta"}
+    )
+    assert attest.status_code == code
+    name.refresh_from_db()
+    block.refresh_from_db()
+    assert (name.status, name.verification_note) == (AssetStatus.PENDING, "")  # no DNS look-up
+    assert (block.status, block.attestation) == (AssetStatus.PENDING, "")
