@@ -3,6 +3,7 @@ careops/hospiconnect/engine/tables.py): the work done stays in proportion to the
 
 import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
 
@@ -233,3 +234,67 @@ def test_a_nul_character_in_a_utf16_file_is_refused(org_tree, make_user):
     answer = headcounts(api, org_tree.ej_b, sheet)
     assert answer.status_code == 422 and "caractère nul" in answer.json()["detail"]
     assert not StaffHeadcount.objects.exists()
+
+
+def sheet_xml(rows: list[tuple[int, list[tuple[str, str]]]]) -> bytes:
+    """A worksheet's XML: (row number, [(cell reference, text)])."""
+    body = "".join(
+        f'<row r="{number}">'
+        + "".join(f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>' for ref, text in cells)
+        + "</row>"
+        for number, cells in rows
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns='
+        f'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>{body}'
+        "</sheetData></worksheet>"
+    ).encode()
+
+
+def crafted_workbook(tmp_path, rows) -> Path:
+    """A workbook saved by openpyxl whose first sheet is replaced by ``rows`` (see sheet_xml)."""
+    import zipfile
+
+    openpyxl = pytest.importorskip("openpyxl")
+    plain = tmp_path / "plain.xlsx"
+    openpyxl.Workbook().save(plain)
+    crafted = tmp_path / "emargement.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(crafted, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = sheet_xml(rows)
+            target.writestr(item, data)
+    return crafted
+
+
+HEADER = (1, [("A1", "Nom"), ("B1", "Profession"), ("C1", "Date")])
+
+
+def test_a_cell_in_the_last_column_does_not_widen_every_row(tmp_path):
+    """openpyxl pads a row up to its last cell: one cell in column XFD per row made each row
+    16,384 values (a 340 KB sign-in sheet took 14 s to read, a 10 MB one minutes)."""
+    rows = [HEADER]
+    rows += [
+        (n, [(f"A{n}", f"AGENT{n}"), (f"B{n}", "IDE"), (f"C{n}", "12/03/2026"), (f"XFD{n}", "x")])
+        for n in range(2, 52)
+    ]
+    layout, found = tables.read_table(
+        crafted_workbook(tmp_path, rows), training.SHEET_COLUMNS, header_within=10
+    )
+    widths = {len(cells) for _line, cells in found}
+    assert widths == {3}
+    read = training.read_sheet(crafted_workbook(tmp_path, rows), today=TODAY)
+    assert len(read.rows) == 50
+
+
+def test_a_row_beyond_excel_s_last_is_refused(tmp_path):
+    """openpyxl fills a jump in row numbers one empty row at a time: a 4 KB sheet jumping to row
+    2,000,000,000 kept a worker busy for minutes; Excel stops at 1,048,576."""
+    rows = [HEADER, (2, [("A2", "DUPONT"), ("B2", "IDE"), ("C2", "12/03/2026")])]
+    rows.append(
+        (1_100_000, [("A1100000", "MARTIN"), ("B1100000", "IDE"), ("C1100000", "12/03/2026")])
+    )
+    with pytest.raises(training.TrainingError) as caught:
+        training.read_sheet(crafted_workbook(tmp_path, rows), today=TODAY)
+    assert "au-delà de la dernière ligne d'Excel (1048576)" in str(caught.value)
