@@ -34,6 +34,7 @@ from careops.hospiconnect.engine.tables import (
     Problems,
     TableError,
     cell,
+    found_columns,
     normalise_header,
     read_table,
 )
@@ -380,7 +381,7 @@ def read_sheet(
         raise TrainingError(
             f"{shown} : aucune colonne pour identifier les personnes (« Nom » et « Prénom », "
             f"« Nom complet » ou « Adresse électronique »). Colonnes trouvées : "
-            f"{', '.join(h for h in layout.headers if h)}"
+            f"{found_columns(layout.headers)}"
         )
     if "date" not in layout.index and default_date is None:
         raise TrainingError(f"{shown} : pas de colonne « Date » : indiquez la date de la séance.")
