@@ -10,6 +10,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.operation import PathView
+from ninja.parser import Parser
 
 from careops.core.middleware import session_satisfies_mfa
 from careops.core.tokens import MfaSessionAuth, TokenAuth
@@ -77,6 +78,54 @@ def _french(error: dict) -> str:
     return _FRENCH.get(kind, "valeur invalide")
 
 
+_NUL_REFUSED = (
+    "Entrée invalide — %(field)s : caractère nul (\\u0000) refusé ; retirez-le du texte envoyé."
+)
+
+
+class NulCharacter(ValueError):
+    """A text of the request carries a NUL character (PostgreSQL stores none: a 500 before)."""
+
+    def __init__(self, field: str):
+        super().__init__(field)
+        self.field = field
+
+
+def _refuse_nul(data, field: str = "") -> None:
+    if isinstance(data, str):
+        if "\x00" in data:
+            raise NulCharacter(field or "__all__")
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            name = f"{field}.{key}" if field else str(key)
+            _refuse_nul(key, name)
+            _refuse_nul(value, name)
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            _refuse_nul(value, f"{field}.{index}" if field else str(index))
+
+
+def _nul_answer(request, exc: NulCharacter):
+    message = _NUL_REFUSED % {"field": exc.field}
+    return api.create_response(
+        request, {"detail": message, "errors": {exc.field: [message]}}, status=422
+    )
+
+
+class NulRefusingParser(Parser):
+    """JSON bodies, query strings and form fields without NUL characters."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        _refuse_nul(data)  # django-ninja wraps it in its 400; _http_error answers it
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        result = super().parse_querydict(data, list_fields, request)
+        _refuse_nul(result)
+        return result
+
+
 class CareopsAPI(NinjaAPI):
     """The API, with the answers every operation may give written into its OpenAPI document."""
 
@@ -110,6 +159,7 @@ api = CareopsAPI(
         "sont bornés (422 au-delà)."
     ),
     auth=[TokenAuth(), MfaSessionAuth()],
+    parser=NulRefusingParser(),
     urls_namespace="api",
     docs_decorator=docs_behind_login,
 )
@@ -148,6 +198,9 @@ _HTTP_ERRORS_IN_FRENCH = {
 }
 
 
+api.exception_handler(NulCharacter)(_nul_answer)
+
+
 @api.exception_handler(AuthenticationError)
 def _unauthenticated(request, exc: AuthenticationError):
     return api.create_response(request, {"detail": _AUTHENTICATION_REQUIRED}, status=401)
@@ -161,6 +214,8 @@ def _forbidden(request, exc: AuthorizationError):
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError):
     """django-ninja's own errors (English) in French; ours are French already."""
+    if isinstance(exc.__cause__, NulCharacter):  # refused by the parser inside a JSON body
+        return _nul_answer(request, exc.__cause__)
     english = exc.message in {"Unauthorized", "Forbidden", "Too many requests."}
     detail = _HTTP_ERRORS_IN_FRENCH.get(exc.status_code) if english else None
     if exc.message.startswith("Cannot parse request body"):  # malformed JSON, wrong encoding…

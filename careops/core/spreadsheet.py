@@ -17,6 +17,7 @@ from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # openpyxl's ILLEGAL_CHARACTERS_RE
 
 
 def safe_cell(value: Any) -> Any:
@@ -75,10 +76,18 @@ def csv_writer(stream, **kwargs) -> SafeWriter:
     return SafeWriter(stream, **kwargs)
 
 
+def xml_text(value: Any) -> Any:
+    """``value`` without the control characters an XLSX cannot hold (openpyxl raised
+    IllegalCharacterError on them: one imported name with an escape or a vertical tab made
+    every export of the structure's scope a 500)."""
+    return CONTROL.sub("", value) if isinstance(value, str) else value
+
+
 def append_row(sheet, row: Iterable[Any]) -> None:
-    """``sheet.append(row)`` for an openpyxl worksheet, formulas neutralised; dates stay typed
-    and show as ``dd/mm/yyyy``."""
-    sheet.append(safe_row(row))
+    """``sheet.append(row)`` for an openpyxl worksheet, formulas neutralised, control characters
+    removed; dates stay typed and show as ``dd/mm/yyyy``."""
+    # control characters go first: « \x1b=HYPERLINK(…) » must not become a formula once cleaned
+    sheet.append(safe_row(xml_text(value) for value in row))
     for cell in sheet[sheet.max_row]:
         if isinstance(cell.value, dt.datetime):
             cell.number_format = "DD/MM/YYYY HH:MM"

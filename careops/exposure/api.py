@@ -6,7 +6,7 @@ Reads go through the restriction helper; writes go through ``careops.exposure.se
 import datetime as dt
 from typing import Any
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import paginate
 
 from careops.core.api import READ_ERRORS, WRITE_ERRORS, current_user, service_errors, visible_or_404
@@ -96,7 +96,7 @@ class FindingOut(Schema):
 
 class FindingIn(Schema):
     status: str
-    owner: str = ""
+    owner: str = Field("", max_length=150)  # the column's width (a 500 on PostgreSQL beyond)
     due_date: dt.date | None = None
     justification: str = ""
     risk_expires_on: dt.date | None = None

@@ -47,6 +47,8 @@ LEASE = dt.timedelta(minutes=30)
 # ARS instructor up to APPROVAL_MAX_ADDRESSES per asset (a /22 in IPv4, a /118 in IPv6: the same
 # 1 024 addresses), an administrator up to the engine's limit.
 APPROVAL_MAX_ADDRESSES = 1024
+HOLDER_MAX_LENGTH = Asset._meta.get_field("holder").max_length
+ATTESTATION_MAX_LENGTH = 4000  # holder, RIPE reference, contract: a paragraph, not a file
 ESTABLISHMENT_ROLES = {Role.GHT_RSSI, Role.ES_RSSI, Role.CONTRIBUTOR, Role.READER}
 
 _STATUS_RANK = {
@@ -250,6 +252,15 @@ def attest_range(user, asset: Asset, text: str) -> Asset:
                 ]
             }
         )
+    if len(text.strip()) > ATTESTATION_MAX_LENGTH:
+        raise ValidationError(
+            {
+                "attestation": [
+                    f"Attestation trop longue (au plus {ATTESTATION_MAX_LENGTH} caractères) : "
+                    "résumez-la et gardez le contrat ou l'extrait RIPE dans vos preuves."
+                ]
+            }
+        )
     asset.attestation = text.strip()
     asset.attested_by, asset.attested_at = user, timezone.now()
     asset.status = AssetStatus.ATTESTED
@@ -289,6 +300,10 @@ def approve_range(user, asset: Asset, approve: bool = True, holder: str = "") ->
     if user.pk in (asset.attested_by_id, asset.created_by_id):
         raise PermissionDenied("L'auteur de l'attestation ne peut pas l'approuver.")
     holder = (holder or "").strip()
+    if len(holder) > HOLDER_MAX_LENGTH:  # the column's width: PostgreSQL refused it with a 500
+        raise ValidationError(
+            {"holder": [f"Titulaire trop long (au plus {HOLDER_MAX_LENGTH} caractères)."]}
+        )
     if approve:
         if len(holder) < 3:
             raise ValidationError(

@@ -221,6 +221,11 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
             )
         try:
             for row in reader:
+                if any("\x00" in (value or "") for value in row.values() if isinstance(value, str)):
+                    raise TableError(  # PostgreSQL stores no NUL (a 500 before)
+                        f"{shown}, ligne {reader.line_num} : caractère nul (octet 0) : ce n'est "
+                        "pas un export « Results » de GoPhish ; exportez-le de nouveau"
+                    )
                 target = (row.get("id") or "").strip()
                 if target and target in seen:
                     raise TableError(
@@ -251,6 +256,12 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
         except csv.Error as exc:
             line = max(reader.line_num, max(seen.values(), default=1)) + 1
             raise TableError(f"{shown}, ligne {line} : {csv_problem(exc)}") from exc
+        except UnicodeDecodeError as exc:  # the first mebibyte decoded, a later line does not
+            line = max(reader.line_num, max(seen.values(), default=1)) + 1
+            raise TableError(
+                f"{shown}, vers la ligne {line} : caractère illisible en {encoding} (le fichier "
+                "mélange deux encodages) ; exportez-le de nouveau depuis GoPhish"
+            ) from exc
     if not totals.targets:
         raise TableError(f"{shown} : aucune cible dans l'export")
     started = min(starts) if starts else None

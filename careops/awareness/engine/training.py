@@ -34,6 +34,7 @@ from careops.hospiconnect.engine.tables import (
     Problems,
     TableError,
     cell,
+    found_columns,
     normalise_header,
     read_table,
 )
@@ -188,6 +189,8 @@ CROSS_MARKS = {"✗", "✘", "☒", "❌", "☐", "-", "–", "—"}  # crossed 
 EMAIL = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[^@\s;,]+$")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y/%m/%d")
 ALL = ""  # the structure key when a file names none
+PROFESSION_MAX = 150  # the width of the stored profession
+MAX_HEADCOUNT = 1_000_000  # persons of one profession in one structure (the page's bound too)
 
 
 class TrainingError(TableError):
@@ -378,7 +381,7 @@ def read_sheet(
         raise TrainingError(
             f"{shown} : aucune colonne pour identifier les personnes (« Nom » et « Prénom », "
             f"« Nom complet » ou « Adresse électronique »). Colonnes trouvées : "
-            f"{', '.join(h for h in layout.headers if h)}"
+            f"{found_columns(layout.headers)}"
         )
     if "date" not in layout.index and default_date is None:
         raise TrainingError(f"{shown} : pas de colonne « Date » : indiquez la date de la séance.")
@@ -553,18 +556,42 @@ def read_headcount(path: Path, file_name: str | None = None) -> list[Headcount]:
             structure = cell(cells, layout, "structure")
             profession = " ".join(cell(cells, layout, "profession").split())
             raw = cell(cells, layout, "headcount").replace(" ", "").replace("\u202f", "")
-            count = int(raw) if re.fullmatch(r"\d+", raw or "") else None
-            if count is None and re.fullmatch(r"\d+[.,]0+", raw or ""):
-                count = int(raw.split(",")[0].split(".")[0])
+            whole = re.fullmatch(r"0*(\d+)(?:[.,]0+)?", raw or "")
+            # a whole number of a sane length (int() of 5,000 digits raised a 500)
+            count = int(whole.group(1)) if whole and len(whole.group(1)) <= 9 else None
             if not profession:
                 problems.add(Problem(shown, "profession vide", line), "profession vide")
                 continue
-            if count is None:
+            if len(profession) > PROFESSION_MAX:
                 problems.add(
                     Problem(
-                        shown, f"effectif illisible « {raw} » (un nombre entier de personnes)", line
+                        shown,
+                        f"profession de {len(profession)} caractères « {profession[:40]}… » (au "
+                        f"plus {PROFESSION_MAX})",
+                        line,
+                    ),
+                    "profession trop longue",
+                )
+                continue
+            if count is None and not whole:
+                problems.add(
+                    Problem(
+                        shown,
+                        f"effectif illisible « {raw[:40]} » (un nombre entier de personnes)",
+                        line,
                     ),
                     "effectif illisible",
+                )
+                continue
+            if count is None or count > MAX_HEADCOUNT:
+                problems.add(
+                    Problem(
+                        shown,
+                        f"effectif de {raw[:40]} personnes : au plus {MAX_HEADCOUNT} par structure "
+                        "et profession",
+                        line,
+                    ),
+                    "effectif trop grand",
                 )
                 continue
             key = (fold(structure), profession_key(profession))

@@ -20,6 +20,7 @@ from careops.archives import ArchiveError, Limits, check_zip
 
 SAMPLE_BYTES = 1 << 20
 DELIMITERS = (";", ",", "|", "\t")
+EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384  # a worksheet's limits
 MAX_LISTED = 20  # problems of one kind listed one by one; the rest are counted
 # An xlsx is a zip: its declared sizes are bounded before openpyxl inflates anything (a 300 KB
 # workbook holding one 300 MB cell took 3 GB of memory and a minute of worker time).
@@ -137,33 +138,54 @@ def detect_delimiter(header_line: str) -> str:
     return best if counts[best] else ";"
 
 
+def found_columns(headers: list[str], shown: int = 30) -> str:
+    """The non-empty headers of a file for a message, the first ``shown`` of them: a header
+    line of 900,000 names gave a 13 MB message (answered, logged, kept in the session)."""
+    named = [header for header in headers if header]
+    text = ", ".join(header[:60] for header in named[:shown]) or "aucune"
+    if len(named) > shown:
+        text += f"… et {len(named) - shown} autre(s)"
+    return text
+
+
 def map_columns(
     name: str, headers: list[str], columns: list[Column], mapping: dict[str, str] | None
 ) -> dict[str, int]:
     """Position of each logical column, from the user's mapping (header as written) first, then
     the known names; a missing required column is a TableError naming what was found."""
-    normalised = [normalise_header(header) for header in headers]
+    position: dict[str, int] = {}  # each normalised header → its first position, in one pass
+    named = 0
+    for number, header in enumerate(headers):
+        if not header.strip():  # 10 million empty headers took 30 s to normalise
+            continue
+        named += 1
+        if named > EXCEL_MAX_COLUMNS:
+            raise TableError(
+                f"{name} : plus de {EXCEL_MAX_COLUMNS} colonnes nommées (la limite d'Excel) : ce "
+                "n'est pas un tableau exporté ; vérifiez le fichier"
+            )
+        position.setdefault(normalise_header(header), number)
     index: dict[str, int] = {}
     for column in columns:
         wanted = (mapping or {}).get(column.key)
         if wanted:
             target = normalise_header(wanted)
-            if target not in normalised:
+            if target not in position:
                 raise TableError(
                     f"{name} : la colonne « {wanted} » choisie pour « {column.label} » est absente "
-                    f"(colonnes trouvées : {', '.join(headers)})"
+                    f"(colonnes trouvées : {found_columns(headers)})"
                 )
-            index[column.key] = normalised.index(target)
+            index[column.key] = position[target]
             continue
         for candidate in column.names:
-            if candidate in normalised:
-                index[column.key] = normalised.index(candidate)
+            if candidate in position:
+                index[column.key] = position[candidate]
                 break
     missing = [column.label for column in columns if column.required and column.key not in index]
     if missing:
         raise TableError(
             f"{name} : colonne(s) obligatoire(s) introuvable(s) : {', '.join(missing)}. "
-            f"Colonnes trouvées : {', '.join(h for h in headers if h) or 'aucune'}. "
+            f"Colonnes trouvées : {found_columns(headers)}. "
             "Renommez-les ou indiquez la correspondance des colonnes (« Correspondance des "
             "colonnes » du formulaire, ou --colonnes en ligne de commande)."
         )
@@ -253,6 +275,11 @@ def _read_csv(path, columns, mapping, header_within=1):
                             f"{path.name}, ligne {line} : guillemet ouvrant sans guillemet fermant "
                             "(le reste du fichier serait lu comme une seule valeur) ; corrigez la "
                             "ligne ou exportez de nouveau le fichier"
+                        )
+                    if any("\x00" in value for value in cells):  # PostgreSQL stores none
+                        raise TableError(
+                            f"{path.name}, ligne {line} : caractère nul (octet 0) : ce n'est pas "
+                            "un fichier texte ; exportez-le de nouveau en CSV"
                         )
                     if any(value.strip() for value in cells):  # « ;;;; » is a blank line
                         yield line, cells
@@ -345,22 +372,48 @@ def _read_xlsx(path, columns, mapping, header_within=1):
     except (KeyError, OSError, ValueError, AttributeError):
         merges = {}
 
+    # Merged ranges by their first row: each row looks only at the ranges that start on it and
+    # at those still open (it went through every range of the sheet: thousands of merged cells
+    # over thousands of rows took minutes, a 10 MB workbook hours).
+    starting: dict[int, list[tuple[int, int]]] = {}
+    for column, ranges in merges.items():
+        for first, last in ranges:
+            starting.setdefault(first, []).append((column, last))
+
+    # The data rows read only as wide as the last column careops reads: openpyxl pads each row
+    # up to its last cell, and one cell in column XFD per row made every row 16,384 values
+    # (a 340 KB workbook took 14 s, a 10 MB one minutes).
+    width = max(index.values(), default=0) + 1
+    data = sheet.iter_rows(min_row=header_at + 1, max_col=width, values_only=True)
+
     def rows():
         line = header_at
-        carried: dict[int, str] = {}  # column → the value of the merged range it is in
+        carried: dict[int, tuple[int, str]] = {}  # column → (last row, value) of its open range
         try:
-            for line, values in enumerate(iterator, start=header_at + 1):
+            for line, values in enumerate(data, start=header_at + 1):
+                if line > EXCEL_MAX_ROWS:  # openpyxl fills a jump to row 2,000,000,000 row by row
+                    raise TableError(
+                        f"{path.name} : ligne {line} au-delà de la dernière ligne d'Excel "
+                        f"({EXCEL_MAX_ROWS}) : classeur endommagé ; enregistrez-le de nouveau "
+                        "depuis le tableur, ou exportez-le en CSV"
+                    )
                 cells = [_cell(value) for value in values]
                 if not any(cells):
                     continue  # a blank row stays blank, even inside a merged range
-                for column, ranges in merges.items():
-                    for first, last in ranges:
-                        if first == line and column < len(cells):
-                            carried[column] = cells[column]
-                        elif first < line <= last and column in carried:
-                            cells += [""] * (column + 1 - len(cells))
-                            cells[column] = cells[column] or carried[column]
+                for column, (last, value) in list(carried.items()):
+                    if last < line:
+                        del carried[column]
+                    else:
+                        cells += [""] * (column + 1 - len(cells))
+                        cells[column] = cells[column] or value
+                for column, last in starting.get(line, ()):
+                    if column < len(cells):
+                        carried[column] = (last, cells[column])
+                    else:
+                        carried.pop(column, None)
                 yield line, cells
+        except TableError:
+            raise
         except UNREADABLE_XLSX as exc:  # a damaged sheet (XML not well-formed…)
             raise TableError(
                 f"{path.name}, vers la ligne {line + 1} : classeur Excel endommagé ; "
