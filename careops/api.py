@@ -1,10 +1,12 @@
 """The REST API (django-ninja), OpenAPI schema at /api/docs; every router uses scope.restrict."""
 
 import json
+import logging
 from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404, HttpResponseNotAllowed
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError
@@ -223,6 +225,25 @@ def _http_error(request, exc: HttpError):
     elif exc.message == "CSRF check Failed":  # a signed-in browser session without the token
         detail = _CSRF_REFUSED
     return api.create_response(request, {"detail": detail or exc.message}, status=exc.status_code)
+
+
+_DATA_REFUSED = (
+    "Valeur refusée par la base de données : un texte trop long ou un nombre hors limites pour "
+    "l'un des champs envoyés ; rien n'a été enregistré."
+)
+
+
+@api.exception_handler(DataError)
+def _data_error(request, exc: DataError):
+    """A value the schema let through but the database refuses (a text longer than its column,
+    a number out of range on PostgreSQL): a French 422, not a 500; the write was rolled back."""
+    logging.getLogger("careops.api").warning(
+        "API %s %s: value refused by the database (%s)",
+        request.method,
+        request.path,
+        exc.__class__.__name__,
+    )
+    return api.create_response(request, {"detail": _DATA_REFUSED}, status=422)
 
 
 @api.exception_handler(Http404)

@@ -196,3 +196,18 @@ def test_only_the_organisation_s_rssi_verifies_or_attests(
     block.refresh_from_db()
     assert (name.status, name.verification_note) == (AssetStatus.PENDING, "")  # no DNS look-up
     assert (block.status, block.attestation) == (AssetStatus.PENDING, "")
+
+
+def test_a_value_the_database_refuses_is_a_french_422_not_a_500(rf):
+    """Defence in depth for schemas without a length limit: PostgreSQL's « value too long » or
+    « numeric out of range » answers 422 in French (a 500 before)."""
+    from django.db import DataError
+
+    from careops import api as site_api
+
+    handler = site_api.api._exception_handlers[DataError]
+    response = handler(rf.post("/api/x"), DataError("value too long for type character varying"))
+    assert response.status_code == 422
+    import json
+
+    assert "trop long" in json.loads(response.content)["detail"]
