@@ -33,6 +33,7 @@ from careops.awareness.models import (
 )
 from careops.compliance import services as compliance
 from careops.core import audit, spreadsheet
+from careops.core.logs import without_quoted_values
 from careops.tenancy import scope
 from careops.tenancy.models import Organisation
 
@@ -210,7 +211,9 @@ def import_attendance(
             lambda path: engine.read_sheet(path, session.date, today=today, file_name=name),
         )
     except engine.TableError as exc:
-        logger.warning("attendance import refused for session %s: %s", session.pk, exc)
+        logger.warning(
+            "attendance import refused for session %s: %s", session.pk, without_quoted_values(exc)
+        )
         raise _refusal(exc) from exc
     orgs = _resolve(sheet.rows, Structures(campaign.organisation), default, name)
     with transaction.atomic():
@@ -617,7 +620,11 @@ def import_phishing(
             data, file_name, lambda path: phishing_engine.read_results(path, file_name=file_name)
         )
     except engine.TableError as exc:
-        logger.warning("phishing import refused for organisation %s: %s", organisation.pk, exc)
+        logger.warning(
+            "phishing import refused for organisation %s: %s",
+            organisation.pk,
+            without_quoted_values(exc),
+        )
         raise ValidationError(str(exc)) from exc
     if result.nothing_delivered():
         logger.warning(

@@ -161,6 +161,16 @@ def loggable_uri(uri: str) -> str:
     return path + separator + query
 
 
+_QUOTED = re.compile(r"«[^»]*»")
+
+
+def without_quoted_values(text: str) -> str:
+    """A refusal message as the log keeps it: what the user's file held, quoted « … » in the
+    French messages (staff names, e-mail addresses, RPPS numbers), left out; the line numbers
+    and the kind of error stay. The user sees the whole message on the page."""
+    return _QUOTED.sub("«…»", str(text))
+
+
 class ContextFilter(logging.Filter):
     """Give every record the fields of the current context (``None`` where unknown), and mask
     the secrets its message might hold (a last line of defence: code never logs secrets)."""

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from careops.compliance import services as compliance
 from careops.core import audit, storage
+from careops.core.logs import without_quoted_values
 from careops.hospiconnect.engine import indicators as engine
 from careops.hospiconnect.engine.tables import TableError
 from careops.hospiconnect.models import (
@@ -249,7 +250,7 @@ def run_import(import_id: int) -> IndicatorImport:
             run.finished_at = timezone.now()
             run.save()
     except TableError as exc:
-        logger.warning("hospiconnect import %s refused: %s", run.pk, exc)
+        logger.warning("hospiconnect import %s refused: %s", run.pk, without_quoted_values(exc))
         run.status, run.error, run.finished_at = RunStatus.FAILED, str(exc), timezone.now()
         run.save(update_fields=["status", "error", "finished_at"])
     finally:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from careops.compliance import services as compliance
 from careops.core import audit, spreadsheet
+from careops.core.logs import without_quoted_values
 from careops.remote_access import choices
 from careops.remote_access.engine import accounts, bastion, checks, exposure, inventory, rules, vpn
 from careops.remote_access.engine import model as engine
@@ -134,7 +135,9 @@ def import_inventory(user, organisation: Organisation, data: bytes) -> tuple[int
     try:
         rows, problems = inventory.read_inventory(data)
     except inventory.InventoryError as exc:
-        logger.warning("remote-access import refused for %s: %s", organisation.pk, exc)
+        logger.warning(
+            "remote-access import refused for %s: %s", organisation.pk, without_quoted_values(exc)
+        )
         raise ValidationError({"workbook": [str(exc)]}) from exc
     messages = [str(p) for p in problems]
     resources = _resources_by_code(organisation, user)

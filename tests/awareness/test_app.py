@@ -134,7 +134,7 @@ def test_campaign_sheets_headcounts_shares_export_and_evidence(client, org_tree,
     assert Attendance.objects.count() == 12
 
 
-def test_a_malformed_sheet_saves_nothing_and_says_which_lines(client, org_tree, trained):
+def test_a_malformed_sheet_saves_nothing_and_says_which_lines(client, org_tree, trained, caplog):
     session = trained.sessions.order_by("date").first()
     before = list(Attendance.objects.values_list("pk", flat=True))
     bad = SimpleUploadedFile(
@@ -150,6 +150,17 @@ def test_a_malformed_sheet_saves_nothing_and_says_which_lines(client, org_tree, 
     assert response.status_code == 200
     assert "Fichier refusé : rien n'a été enregistré." in page
     assert "emargement.csv, ligne 3 : structure inconnue « CH Gamma »" in page
+    bad = SimpleUploadedFile(
+        "emargement.csv", b"Nom;Profession;Date\nDUPONT Marie;Infirmier;le 3 mars\n"
+    )
+    with caplog.at_level("WARNING", logger="careops.awareness"):
+        page = client.post(
+            reverse("awareness:import_sheet", args=[trained.pk, session.pk]), {"sheet": bad}
+        ).content.decode()
+    assert "date illisible « le 3 mars »" in page  # the user sees what is wrong
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name == "careops.awareness")
+    assert "ligne 2" in logged and "date illisible" in logged
+    assert "le 3 mars" not in logged and "DUPONT" not in logged  # the log keeps no content
     bad = SimpleUploadedFile("emargement.csv", b"Nom;Profession;Date\nDUPONT;Infirmier;le 3 mars\n")
     page = client.post(
         reverse("awareness:import_sheet", args=[trained.pk, session.pk]), {"sheet": bad}
