@@ -140,6 +140,9 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+NMAP_TIMES: list[float] = []  # nmap's measurements of the last comparison
+
+
 def alternate(run_nmap, run_careops):
     """RUNS measurements of each tool, alternating them; medians (and the last outputs)."""
     nmap_times, ours_times, engines = [], [], []
@@ -153,6 +156,7 @@ def alternate(run_nmap, run_careops):
         t, result = run_careops()
         ours_times.append(t)
         engines.append(engine_seconds(result))
+    NMAP_TIMES[:] = nmap_times
     return median(nmap_times), root, median(ours_times), result, median(engines)
 
 
@@ -177,7 +181,12 @@ def compare(lab, rows, label, nmap_args, careops_args, target, check):
             label,
             f"`nmap {' '.join(nmap_args)}`",
             (
-                f"> {nmap_time:.0f} s (arrêté à la limite, une seule mesure)"
+                (
+                    f"> {nmap_time:.0f} s (médiane de {', '.join(f'{t:.0f}' for t in NMAP_TIMES)} s ;"
+                    f" la dernière arrêtée à la limite de {NMAP_LIMIT} s)"
+                    if len(NMAP_TIMES) > 1
+                    else f"> {nmap_time:.0f} s (arrêté à la limite, une seule mesure)"
+                )
                 if stopped
                 else f"{nmap_time:.1f} s (CPU {cpu['nmap']:.1f} s)"
             ),
