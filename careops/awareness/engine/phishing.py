@@ -29,12 +29,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from careops.awareness.engine.training import profession_key
-from careops.hospiconnect.engine.tables import (
-    TableError,
-    csv_problem,
-    detect_delimiter,
-    detect_encoding,
-)
+from careops.core.spreadsheet import csv_problem
+from careops.hospiconnect.engine.tables import TableError, detect_delimiter, detect_encoding
 
 REQUIRED = ("status", "reported", "email")
 STEPS = ("Email Sent", "Email Opened", "Clicked Link", "Submitted Data")
