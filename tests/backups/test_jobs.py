@@ -96,7 +96,7 @@ def test_monitoring_and_plan_evidence(client, org_tree, make_user):
 
 
 def test_a_report_in_another_encoding_or_with_a_nul_is_refused_and_keeps_the_jobs(
-    client, org_tree, make_user
+    client, org_tree, make_user, caplog
 ):
     """A byte that is not UTF-8 was a 500; a NUL reached PostgreSQL (a 500 there); the jobs
     already imported stay."""
@@ -119,5 +119,5 @@ def test_a_report_in_another_encoding_or_with_a_nul_is_refused_and_keeps_the_job
             },
         )
         assert response.status_code == 200
-        assert said in response.content.decode()
+        assert said in response.content.decode() and said in caplog.text  # page and logs
         assert JobRecord.objects.count() == 3

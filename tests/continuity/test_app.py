@@ -492,7 +492,9 @@ def test_delete_asks_for_confirmation_then_says_what_was_deleted(scene, client_f
     assert AuditEvent.objects.filter(action="continuity.activite.delete").exists()
 
 
-def test_a_workbook_with_a_row_beyond_excel_s_last_is_refused_and_keeps_the_bia(scene, client_for):
+def test_a_workbook_with_a_row_beyond_excel_s_last_is_refused_and_keeps_the_bia(
+    scene, client_for, caplog
+):
     """A row numbered 2,000,000,000 was a 500 after seconds of work: it is refused in French,
     naming the sheet and the row, and the campaign's BIA stays as it was."""
     from tests.security.test_hostile_tables import inline_row, patched_workbook
@@ -512,3 +514,4 @@ def test_a_workbook_with_a_row_beyond_excel_s_last_is_refused_and_keeps_the_bia(
         in response.content.decode()
     )
     assert sorted(campaign.activities.values_list("code", flat=True)) == before
+    assert "ligne 1048577 au-delà" in caplog.text  # and in the logs
