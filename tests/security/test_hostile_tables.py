@@ -480,3 +480,37 @@ def test_a_hostile_guacamole_history_is_refused_in_french(content, said):
     with pytest.raises(bastion.BastionLogError) as caught:
         bastion.parse_bytes(content, "history.csv")
     assert str(caught.value).startswith("history.csv : ") and said in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "header, said",
+    [
+        (b"id,status," + b"x" * 200_000, "ligne 1 : cellule de plus de"),  # a 500
+        (b"id,st\x00atus,reported,email", "ligne 1 : caractère nul"),
+    ],
+)
+def test_a_hostile_gophish_header_is_refused_in_french(org_tree, make_user, header, said):
+    from careops.awareness.models import PhishingCampaign
+    from tests.api.conftest import Api
+
+    api = Api(make_user("contributor", org_tree.ej_b))
+    content = header + b"\n1,Email Sent,false,a@chu.test\n"
+    if b"\x00" in header:  # a NUL byte is refused before the reader; a UTF-16 one reaches it
+        content = content.decode().encode("utf-16")
+    answer = gophish_import(api, org_tree.ej_b, "Campagne - Results.csv", content)
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("Campagne - Results.csv, " + said)
+    assert not PhishingCampaign.objects.exists()
+
+
+def test_a_gophish_refusal_names_a_few_columns_not_a_megabyte_of_them(tmp_path):
+    """« trouvées » listed every header: 900,000 of them made a 9.8 MB message."""
+    from careops.awareness.engine import phishing
+
+    path = tmp_path / "Campagne - Results.csv"
+    path.write_text(",".join(f"Colonne{n}" for n in range(1000)) + "\nA,B\n", "utf-8")
+    with pytest.raises(tables.TableError) as caught:
+        phishing.read_results(path)
+    message = str(caught.value)
+    assert "colonnes manquantes : status, reported, email" in message
+    assert "Colonne29… et 970 autre(s)" in message and len(message) < 2000
