@@ -379,6 +379,20 @@ def test_a_bia_row_beyond_excel_s_last_is_refused_in_french():
     )
 
 
+def row_widths(monkeypatch, module) -> list[int]:
+    """The width of each row ``module`` reads through ``xlsx_rows``, filled as it reads."""
+    widths: list[int] = []
+    real = module.xlsx_rows
+
+    def spy(*args, **kwargs):
+        for line, values in real(*args, **kwargs):
+            widths.append(len(values))
+            yield line, values
+
+    monkeypatch.setattr(module, "xlsx_rows", spy)
+    return widths
+
+
 def test_a_bia_cell_in_the_last_column_does_not_widen_every_row(monkeypatch):
     """One cell in column XFD per row made each row 16,384 cells (300 rows took 13 s)."""
     from careops.continuity.engine import workbook
@@ -387,15 +401,7 @@ def test_a_bia_cell_in_the_last_column_does_not_widen_every_row(monkeypatch):
         inline_row(n, {"A": f"ACT-{n}", "B": f"Activité {n}", "XFD": "x"}) for n in range(2, 12)
     )
     data = patched_workbook(workbook.workbook_bytes(None), BIA_ACTIVITIES, rows)
-    widths = []
-    real = workbook.xlsx_rows
-
-    def spy(*args, **kwargs):
-        for line, values in real(*args, **kwargs):
-            widths.append(len(values))
-            yield line, values
-
-    monkeypatch.setattr(workbook, "xlsx_rows", spy)
+    widths = row_widths(monkeypatch, workbook)
     bia, problems = workbook.read_workbook(io.BytesIO(data))
     assert [a.code for a in bia.activities] == [f"ACT-{n}" for n in range(2, 12)]
     assert widths and max(widths) < 100
@@ -409,15 +415,7 @@ def test_an_inventory_cell_in_the_last_column_does_not_widen_every_row(monkeypat
         inline_row(n, {"A": f"R{n}", "B": f"Accès {n}", "XFD": "x"}) for n in range(2, 7)
     )
     data = patched_workbook(inventory.write_inventory([]), "sheet1", rows)
-    widths = []
-    real = inventory.xlsx_rows
-
-    def spy(*args, **kwargs):
-        for line, values in real(*args, **kwargs):
-            widths.append(len(values))
-            yield line, values
-
-    monkeypatch.setattr(inventory, "xlsx_rows", spy)
+    widths = row_widths(monkeypatch, inventory)
     paths, _problems = inventory.read_inventory(data)
     assert [path.ref for path in paths] == [f"R{n}" for n in range(2, 7)]
     assert widths and max(widths) < 100
