@@ -557,6 +557,7 @@ def import_job_report(user, organisation: Organisation, content: bytes, name: st
     try:
         jobs = parse_job_report(content, fmt, name)
     except engine_errors.ConfigError as exc:
+        logger.warning("job report refused for organisation %s: %s", organisation.pk, exc)
         raise ValidationError({"file": [str(exc)]}) from exc
     created = 0
     with transaction.atomic():

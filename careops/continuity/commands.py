@@ -45,7 +45,7 @@ class BiaCommand(BaseCommand):
         try:
             bia, analysis, problems = report.analyse_workbook(path)
         except WorkbookError as exc:
-            raise CommandError(str(exc)) from exc
+            raise CommandError(f"{path.name} : {exc}") from exc
         if options["json"]:
             data = report.as_json(bia, analysis, problems)
             self.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))

@@ -4,6 +4,7 @@ the rating grid, workbook import, validation and the evidence it files for D2.O1
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import IO, Any
@@ -41,6 +42,8 @@ from careops.tenancy.models import Organisation
 
 OPERATIONAL_PHASE_START = dt.date(2025, 7, 16)  # d2-v1.yaml, events.operational_phase_start
 COVERAGE_THRESHOLD = 0.66  # d2-v1.yaml, D2.O1.C and D2.O1.D
+
+logger = logging.getLogger("careops.continuity")
 
 
 def _seconds(hours: Decimal | None) -> int | None:
@@ -374,6 +377,7 @@ def import_workbook(user, campaign: Campaign, source: IO[bytes]) -> ImportOutcom
     try:
         bia, _analysis, problems = report.analyse_workbook(source)
     except WorkbookError as exc:
+        logger.warning("BIA import refused for campaign %s: %s", campaign.pk, exc)
         return ImportOutcome(False, [engine.Problem(str(exc))])
     inside = _subtree_finess(campaign.organisation)
     for activity in bia.activities:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -93,3 +93,74 @@ def append_row(sheet, row: Iterable[Any]) -> None:
             cell.number_format = "DD/MM/YYYY HH:MM"
         elif isinstance(cell.value, dt.date):
             cell.number_format = "DD/MM/YYYY"
+
+
+# --- reading uploaded tables ------------------------------------------------------------------
+
+EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384  # a worksheet's limits
+
+
+class SheetError(ValueError):
+    """An uploaded CSV or XLSX that careops refuses to read further (message in French, naming
+    the file and the line); each reader turns it into its own error."""
+
+
+def csv_problem(exc: csv.Error) -> str:
+    """The French reason of a ``csv.Error`` (the module's own messages are in English)."""
+    if "field larger than field limit" in str(exc):
+        return (
+            f"cellule de plus de {csv.field_size_limit()} caractères (ce fichier est-il bien "
+            "l'export attendu ?)"
+        )
+    return f"ligne CSV illisible ({exc})"
+
+
+def checked_csv_rows(
+    rows: Iterable[list[str]], name: str, first_line: int = 1
+) -> Iterator[tuple[int, list[str]]]:
+    """(line number, cells) of a ``csv.reader``, refused in French (``SheetError``) at a NUL
+    character (PostgreSQL stores none), at a quote never closed (the rest of the file read as
+    one value) and at what the csv module cannot read (a cell beyond its size limit)."""
+    line = first_line - 1
+    try:
+        for line, cells in enumerate(rows, start=first_line):
+            joined = "".join(cells)  # one search for the row, not one per cell
+            if "\n" in joined or "\r" in joined:
+                raise SheetError(
+                    f"{name}, ligne {line} : guillemet ouvrant sans guillemet fermant (le reste du "
+                    "fichier serait lu comme une seule valeur) ; corrigez la ligne ou exportez de "
+                    "nouveau le fichier"
+                )
+            if "\x00" in joined:
+                raise SheetError(
+                    f"{name}, ligne {line} : caractère nul (octet 0) : ce n'est pas un fichier "
+                    "texte ; exportez-le de nouveau en CSV"
+                )
+            yield line, cells
+    except csv.Error as exc:
+        raise SheetError(f"{name}, ligne {line + 1} : {csv_problem(exc)}") from exc
+
+
+def used_width(values: Iterable[Any]) -> int:
+    """The number of columns up to the last non-empty value (a header row's useful width)."""
+    width = 0
+    for position, value in enumerate(values, start=1):
+        if value is not None and str(value).strip():
+            width = position
+    return width
+
+
+def xlsx_rows(sheet, name: str, min_row: int = 1, max_col: int | None = None) -> Iterator[tuple]:
+    """(row number, values) of a read-only openpyxl worksheet from ``min_row``, each row only
+    ``max_col`` wide (openpyxl pads a row up to its last cell: one cell in column XFD made every
+    row 16,384 values), refused in French (``SheetError``) past Excel's last row (openpyxl fills
+    a jump to row 2,000,000,000 one empty row at a time: minutes for a 4 KB file)."""
+    rows = sheet.iter_rows(min_row=min_row, max_col=max_col, values_only=True)
+    for line, values in enumerate(rows, start=min_row):
+        if line > EXCEL_MAX_ROWS:
+            raise SheetError(
+                f"{name} : ligne {line} au-delà de la dernière ligne d'Excel ({EXCEL_MAX_ROWS}) : "
+                "classeur endommagé ; enregistrez-le de nouveau depuis le tableur, ou exportez-le "
+                "en CSV"
+            )
+        yield line, values

@@ -93,3 +93,31 @@ def test_monitoring_and_plan_evidence(client, org_tree, make_user):
     plan = Evidence.objects.get(kind="backup_plan")
     assert plan.item_codes == ["D2.O2.B"]
     assert plan.current.attributes["systems"][0]["name"] == "PACS"
+
+
+def test_a_report_in_another_encoding_or_with_a_nul_is_refused_and_keeps_the_jobs(
+    client, org_tree, make_user, caplog
+):
+    """A byte that is not UTF-8 was a 500; a NUL reached PostgreSQL (a 500 there); the jobs
+    already imported stay."""
+    rssi = make_user("es_rssi", org_tree.ej_a)
+    login(client, rssi)
+    services.import_job_report(rssi, org_tree.ej_a, _csv(timezone.now()), "veeam.csv")
+    for content, said in (
+        (
+            _csv(timezone.now()).decode().encode("cp1252"),
+            "veeam.csv : caractère illisible en UTF-8",
+        ),
+        (_csv(timezone.now()).replace(b"PACS-nuit", b"PACS\x00"), "ligne 2 : caractère nul"),
+    ):
+        response = client.post(
+            reverse("backups:jobs_import"),
+            {
+                "organisation": org_tree.ej_a.pk,
+                "format": "auto",
+                "file": SimpleUploadedFile("veeam.csv", content, "text/csv"),
+            },
+        )
+        assert response.status_code == 200
+        assert said in response.content.decode() and said in caplog.text  # page and logs
+        assert JobRecord.objects.count() == 3

@@ -490,3 +490,28 @@ def test_delete_asks_for_confirmation_then_says_what_was_deleted(scene, client_f
     assert not Activity.objects.filter(pk=activity.pk).exists()
     assert "supprimé(e)" in done.content.decode()
     assert AuditEvent.objects.filter(action="continuity.activite.delete").exists()
+
+
+def test_a_workbook_with_a_row_beyond_excel_s_last_is_refused_and_keeps_the_bia(
+    scene, client_for, caplog
+):
+    """A row numbered 2,000,000,000 was a 500 after seconds of work: it is refused in French,
+    naming the sheet and the row, and the campaign's BIA stays as it was."""
+    from tests.security.test_hostile_tables import inline_row, patched_workbook
+
+    campaign = scene.campaign
+    before = sorted(campaign.activities.values_list("code", flat=True))
+    data = patched_workbook(
+        workbook_bytes(example_bia(scene.tree.ej_a.finess)),
+        "sheet8",  # « Activités »
+        inline_row(2_000_000_000, {"A": "NEW", "B": "Nouvelle activité"}),
+    )
+    client = client_for(scene.ght_rssi)
+    response = client.post(url("campaign_import", campaign.pk), {"workbook": upload(data)})
+    assert response.status_code == 400
+    assert (
+        "Feuille « Activités » : ligne 1048577 au-delà de la dernière ligne d&#x27;Excel"
+        in response.content.decode()
+    )
+    assert sorted(campaign.activities.values_list("code", flat=True)) == before
+    assert "ligne 1048577 au-delà" in caplog.text  # and in the logs

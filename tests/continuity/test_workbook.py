@@ -281,3 +281,22 @@ def test_threshold_out_of_scale_names_its_row_and_column():
     ws[f"B{row}"] = 9
     found = messages(to_bytes(wb))
     assert f"Paramètres, ligne {row}, colonne B « Valeur » : seuil 9 hors de l'échelle" in found
+
+
+def test_cli_refuses_a_row_beyond_excel_s_last_naming_the_file(tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from tests.security.test_hostile_tables import inline_row, patched_workbook
+
+    path = tmp_path / "bia.xlsx"
+    path.write_bytes(
+        patched_workbook(
+            workbook_bytes(None), "sheet8", inline_row(2_000_000_000, {"A": "X", "B": "Y"})
+        )
+    )
+    with pytest.raises(CommandError) as caught:
+        call_command("bia", "analyze", str(path))
+    assert str(caught.value).startswith(
+        "bia.xlsx : Feuille « Activités » : ligne 1048577 au-delà de la dernière ligne d'Excel"
+    )

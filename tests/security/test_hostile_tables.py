@@ -325,3 +325,190 @@ def test_a_refusal_names_a_few_columns_not_a_megabyte_of_them(tmp_path):
         training.read_sheet(path, today=TODAY)
     assert "plus de 16384 colonnes nommées" in str(caught.value)
     assert len(str(caught.value)) < 2000
+
+
+# --- the other readers of uploaded tables: BIA workbook, remote-access inventory, backup job
+# reports, Guacamole history ---------------------------------------------------------------
+
+
+def patched_workbook(data: bytes, sheet: str, extra_rows: str) -> bytes:
+    """``data`` (an xlsx) with ``extra_rows`` (row XML) appended to worksheet ``sheet``'s data
+    and its stated dimension removed."""
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == f"xl/worksheets/{sheet}.xml":
+                content = content.replace(b"</sheetData>", extra_rows.encode() + b"</sheetData>")
+                content = re.sub(rb"<dimension [^>]*/>", b"", content)
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def inline_row(number: int, cells: dict[str, str]) -> str:
+    return (
+        f'<row r="{number}">'
+        + "".join(
+            f'<c r="{column}{number}" t="inlineStr"><is><t>{text}</t></is></c>'
+            for column, text in cells.items()
+        )
+        + "</row>"
+    )
+
+
+BIA_ACTIVITIES = "sheet8"  # « Activités », the eighth sheet of the BIA template
+
+
+def test_a_bia_row_beyond_excel_s_last_is_refused_in_french():
+    """The BIA workbook was read in full mode: a row numbered 2,000,000,000 made openpyxl build
+    a million empty rows (7 s) then fail with a ValueError (a 500)."""
+    from careops.continuity.engine import workbook
+
+    data = patched_workbook(
+        workbook.workbook_bytes(None),
+        BIA_ACTIVITIES,
+        inline_row(2_000_000_000, {"A": "ACT-1", "B": "Urgences"}),
+    )
+    with pytest.raises(workbook.WorkbookError) as caught:
+        workbook.read_workbook(io.BytesIO(data))
+    assert str(caught.value).startswith(
+        "Feuille « Activités » : ligne 1048577 au-delà de la dernière ligne d'Excel (1048576)"
+    )
+
+
+def row_widths(monkeypatch, module) -> list[int]:
+    """The width of each row ``module`` reads through ``xlsx_rows``, filled as it reads."""
+    widths: list[int] = []
+    real = module.xlsx_rows
+
+    def spy(*args, **kwargs):
+        for line, values in real(*args, **kwargs):
+            widths.append(len(values))
+            yield line, values
+
+    monkeypatch.setattr(module, "xlsx_rows", spy)
+    return widths
+
+
+def test_a_bia_cell_in_the_last_column_does_not_widen_every_row(monkeypatch):
+    """One cell in column XFD per row made each row 16,384 cells (300 rows took 13 s)."""
+    from careops.continuity.engine import workbook
+
+    rows = "".join(
+        inline_row(n, {"A": f"ACT-{n}", "B": f"Activité {n}", "XFD": "x"}) for n in range(2, 12)
+    )
+    data = patched_workbook(workbook.workbook_bytes(None), BIA_ACTIVITIES, rows)
+    widths = row_widths(monkeypatch, workbook)
+    bia, problems = workbook.read_workbook(io.BytesIO(data))
+    assert [a.code for a in bia.activities] == [f"ACT-{n}" for n in range(2, 12)]
+    assert widths and max(widths) < 100
+    assert not any("XFD" in problem.column for problem in problems)
+
+
+def test_an_inventory_cell_in_the_last_column_does_not_widen_every_row(monkeypatch):
+    from careops.remote_access.engine import inventory
+
+    rows = "".join(
+        inline_row(n, {"A": f"R{n}", "B": f"Accès {n}", "XFD": "x"}) for n in range(2, 7)
+    )
+    data = patched_workbook(inventory.write_inventory([]), "sheet1", rows)
+    widths = row_widths(monkeypatch, inventory)
+    paths, _problems = inventory.read_inventory(data)
+    assert [path.ref for path in paths] == [f"R{n}" for n in range(2, 7)]
+    assert widths and max(widths) < 100
+
+
+JOBS = b"system;job;status;finished\n"
+
+
+@pytest.mark.parametrize(
+    "content, said",
+    [
+        (JOBS + b"SRV\x00;j;ok;2026-01-01T00:00:00\n", "rapport.csv, ligne 2 : caractère nul"),
+        (JOBS + b"SRV\xe9;j;ok;2026-01-01\n", "illisible en UTF-8"),
+        (JOBS + b"SRV;" + b"a" * 200_000 + b";ok;2026-01-01\n", "ligne 2 : cellule de plus de"),
+        (
+            JOBS + b'"SRV;j;ok;2026-01-01\nB;j;ok;2026-01-01\n',
+            "ligne 2 : guillemet ouvrant sans guillemet fermant",
+        ),
+    ],
+)
+def test_a_hostile_backup_job_report_is_refused_in_french(content, said):
+    """A NUL (a 500 on PostgreSQL), a byte that is not UTF-8, a cell beyond the csv module's
+    limit (500s), a quote never closed (the following jobs read as one value)."""
+    from careops.backups.engine.errors import ConfigError
+    from careops.backups.engine.jobreports import parse_job_report
+
+    with pytest.raises(ConfigError) as caught:
+        parse_job_report(content, "csv", "rapport.csv")
+    assert said in str(caught.value)
+
+
+def test_a_nul_in_a_json_job_report_is_refused():
+    from careops.backups.engine.errors import ConfigError
+    from careops.backups.engine.jobreports import parse_job_report
+
+    content = b'[{"system": "S\\u0000", "status": "ok", "finished": "2026-01-01T00:00:00"}]'
+    with pytest.raises(ConfigError, match="caractère nul"):
+        parse_job_report(content.decode("unicode_escape").encode(), "auto", "rapport.json")
+
+
+GUACAMOLE = b"Username,Start time,Duration,Connection name\n"
+
+
+@pytest.mark.parametrize(
+    "content, said",
+    [
+        (GUACAMOLE + b"al\x00ice,2026-01-01 10:00:00,60,srv\n", "ligne 2 : caractère nul"),
+        (GUACAMOLE + b"alice,2026-01-01 10:00:00,60," + b"s" * 200_000 + b"\n", "cellule de plus"),
+        (
+            GUACAMOLE + b'alice,2026-01-01 10:00:00,60,"srv\nbob,2026-01-01 11:00:00,60,srv\n',
+            "ligne 2 : guillemet ouvrant sans guillemet fermant",
+        ),
+    ],
+)
+def test_a_hostile_guacamole_history_is_refused_in_french(content, said):
+    """A quote never closed made every later session part of one connection name (bob's
+    session vanished from the review); a NUL was kept, a huge cell was a 500."""
+    from careops.remote_access.engine import bastion
+
+    with pytest.raises(bastion.BastionLogError) as caught:
+        bastion.parse_bytes(content, "history.csv")
+    assert str(caught.value).startswith("history.csv : ") and said in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "header, said",
+    [
+        (b"id,status," + b"x" * 200_000, "ligne 1 : cellule de plus de"),  # a 500
+        (b"id,st\x00atus,reported,email", "ligne 1 : caractère nul"),
+    ],
+)
+def test_a_hostile_gophish_header_is_refused_in_french(org_tree, make_user, header, said):
+    from careops.awareness.models import PhishingCampaign
+    from tests.api.conftest import Api
+
+    api = Api(make_user("contributor", org_tree.ej_b))
+    content = header + b"\n1,Email Sent,false,a@chu.test\n"
+    if b"\x00" in header:  # a NUL byte is refused before the reader; a UTF-16 one reaches it
+        content = content.decode().encode("utf-16")
+    answer = gophish_import(api, org_tree.ej_b, "Campagne - Results.csv", content)
+    assert answer.status_code == 422
+    assert answer.json()["detail"].startswith("Campagne - Results.csv, " + said)
+    assert not PhishingCampaign.objects.exists()
+
+
+def test_a_gophish_refusal_names_a_few_columns_not_a_megabyte_of_them(tmp_path):
+    """« trouvées » listed every header: 900,000 of them made a 9.8 MB message."""
+    from careops.awareness.engine import phishing
+
+    path = tmp_path / "Campagne - Results.csv"
+    path.write_text(",".join(f"Colonne{n}" for n in range(1000)) + "\nA,B\n", "utf-8")
+    with pytest.raises(tables.TableError) as caught:
+        phishing.read_results(path)
+    message = str(caught.value)
+    assert "colonnes manquantes : status, reported, email" in message
+    assert "Colonne29… et 970 autre(s)" in message and len(message) < 2000

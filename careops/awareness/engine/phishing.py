@@ -29,11 +29,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from careops.awareness.engine.training import profession_key
+from careops.core.spreadsheet import csv_problem
 from careops.hospiconnect.engine.tables import (
     TableError,
-    csv_problem,
     detect_delimiter,
     detect_encoding,
+    found_columns,
 )
 
 REQUIRED = ("status", "reported", "email")
@@ -202,7 +203,16 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
         delimiter = detect_delimiter(handle.readline())
         handle.seek(0)
         reader = csv.DictReader(handle, delimiter=delimiter)
-        found = set(reader.fieldnames or [])
+        try:
+            headers = reader.fieldnames or []
+        except csv.Error as exc:  # a header cell beyond the csv limit was a 500
+            raise TableError(f"{shown}, ligne 1 : {csv_problem(exc)}") from exc
+        if any("\x00" in header for header in headers):
+            raise TableError(
+                f"{shown}, ligne 1 : caractère nul (octet 0) : ce n'est pas un export « Results » "
+                "de GoPhish ; exportez-le de nouveau"
+            )
+        found = set(headers)
         if not found:
             raise TableError(
                 f"{shown} : fichier vide (ni en-tête ni cible) ; ce n'est pas un export "
@@ -217,7 +227,7 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
         if missing:
             raise TableError(
                 f"{shown} : ce n'est pas un export « Results » de GoPhish (colonnes manquantes : "
-                f"{', '.join(missing)} ; trouvées : {', '.join(reader.fieldnames or [])})"
+                f"{', '.join(missing)} ; trouvées : {found_columns(headers)})"
             )
         try:
             for row in reader:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from careops.backups.engine.errors import ConfigError
 from careops.backups.engine.results import _Serialisable
 from careops.backups.engine.timeparse import parse_time
+from careops.core.spreadsheet import SheetError, checked_csv_rows
 
 SUCCESS, WARNING, FAILED = "success", "warning", "failed"
 _STATUS = {
@@ -88,7 +89,20 @@ def parse_job_report(
     content: str | bytes, fmt: str = "auto", name: str = "rapport"
 ) -> list[JobResult]:
     """Read a JSON (list, or object with ``jobs``) or CSV (``,`` or ``;``) job report."""
-    text = content.decode("utf-8-sig") if isinstance(content, bytes) else content.lstrip("\ufeff")
+    try:
+        text = content.decode("utf-8-sig") if isinstance(content, bytes) else content
+    except UnicodeDecodeError as exc:  # a 500 before
+        raise ConfigError(
+            f"{name} : caractère illisible en UTF-8 (octet {exc.start + 1}) ; enregistrez le "
+            "rapport en UTF-8"
+        ) from exc
+    text = text.lstrip("\ufeff")
+    if "\x00" in text:  # PostgreSQL stores no NUL (a 500 there), in a CSV cell or a JSON string
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ConfigError(
+            f"{name}, ligne {line} : caractère nul (octet 0) : ce n'est pas un rapport texte ; "
+            "exportez-le de nouveau"
+        )
     if fmt == "auto":
         fmt = "json" if text.lstrip()[:1] in ("[", "{") else "csv"
     if fmt == "json":
@@ -106,8 +120,25 @@ def parse_job_report(
         raise ConfigError(f"{name} : format inconnu « {fmt} » (json ou csv)")
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    return [_row(r, f"{name}, ligne {i}") for i, r in enumerate(reader, 2)]
+    rows = checked_csv_rows(csv.reader(io.StringIO(text), delimiter=delimiter), name)
+    known = {column for names in _COLUMNS.values() for column in names}
+    results = []
+    try:
+        _line, header = next(rows, (1, []))
+        # the columns careops reads, found once: each row looked at every header of the file
+        # (a header line of 100,000 names made each row 100,000 lookups)
+        kept = [
+            (position, text.strip().lower())
+            for position, text in enumerate(header)
+            if text and text.strip().lower() in known
+        ]
+        for line, cells in rows:
+            if cells:  # a blank line
+                record = {key: cells[position] for position, key in kept if position < len(cells)}
+                results.append(_row(record, f"{name}, ligne {line}"))
+    except SheetError as exc:  # a NUL, a quote never closed, a cell beyond the csv limit
+        raise ConfigError(str(exc)) from exc
+    return results
 
 
 def last_success(results: list[JobResult], system: str) -> JobResult | None:

@@ -44,7 +44,13 @@ from careops.continuity.engine.model import (
     Resource,
     column_ref,
 )
-from careops.core.spreadsheet import append_row, unescape_cell
+from careops.core.spreadsheet import (
+    SheetError,
+    append_row,
+    unescape_cell,
+    used_width,
+    xlsx_rows,
+)
 
 README = "Lisez-moi"
 PARAMETERS = "Paramètres"
@@ -430,7 +436,10 @@ class _Sheet:
             if column.required and column.header not in self.index:
                 self.error(1, column_ref("", column.header), "colonne obligatoire absente")
         self.rows: list[tuple[int, tuple]] = []
-        for number, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        # Data rows only as wide as the header: a cell in column XFD made every row 16,384 cells
+        # (300 rows took 13 s); a row beyond Excel's last is refused (SheetError).
+        width = used_width(cell.value for cell in header_cells) or 1
+        for number, values in xlsx_rows(ws, f"Feuille « {ws.title} »", 2, width):
             if any(v is not None and str(v).strip() != "" for v in values):
                 self.rows.append((number, values))
 
@@ -543,13 +552,29 @@ def read_workbook(source: str | Path | IO[bytes]) -> tuple[Bia, list[Problem]]:
     each with its sheet, row and column."""
     _check_size(source)
     try:
-        wb = load_workbook(source, data_only=True, read_only=False)
+        # Read-only: streamed, and no cell object made for every position of a sheet's
+        # stated size (a row numbered 2,000,000,000 made openpyxl build a million rows, then a 500)
+        wb = load_workbook(source, data_only=True, read_only=True)
     except Exception as exc:  # openpyxl raises several kinds for a file that is not a workbook
         raise WorkbookError(f"fichier illisible comme classeur Excel (.xlsx) : {exc}") from exc
+    try:
+        return _read_sheets(wb)
+    except SheetError as exc:
+        raise WorkbookError(str(exc)) from exc
+    except (KeyError, ValueError, AttributeError, TypeError, SyntaxError, OSError) as exc:
+        raise WorkbookError(  # a damaged sheet (XML not well-formed…)
+            "classeur Excel endommagé ; enregistrez-le de nouveau depuis le tableur"
+        ) from exc
+    finally:
+        wb.close()
+
+
+def _read_sheets(wb) -> tuple[Bia, list[Problem]]:
     problems: list[Problem] = []
     known = {_norm(n): n for n in [README, *SHEETS]}
     sheets: dict[str, Any] = {}
     for ws in wb.worksheets:
+        ws.reset_dimensions()  # never trust the file's stated size: rows beyond it are read too
         name = known.get(_norm(ws.title))
         if name is None:
             problems.append(Problem(f"feuille « {ws.title} » inconnue", ws.title))

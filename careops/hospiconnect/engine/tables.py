@@ -17,10 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from careops.archives import ArchiveError, Limits, check_zip
+from careops.core.spreadsheet import (
+    EXCEL_MAX_COLUMNS,
+    SheetError,
+    checked_csv_rows,
+    xlsx_rows,
+)
 
 SAMPLE_BYTES = 1 << 20
 DELIMITERS = (";", ",", "|", "\t")
-EXCEL_MAX_ROWS, EXCEL_MAX_COLUMNS = 1_048_576, 16_384  # a worksheet's limits
 MAX_LISTED = 20  # problems of one kind listed one by one; the rest are counted
 # An xlsx is a zip: its declared sizes are bounded before openpyxl inflates anything (a 300 KB
 # workbook holding one 300 MB cell took 3 GB of memory and a minute of worker time).
@@ -120,16 +125,6 @@ def detect_encoding(path: Path) -> str:
         return "cp1252"
     except UnicodeDecodeError:
         return "latin-1"
-
-
-def csv_problem(exc: csv.Error) -> str:
-    """The French reason of a ``csv.Error`` (the module's own messages are in English)."""
-    if "field larger than field limit" in str(exc):
-        return (
-            f"cellule de plus de {csv.field_size_limit()} caractères (ce fichier est-il bien "
-            "l'export attendu ?)"
-        )
-    return f"ligne CSV illisible ({exc})"
 
 
 def detect_delimiter(header_line: str) -> str:
@@ -269,27 +264,16 @@ def _read_csv(path, columns, mapping, header_within=1):
             reader = csv.reader(handle, delimiter=delimiter)
             line = header_at
             try:
-                for line, cells in enumerate(reader, start=header_at + 1):
-                    if any("\n" in value or "\r" in value for value in cells):
-                        raise TableError(
-                            f"{path.name}, ligne {line} : guillemet ouvrant sans guillemet fermant "
-                            "(le reste du fichier serait lu comme une seule valeur) ; corrigez la "
-                            "ligne ou exportez de nouveau le fichier"
-                        )
-                    if any("\x00" in value for value in cells):  # PostgreSQL stores none
-                        raise TableError(
-                            f"{path.name}, ligne {line} : caractère nul (octet 0) : ce n'est pas "
-                            "un fichier texte ; exportez-le de nouveau en CSV"
-                        )
+                for line, cells in checked_csv_rows(reader, path.name, header_at + 1):
                     if any(value.strip() for value in cells):  # « ;;;; » is a blank line
                         yield line, cells
+            except SheetError as exc:
+                raise TableError(str(exc)) from exc
             except UnicodeDecodeError as exc:
                 raise TableError(
                     f"{path.name}, vers la ligne {line + 1} : caractère illisible en {encoding} "
                     "(le fichier mélange deux encodages ; enregistrez-le en UTF-8)"
                 ) from exc
-            except csv.Error as exc:
-                raise TableError(f"{path.name}, ligne {line + 1} : {csv_problem(exc)}") from exc
 
     return layout, rows()
 
@@ -384,19 +368,13 @@ def _read_xlsx(path, columns, mapping, header_within=1):
     # up to its last cell, and one cell in column XFD per row made every row 16,384 values
     # (a 340 KB workbook took 14 s, a 10 MB one minutes).
     width = max(index.values(), default=0) + 1
-    data = sheet.iter_rows(min_row=header_at + 1, max_col=width, values_only=True)
+    data = xlsx_rows(sheet, path.name, header_at + 1, width)
 
     def rows():
         line = header_at
         carried: dict[int, tuple[int, str]] = {}  # column → (last row, value) of its open range
         try:
-            for line, values in enumerate(data, start=header_at + 1):
-                if line > EXCEL_MAX_ROWS:  # openpyxl fills a jump to row 2,000,000,000 row by row
-                    raise TableError(
-                        f"{path.name} : ligne {line} au-delà de la dernière ligne d'Excel "
-                        f"({EXCEL_MAX_ROWS}) : classeur endommagé ; enregistrez-le de nouveau "
-                        "depuis le tableur, ou exportez-le en CSV"
-                    )
+            for line, values in data:
                 cells = [_cell(value) for value in values]
                 if not any(cells):
                     continue  # a blank row stays blank, even inside a merged range
@@ -412,8 +390,8 @@ def _read_xlsx(path, columns, mapping, header_within=1):
                     else:
                         carried.pop(column, None)
                 yield line, cells
-        except TableError:
-            raise
+        except SheetError as exc:
+            raise TableError(str(exc)) from exc
         except UNREADABLE_XLSX as exc:  # a damaged sheet (XML not well-formed…)
             raise TableError(
                 f"{path.name}, vers la ligne {line + 1} : classeur Excel endommagé ; "

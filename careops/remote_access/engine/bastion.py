@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from careops.core.spreadsheet import SheetError, checked_csv_rows
+
 MAX_FILE_BYTES = 64 * 1024 * 1024
 DAYS = {
     "lun": 0,
@@ -139,19 +141,33 @@ def parse_guacamole(text: str, name: str = "history.csv") -> BastionLog:
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = next(reader, None)
+    reader = checked_csv_rows(csv.reader(io.StringIO(text), dialect), name)
+    try:
+        return _guacamole_rows(reader, name)
+    except SheetError as exc:  # a NUL, a quote never closed (the sessions after it were lost)…
+        raise BastionLogError(str(exc).removeprefix(f"{name}, ")) from exc
+
+
+def _guacamole_rows(reader, name: str) -> BastionLog:
+    _line, header = next(reader, (1, None))
     if not header:
         raise BastionLogError("fichier vide")
-    columns = [GUAC_HEADERS.get(_norm(h)) for h in header]
-    if "account" not in columns or "start" not in columns:
+    # the columns careops reads, found once (each header of a line of millions was normalised,
+    # and each row walked all of them)
+    columns = {
+        position: GUAC_HEADERS.get(_norm(text))
+        for position, text in enumerate(header)
+        if text.strip() and len(text) < 100
+    }
+    columns = {position: key for position, key in columns.items() if key}
+    if "account" not in columns.values() or "start" not in columns.values():
         raise BastionLogError(
             "en-têtes d'historique Guacamole attendus (Username, Start time, Duration, "
             "Connection name, Remote host)"
         )
     log = BastionLog("guacamole", name)
-    for row in reader:
-        record = {c: v for c, v in zip(columns, row, strict=False) if c}
+    for _line, row in reader:
+        record = {key: row[position] for position, key in columns.items() if position < len(row)}
         start = _parse_time(record.get("start", ""))
         if start is None or not record.get("account"):
             log.skipped += 1

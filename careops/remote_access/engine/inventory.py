@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from careops.archives import ArchiveError, Limits, check_zip
-from careops.core.spreadsheet import append_row, safe_cell
+from careops.core.spreadsheet import append_row, safe_cell, used_width, xlsx_rows
 from careops.remote_access.engine.model import (
     ACCOUNT_MODELS,
     ACTIVATIONS,
@@ -253,10 +253,11 @@ def read_inventory(
     if sheet is None:
         sheet = workbook.worksheets[0]
     sheet.reset_dimensions()  # never trust the file's stated size: rows beyond it are read too
-    rows = sheet.iter_rows(values_only=True)
-    header = next(rows, None)
+    header = next(sheet.iter_rows(max_row=1, values_only=True), None)
     if not header:
         raise InventoryError("classeur vide : la première ligne doit porter les en-têtes")
+    # data rows only as wide as the header (a cell in column XFD made each row 16,384 values)
+    rows = xlsx_rows(sheet, "Classeur", 2, used_width(header) or 1)
     columns: list[str | None] = [HEADER_INDEX.get(_norm(h)) if h else None for h in header]
     problems: list[Problem] = []
     for wanted in ("ref", "name"):
@@ -264,7 +265,7 @@ def read_inventory(
             raise InventoryError(f"colonne « {LABELS[wanted]} » absente de la première ligne")
     paths: list[AccessPath] = []
     seen: set[str] = set()
-    for number, values in enumerate(rows, start=2):
+    for number, values in rows:
         if number > MAX_ROWS + 1:
             problems.append(
                 Problem(number, "", f"plus de {MAX_ROWS} lignes : la suite est ignorée")
