@@ -263,11 +263,11 @@ def read_results(path: Path, file_name: str | None = None) -> Campaign:
                 day = _sent_day((row.get("send_date") or "").strip())
                 if delivered and day:
                     starts.append(day)
-        except csv.Error as exc:
+        except (csv.Error, UnicodeDecodeError) as exc:
             line = max(reader.line_num, max(seen.values(), default=1)) + 1
-            raise TableError(f"{shown}, ligne {line} : {csv_problem(exc)}") from exc
-        except UnicodeDecodeError as exc:  # the first mebibyte decoded, a later line does not
-            line = max(reader.line_num, max(seen.values(), default=1)) + 1
+            if isinstance(exc, csv.Error):
+                raise TableError(f"{shown}, ligne {line} : {csv_problem(exc)}") from exc
+            # the first mebibyte decoded, a later line does not
             raise TableError(
                 f"{shown}, vers la ligne {line} : caractère illisible en {encoding} (le fichier "
                 "mélange deux encodages) ; exportez-le de nouveau depuis GoPhish"

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from careops.maturity.engine.questionnaire import SAFE_LOADER
+from careops.maturity.engine.questionnaire import FACT_WORDS, SAFE_LOADER
 
 PATHWAY_DIR = Path(__file__).parents[2] / "catalogue" / "referential" / "pathways"
 LEVELS = range(1, 6)
@@ -35,9 +35,10 @@ SHIPPED = {
 # What careops can observe for a structure (computed by the web app from its own data).
 FACTS = {
     "pooled": "membre d'une mutualisation dont la convention est en vigueur",
-    "backup_verified": "test de restauration réussi dans l'année",
-    "bia_validated": "analyse d'impact (BIA) validée",
-    "exposure_minimum_met": "dernier audit d'exposition au niveau minimal",
+    # the facts the questionnaires' pre-fill shares: worded once (their « true » form)
+    "backup_verified": FACT_WORDS["backup_verified"][0],
+    "bia_validated": FACT_WORDS["bia_validated"][0],
+    "exposure_minimum_met": FACT_WORDS["exposure_minimum_met"][0],
     "ad_level_3": "dernier audit de l'Active Directory au niveau 3 ou plus",
     "nis2_assessed": "auto-évaluation NIS 2 (article 21) validée",
     "reassessed": "auto-évaluation validée après la confirmation du parcours",
